@@ -1,0 +1,286 @@
+"""`SpectrumSuite`: the `datasets` builder with one config per task and the group configs.
+
+Downloads and data-directory look-ups happen in `_split_generators`, as `datasets` expects: every task of
+the config is located there first, so a group either fails up front with the full list of unavailable
+tasks or, with ``skip_unavailable=True``, builds the rest and records what it skipped in the dataset's
+description. Rows are generated per task in registry order, each task's rows shuffled with
+``row_shuffle_seed`` (`spec/tasks.md` §1.4).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import datasets
+
+from .episodes import EpisodeParams, InstanceGroup, as_groups, generate_episodes, rng_for
+from .registry import (
+    _PAPER,
+    CONFIG_NAMES,
+    GROUP_DESCRIPTIONS,
+    GROUPS,
+    TASKS,
+    TaskSpec,
+    UnknownNameError,
+    config_family,
+    config_tasks,
+)
+from .schema import FEATURES
+from .sources.base import DATA_ENV, FetchedFiles, SourceUnavailable, fetch_files, resolve_data_dir
+
+logger = logging.getLogger("spectrum_suite")
+
+SPLIT_ORDER = ("train", "validation", "test")
+
+
+class TasksUnavailableError(RuntimeError):
+    """Some tasks of a config cannot be built here; the message lists each with its reason."""
+
+
+def code_hash() -> str:
+    """A digest of the package's code, so a code change never reuses a stale cached build."""
+    digest = hashlib.sha1()
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        digest.update(path.relative_to(Path(__file__).parent).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@dataclass
+class SpectrumSuiteConfig(datasets.BuilderConfig):
+    """A task or group config, with the episode parameters a user may override.
+
+    None means "the task's own value" (`spec/tasks.md` §10). ``permutations`` defaults to the task's
+    value on the training side and to 1 on the held-out side (evaluation forces one ordering).
+    """
+
+    skip_unavailable: bool = False
+    description_prob: float | None = None
+    max_instances: int | None = None
+    permutations: int | None = None
+    validation_fraction: float = 0.05
+    row_shuffle_seed: int = 42
+
+
+def _config(name: str) -> SpectrumSuiteConfig:
+    if name in GROUPS:
+        description = f"Group: {GROUP_DESCRIPTIONS[name]} ({len(GROUPS[name])} tasks)."
+    else:
+        task = TASKS[name]
+        description = f"Task {name}: {task.family} from {task.source_info.title} ({task.side} side)."
+    return SpectrumSuiteConfig(name=name, version=datasets.Version("0.1.0"), description=description)
+
+
+class SpectrumSuite(datasets.GeneratorBasedBuilder):
+    """Every Spectrum Suite task as a `datasets` config, plus groups (`numeric_dist`, `train`, `test`, ...)."""
+
+    BUILDER_CONFIG_CLASS = SpectrumSuiteConfig
+    BUILDER_CONFIGS = [_config(name) for name in CONFIG_NAMES]
+    DEFAULT_CONFIG_NAME = "numeric_dist"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        name = kwargs.get("config_name")
+        if name is not None and name not in CONFIG_NAMES:
+            raise UnknownNameError("config", name, CONFIG_NAMES)
+        if kwargs.get("data_dir") is None and resolve_data_dir(None) is not None:
+            kwargs["data_dir"] = str(resolve_data_dir(None))
+        kwargs.setdefault("hash", code_hash())
+        super().__init__(*args, **kwargs)
+
+    def _info(self) -> datasets.DatasetInfo:
+        family = config_family(self.config.name)
+        return datasets.DatasetInfo(
+            description=self.config.description,
+            features=FEATURES[family],
+            homepage="https://arxiv.org/abs/2510.06084",
+            citation=_PAPER,
+            license="per source: see the dataset card",
+        )
+
+    # -- locating data ---------------------------------------------------------------------------
+
+    def _split_generators(self, dl_manager: datasets.DownloadManager) -> list[datasets.SplitGenerator]:
+        located, skipped = prepare_tasks(
+            self.config.name, self.config.data_dir, dl_manager, skip_unavailable=self.config.skip_unavailable
+        )
+        if skipped:
+            names = ", ".join(skipped)
+            self.info.description = f"{self.config.description} Skipped (unavailable here): {names}."
+        prepared = [PreparedTask.build(task, fetched, self.config) for task, fetched in located]
+        splits = [s for s in SPLIT_ORDER if any(s in p.splits for p in prepared)]
+        return [
+            datasets.SplitGenerator(name=split, gen_kwargs={"split": split, "prepared": prepared})
+            for split in splits
+        ]
+
+    # -- rows ------------------------------------------------------------------------------------
+
+    def _generate_examples(self, split: str, prepared: list[PreparedTask]) -> Iterator[tuple[str, dict]]:
+        for item in prepared:
+            if split not in item.splits:
+                continue
+            for index, row in enumerate(item.rows(split, self.config)):
+                yield f"{item.task.name}/{index}", row
+            item.fetched.log_summary()
+
+
+def prepare_tasks(
+    config: str,
+    data_dir: str | Path | None,
+    dl_manager: datasets.DownloadManager | None,
+    skip_unavailable: bool = False,
+) -> tuple[list[tuple[TaskSpec, FetchedFiles]], dict[str, str]]:
+    """Locate every task's files; fail listing all unavailable tasks unless ``skip_unavailable``."""
+    root = resolve_data_dir(data_dir)
+    prepared: list[tuple[TaskSpec, FetchedFiles]] = []
+    skipped: dict[str, str] = {}
+    for task in config_tasks(config):
+        try:
+            prepared.append((task, fetch_files(task.name, task.files(), root, dl_manager)))
+        except SourceUnavailable as err:
+            skipped[task.name] = str(err)
+    if skipped and not skip_unavailable:
+        listing = "\n".join(f"  - {reason}" for reason in skipped.values())
+        raise TasksUnavailableError(
+            f"config {config!r}: {len(skipped)} of {len(config_tasks(config))} tasks are not available here:\n"
+            f"{listing}\nPass skip_unavailable=True (--skip-unavailable) to build the rest, or set data_dir= / ${DATA_ENV}."
+        )
+    if skipped:
+        logger.warning(
+            "config %s: skipped %d unavailable tasks: %s", config, len(skipped), ", ".join(skipped)
+        )
+    if not prepared:
+        raise TasksUnavailableError(f"config {config!r}: none of its tasks is available here")
+    return prepared, skipped
+
+
+def validation_keys(task: str, keys: list[str], fraction: float) -> set[str]:
+    """The instances held out for validation: the lowest-hashing ``ceil(fraction * L)``, none if L < 2."""
+    if len(keys) < 2 or fraction <= 0:
+        return set()
+    count = min(len(keys) - 1, math.ceil(fraction * len(keys)))
+    ranked = sorted(keys, key=lambda k: hashlib.sha1(f"{task}\0{k}".encode()).hexdigest())
+    return set(ranked[:count])
+
+
+def _task_params(task: TaskSpec, params: EpisodeParams, config: SpectrumSuiteConfig) -> EpisodeParams:
+    changes: dict[str, Any] = {}
+    if config.description_prob is not None:
+        changes["description_prob"] = config.description_prob
+    if config.permutations is not None:
+        changes["permutations"] = config.permutations
+    elif task.side != "train":
+        changes["permutations"] = 1
+    return dataclasses.replace(params, **changes, max_instances=None)
+
+
+def _capped(task: TaskSpec, groups: list[InstanceGroup], config: SpectrumSuiteConfig) -> list[InstanceGroup]:
+    """Apply the instance caps (the task's and the config's) and check that instance keys are unique."""
+    capped = []
+    for group in groups:
+        limit = group.params.max_instances
+        if config.max_instances is not None:
+            limit = config.max_instances if limit is None else min(limit, config.max_instances)
+        capped.append(InstanceGroup(list(group.instances)[:limit], _task_params(task, group.params, config)))
+    keys = [inst.key for group in capped for inst in group.instances]
+    if len(set(keys)) != len(keys):
+        duplicate = next(k for k in keys if keys.count(k) > 1)
+        raise ValueError(f"task {task.name}: instance key {duplicate!r} is used twice; keys must be unique")
+    return capped
+
+
+@dataclass
+class PreparedTask:
+    """A located task with its instances (episodes) or rows (alignment, coverage) and its split membership."""
+
+    task: TaskSpec
+    fetched: FetchedFiles
+    groups: list[InstanceGroup]
+    table: list[dict]
+    held: set[str]
+    splits: tuple[str, ...]
+
+    @classmethod
+    def build(cls, task: TaskSpec, fetched: FetchedFiles, config: SpectrumSuiteConfig) -> PreparedTask:
+        adapter = task.adapter()
+        if task.family != "episodes":
+            table = list(adapter.rows(task, fetched))
+            if config.max_instances is not None:
+                table = table[: config.max_instances]
+            return cls(task, fetched, [], table, set(), ("test",))
+        groups = _capped(task, as_groups(adapter.instances(task, fetched), task.params), config)
+        if task.side != "train":
+            return cls(task, fetched, groups, [], set(), ("test",))
+        keys = [inst.key for group in groups for inst in group.instances]
+        held = validation_keys(task.name, keys, config.validation_fraction)
+        splits = ("train", "validation") if held else ("train",)
+        return cls(task, fetched, groups, [], held, splits)
+
+    def rows(self, split: str, config: SpectrumSuiteConfig) -> list[dict]:
+        """All rows of this task for one split, shuffled with the row seed."""
+        if self.task.family == "episodes":
+            if self.task.side == "train":
+                want_held = split == "validation"
+                groups = [InstanceGroup([i for i in g.instances if (i.key in self.held) == want_held], g.params)
+                          for g in self.groups]  # fmt: skip
+            else:
+                groups = self.groups
+            rows = [
+                _episode_row(self.task, ep) for g in groups for ep in generate_episodes(g.instances, g.params)
+            ]
+        else:
+            rows = self.table
+        order = rng_for(config.row_shuffle_seed, self.task.name, split, "rows").permutation(len(rows))
+        return [rows[i] for i in order]
+
+
+def _episode_row(task: TaskSpec, episode) -> dict:
+    inst = episode.instance
+    return {
+        "task": task.name,
+        "source": task.source,
+        "kind": task.kind,
+        "name": inst.name,
+        "instance_id": inst.key,
+        "episode_id": f"{task.name}/{inst.key}/{episode.repeat}/{episode.perm}",
+        "messages": episode.messages(),
+        "choices": [str(c) for c in (inst.choices if inst.choices is not None else task.choices)],
+        "include_description": episode.include_description,
+        "n": len(episode.samples),
+        "max_n": episode.max_n,
+        "seed": episode.seed_key,
+        "meta": json.dumps(inst.meta, sort_keys=True),
+    }
+
+
+def load_dataset(
+    config: str,
+    split: str | None = None,
+    *,
+    data_dir: str | Path | None = None,
+    skip_unavailable: bool = False,
+    cache_dir: str | None = None,
+    **config_kwargs: Any,
+) -> datasets.DatasetDict | datasets.Dataset:
+    """Build (or reuse the cached build of) one config and return what `datasets.load_dataset` returns."""
+    if config not in CONFIG_NAMES:
+        raise UnknownNameError("config", config, CONFIG_NAMES)
+    builder = SpectrumSuite(
+        config_name=config,
+        data_dir=None if data_dir is None else str(data_dir),
+        cache_dir=cache_dir,
+        skip_unavailable=skip_unavailable,
+        **config_kwargs,
+    )
+    builder.download_and_prepare()
+    if split is not None and split not in builder.info.splits:
+        raise ValueError(f"config {config!r} has no split {split!r}; it has {', '.join(builder.info.splits)}")
+    return builder.as_dataset(split=split)

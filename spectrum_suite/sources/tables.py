@@ -1,0 +1,83 @@
+"""Reading raw tables with errors that name the file, the row or line and the field, and grouping helpers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .base import SourceFormatError
+
+
+def read_csv(path: Path, columns: Sequence[str], **kwargs: Any) -> pd.DataFrame:
+    """A CSV that must have ``columns``; a missing one fails with the file and the column named."""
+    try:
+        frame = pd.read_csv(path, **kwargs)
+    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise SourceFormatError(path, "parsing", "*", str(err)) from err
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise SourceFormatError(path, "header", missing[0], f"column missing; have {list(frame.columns)}")
+    return frame
+
+
+def read_jsonl(path: Path, fields: Sequence[str] = ()) -> Iterator[dict[str, Any]]:
+    """JSON lines, each an object with ``fields``; a bad line fails with its line number."""
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise SourceFormatError(path, f"line {number}", "*", f"not valid JSON ({err.msg})") from err
+            if not isinstance(record, dict):
+                raise SourceFormatError(path, f"line {number}", "*", "expected a JSON object")
+            for name in fields:
+                if name not in record:
+                    raise SourceFormatError(path, f"line {number}", name, "field missing")
+            yield record
+
+
+def read_json(path: Path) -> Any:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except json.JSONDecodeError as err:
+        raise SourceFormatError(path, f"line {err.lineno}", "*", f"not valid JSON ({err.msg})") from err
+
+
+def check_labels(path: Path, frame: pd.DataFrame, column: str, allowed: Iterable[Any]) -> None:
+    """Every value of ``column`` must be one of ``allowed``; the first that is not is reported with its row."""
+    allowed_set = set(allowed)
+    bad = ~frame[column].isin(allowed_set)
+    if bad.any():
+        row = int(bad.to_numpy().nonzero()[0][0])
+        value = frame[column].iloc[row]
+        raise SourceFormatError(
+            path,
+            f"row {row + 2}",
+            column,
+            f"unexpected label {value!r}; expected one of {sorted(map(str, allowed_set))}",
+        )
+
+
+def group_in_order(records: Iterable[Mapping[str, Any]], key: str) -> dict[Any, list[Mapping[str, Any]]]:
+    """Records grouped by ``key``, groups in order of first appearance (individual tasks)."""
+    groups: dict[Any, list[Mapping[str, Any]]] = {}
+    for record in records:
+        groups.setdefault(record[key], []).append(record)
+    return groups
+
+
+def default_descriptions(inputs: Sequence[str], outputs: Sequence[str]) -> list[str]:
+    """The three default descriptions of generic and individual tables (`spec/tasks.md` §1.1)."""
+    given, generated = ", ".join(inputs), ", ".join(outputs)
+    return [
+        f"The following are given: {given}. You must generate {generated}.",
+        f"Given: {given}. Generate: {generated}.",
+        f"Inputs: {given}. Outputs: {generated}.",
+    ]

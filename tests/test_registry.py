@@ -1,0 +1,67 @@
+"""The registry is the one source of truth: every task of spec/tasks.md, with its metadata."""
+
+import pytest
+
+import spectrum_suite
+from spectrum_suite.registry import GROUPS, SOURCES, TASKS, UnknownNameError, config_tasks, get_task
+
+HELD_OUT_PREFIXES = ("wvs", "globaloqa", "habermas", "numbergame", "flight", "chatbotarena", "novacomet",
+                     "chemistry_esol", "chemistry_oxidative")  # fmt: skip
+CAPABILITY = {"mmlu", "gpqa", "hellaswag", "winogrande", "arc", "drop", "truthful_qa"}
+
+
+def test_counts_match_the_spec():
+    episodes = spectrum_suite.list_tasks(family="episodes")
+    assert len(episodes) == 94  # 93 registered + the orphan habermas_opinions
+    assert len(spectrum_suite.list_tasks(family="alignment")) == 8
+    assert len(spectrum_suite.list_tasks(family="coverage")) == 22
+    assert len(spectrum_suite.list_tasks(family="episodes", side="train")) == 71
+    assert len(spectrum_suite.list_tasks(family="episodes", side="test")) == 16
+    assert {t.name for t in spectrum_suite.list_tasks(side="capability")} == CAPABILITY
+
+
+def test_split_side_follows_the_held_out_rule():
+    for task in spectrum_suite.list_tasks(family="episodes"):
+        held = task.name.startswith(HELD_OUT_PREFIXES) or task.name in CAPABILITY
+        assert (task.side != "train") == held, task.name
+
+
+def test_every_task_has_source_metadata_and_params():
+    for task in TASKS.values():
+        source = SOURCES[task.source]
+        assert source.license and source.citation and source.homepage.startswith("http")
+        if task.family == "episodes":
+            assert task.params is not None
+
+
+def test_filters_and_availability_without_data():
+    synthetic = spectrum_suite.list_tasks(family="episodes", availability="ready")
+    assert {t.name for t in synthetic} >= set(GROUPS["synthetic"])
+    assert all(t.availability() == "ready" for t in synthetic)
+    assert get_task("wvs_individual").availability() == "needs a manual file"
+    assert get_task("gsm8k_question").availability() == "needs download"
+    assert {t.name for t in spectrum_suite.list_tasks(source="discrete")} >= {"cards", "poisson", "zipfian"}
+    assert all(t.kind == "individual" for t in spectrum_suite.list_tasks(kind="individual"))
+
+
+def test_availability_sees_the_data_dir(shared_data):
+    assert get_task("nytimes").availability(shared_data) == "ready"
+    assert get_task("gsm8k_question").availability(shared_data) == "ready"
+
+
+def test_groups():
+    assert set(GROUPS["numeric_dist"]) == {"normal", "multinomial", "geometric", "poisson", "binomial",
+                                           "negative_binomial", "categorical", "geometric_beta",
+                                           "hypergeometric", "zipfian"}  # fmt: skip
+    assert len(GROUPS["synthetic"]) == 13 and "flight" in GROUPS["synthetic"]
+    assert not set(GROUPS["train"]) & set(GROUPS["test"])
+    assert {t.family for t in config_tasks("alignment")} == {"alignment"}
+
+
+def test_unknown_names_get_close_matches():
+    with pytest.raises(UnknownNameError, match="did you mean 'coinflip'"):
+        get_task("coinflp")
+    with pytest.raises(UnknownNameError, match="numeric_dist"):
+        config_tasks("numeric_dst")
+    with pytest.raises(ValueError, match="family must be one of"):
+        spectrum_suite.list_tasks(family="episode")
