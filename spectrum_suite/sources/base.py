@@ -50,7 +50,9 @@ class RemoteFile:
     """One raw file of a source.
 
     ``path`` is relative to the data directory; ``url`` is where it is downloaded from (None for manual
-    and permission-only files); ``where`` tells a person how to obtain it by hand.
+    and permission-only files); ``where`` tells a person how to obtain it by hand. ``alternatives`` names
+    other files with the same content (an unpacked copy, another release): when one of them is in the data
+    directory this one is not downloaded. A task whose files are all optional needs at least one of them.
     """
 
     path: str
@@ -58,6 +60,7 @@ class RemoteFile:
     sha256: str | None = None
     where: str | None = None
     optional: bool = False
+    alternatives: tuple[str, ...] = ()
 
     @property
     def manual(self) -> bool:
@@ -134,9 +137,11 @@ def _offline() -> bool:
 def fetch_files(task: str, files: list[RemoteFile], data_dir: Path | None, dl_manager=None) -> FetchedFiles:
     """Find or download every file of a task; raise `SourceUnavailable` for the first required one missing."""
     fetched = FetchedFiles(task=task, paths={})
+    local = {file.path: local_path(file, data_dir) for file in files}
     for file in files:
-        path = local_path(file, data_dir)
-        if path is None and file.url is not None and dl_manager is not None:
+        path = local[file.path]
+        covered = any(local.get(alt) is not None for alt in file.alternatives)
+        if path is None and not covered and file.url is not None and dl_manager is not None:
             path = _download(task, file, dl_manager)
         if path is None:
             if file.optional:
@@ -148,6 +153,9 @@ def fetch_files(task: str, files: list[RemoteFile], data_dir: Path | None, dl_ma
                 task, file.path, file.where or file.url or "the source's homepage", reason
             )
         fetched.paths[file.path] = path
+    if files and all(f.optional for f in files) and not any(fetched.paths.values()):
+        first = files[0]
+        raise SourceUnavailable(task, " or ".join(f.path for f in files), first.where or first.url or "the source's homepage")
     return fetched
 
 

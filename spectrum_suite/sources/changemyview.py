@@ -1,0 +1,144 @@
+"""r/ChangeMyView threads (`changemyview_categories`, `changemyview_posts`; `spec/tasks.md` §5.21).
+
+One pass over the threads keeps a uniform reservoir of 10,000 (Algorithm R with Python's `random`, seed 42,
+a local generator), then filters and cleans them. The file is read from the data directory decompressed
+(``threads.jsonl``) or as the Zenodo download (``threads.jsonl.bz2``), whichever is there.
+"""
+
+from __future__ import annotations
+
+import bz2
+import json
+import random
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ..episodes import Instance, InstanceGroup, rows_to_samples
+from ..registry import TaskSpec
+from .base import FetchedFiles, RemoteFile, SourceFormatError
+from .hubfiles import first_present
+
+PLAIN = "changemyview/threads.jsonl"
+COMPRESSED = "changemyview/threads.jsonl.bz2"
+URL = "https://zenodo.org/records/3778298/files/threads.jsonl.bz2?download=1"
+RESERVOIR = 10_000
+MIN_COMMENTS = 5  # num_comments > 4
+IGNORED = frozenset({"", "[deleted]", "[removed]"})
+FOOTNOTE = re.compile(r"(?mi)^(?:>|\&gt;)\s*\*.*?This is a footnote.*?$\n?")
+FIELDS = ("title", "selftext", "num_comments", "score", "comments")
+
+
+def files(task: TaskSpec) -> list[RemoteFile]:
+    return [
+        RemoteFile(PLAIN, where=f"{URL}, decompressed", optional=True),
+        RemoteFile(COMPRESSED, url=URL, where=URL, optional=True, alternatives=(PLAIN,)),
+    ]
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    opener = bz2.open if path.name.endswith(".bz2") else open
+    with opener(path, "rt", encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.strip():
+                yield number, line
+
+
+def reservoir(path: Path, size: int = RESERVOIR, seed: int = 42) -> list[tuple[int, str]]:
+    """A uniform sample of ``size`` lines in one pass (Algorithm R; 1-based positions as the reference)."""
+    rnd = random.Random(seed)
+    kept: list[tuple[int, str]] = []
+    for idx, item in enumerate(_lines(path), start=1):
+        if idx <= size:
+            kept.append(item)
+            continue
+        j = rnd.randint(1, idx)
+        if j <= size:
+            kept[j - 1] = item
+    return kept
+
+
+def _usable(text: Any) -> bool:
+    return isinstance(text, str) and text not in IGNORED
+
+
+def threads(path: Path, files: FetchedFiles) -> list[dict[str, Any]]:
+    """The sampled threads that pass the filters, with ``post``, ``title``, ``selftext`` and ``score``."""
+    out = []
+    for number, line in reservoir(path):
+        try:
+            thread = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise SourceFormatError(path, f"line {number}", "*", f"not valid JSON ({err.msg})") from err
+        for name in FIELDS:
+            if name not in thread:
+                raise SourceFormatError(path, f"line {number}", name, "field missing")
+        selftext = FOOTNOTE.sub("", thread["selftext"]) if isinstance(thread["selftext"], str) else None
+        if not (_usable(selftext) and _usable(thread["title"])):
+            files.drop("threads with an empty, deleted or removed title or text")
+            continue
+        if not isinstance(thread["num_comments"], (int, float)) or thread["num_comments"] <= MIN_COMMENTS - 1:
+            files.drop("threads with at most 4 comments")
+            continue
+        comments = thread["comments"] if isinstance(thread["comments"], list) else []
+        kept = [
+            c
+            for c in comments
+            if isinstance(c, dict) and _usable(c.get("body")) and c.get("score") is not None
+        ]
+        if not kept:
+            files.drop("threads without a usable comment")
+            continue
+        score = thread["score"]
+        if isinstance(score, bool) or not isinstance(score, (int, float)):
+            raise SourceFormatError(path, f"line {number}", "score", f"expected a number, got {score!r}")
+        title, text = thread["title"], selftext
+        out.append({
+            "post": f"{title}\n\n{text}".strip(),
+            "title": title.strip(),
+            "selftext": text.strip(),
+            "score": str(int(score)),
+        })  # fmt: skip
+    return out
+
+
+POSTS = (
+    ("post_from_title", "cmv_post_from_title", ["title"], ["selftext"], "The post that matches the title"),
+    ("title_from_post", "cmv_title_from_post", ["selftext"], ["title"], "The title that matches the post"),
+    (
+        "score_from_post",
+        "cmv_score_from_post",
+        ["title", "selftext"],
+        ["score"],
+        "The score (upvotes - downvotes) on the post",
+    ),
+)
+
+
+def instances(task: TaskSpec, files: FetchedFiles) -> list[Instance] | list[InstanceGroup]:
+    _, path = first_present(files, PLAIN, COMPRESSED)
+    rows = threads(path, files)
+    if task.name == "changemyview_categories":
+        posts = list(dict.fromkeys(r["post"] for r in rows))
+        titles = list(dict.fromkeys(r["title"] for r in rows))
+        return [
+            Instance(key="posts", name="cmv_questions", descriptions=["Posts about which one might want to change their view"],
+                     population=[(None, p) for p in posts]),
+            Instance(key="titles", name="cmv_title", descriptions=["Post titles about which one might want to change their view"],
+                     population=[(None, t) for t in titles]),
+        ]  # fmt: skip
+    return [
+        InstanceGroup(
+            [
+                Instance(
+                    key=key,
+                    name=name,
+                    descriptions=[desc],
+                    population=rows_to_samples(rows, given, generated),
+                )
+            ],
+            task.params,
+        )
+        for key, name, given, generated, desc in POSTS
+    ]

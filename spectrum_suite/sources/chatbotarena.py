@@ -1,0 +1,137 @@
+"""Chatbot Arena conversations (`spec/tasks.md` §5.17): three held-out tasks.
+
+``chatbotarena_prompts``: one judge's opening prompts; ``chatbotarena_individual_prefs``: one judge's
+verdicts between two responses; ``chatbotarena_assistant``: one model's responses to opening prompts.
+First turn only; judges with fewer than 4 battles are dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ..episodes import Instance, rng_for, rows_to_samples
+from .base import FetchedFiles, RemoteFile, SourceFormatError
+from .readers import hub_url, read_parquet
+from .tables import group_in_order
+
+if TYPE_CHECKING:
+    from ..registry import TaskSpec
+
+REPO = "lmsys/chatbot_arena_conversations"
+HUB_PATH = "data/train-00000-of-00001-cced8514c7ed782a.parquet"
+LOCAL = f"chatbotarena/{HUB_PATH}"
+WHERE = f"https://huggingface.co/datasets/{REPO} (gated: accept the terms, then log in with `hf auth login`)"
+COLUMNS = ("model_a", "model_b", "winner", "judge", "conversation_a", "conversation_b")
+MIN_BATTLES = 4
+WINNERS = {"model_a": "a", "model_b": "b", "tie": "tie", "tie (bothbad)": "bothbad"}
+
+PROMPT_DESCRIPTIONS = ["Language model prompt"]
+# The reference prints the NumPy repr of the labels in data order; we fix the text (defects D18).
+PREFS_DESCRIPTIONS = [
+    "The following are preferences for a single individual. They will prompt a language model (opening_prompt), "
+    "and then will compare the two responses (model_a_response and model_b_response). The user will then rate the "
+    "winner, with one of the following options: ['a' 'b' 'tie' 'bothbad']"
+]
+ASSISTANT_DESCRIPTION = (
+    "You will be given opening_prompts to a language model (could be anywhere from pretty good to really good). "
+    "Your job is to predict what the language model will say in response to the opening prompt. All responses are "
+    "from the same model."
+)
+PREF_INPUTS = ("opening_prompt", "model_a_response", "model_b_response")
+
+
+def files(task: TaskSpec) -> list[RemoteFile]:
+    return [RemoteFile(LOCAL, hub_url(REPO, HUB_PATH), None, WHERE)]
+
+
+def _turn(path: Any, row: int, conversation: Any, field: str, index: int) -> str | None:
+    """The content of message ``index`` of a conversation (list of {content, role}), stripped."""
+    messages = list(conversation) if conversation is not None else []
+    if len(messages) <= index:
+        return None
+    message = messages[index]
+    if not isinstance(message, dict) or "content" not in message:
+        raise SourceFormatError(
+            path, f"row {row} (0-based)", field, "expected a list of {content, role} messages"
+        )
+    return str(message["content"]).strip()
+
+
+def load_battles(fetched: FetchedFiles) -> pd.DataFrame:
+    """First-turn battles of judges with at least 4 battles, winners mapped to a / b / tie / bothbad."""
+    path = fetched.require(LOCAL)
+    frame = read_parquet(path, COLUMNS)
+    counts = frame["judge"].value_counts()
+    frequent = frame[frame["judge"].isin(counts[counts >= MIN_BATTLES].index)]
+    fetched.drop(
+        f"Chatbot Arena battle of a judge with fewer than {MIN_BATTLES} battles", len(frame) - len(frequent)
+    )
+    records = []
+    for row, battle in zip(frequent.index, frequent.to_dict("records"), strict=True):
+        winner = WINNERS.get(str(battle["winner"]))
+        if winner is None:
+            raise SourceFormatError(path, f"row {row} (0-based)", "winner",
+                                    f"unexpected label {battle['winner']!r}; expected one of {sorted(WINNERS)}")  # fmt: skip
+        prompt = _turn(path, row, battle["conversation_a"], "conversation_a", 0)
+        response_a = _turn(path, row, battle["conversation_a"], "conversation_a", 1)
+        response_b = _turn(path, row, battle["conversation_b"], "conversation_b", 1)
+        if prompt is None or response_a is None or response_b is None:
+            fetched.drop("Chatbot Arena battle without a first prompt and two responses")
+            continue
+        records.append({"judge": str(battle["judge"]), "model_a": str(battle["model_a"]),
+                        "model_b": str(battle["model_b"]), "winner": winner, "opening_prompt": prompt,
+                        "model_a_response": response_a, "model_b_response": response_b})  # fmt: skip
+    return pd.DataFrame.from_records(records, columns=["judge", "model_a", "model_b", "winner", *PREF_INPUTS])
+
+
+def _prompts(task: TaskSpec, battles: pd.DataFrame) -> list[Instance]:
+    """Judges in a seeded random order (the registry's cap then takes the first 1000), prompts per judge."""
+    by_judge = group_in_order(battles.to_dict("records"), "judge")
+    judges = list(by_judge)
+    order = rng_for(task.params.seed, "judge order").permutation(len(judges))
+    return [
+        Instance(key=f"judge/{judges[i]}", name=task.name, descriptions=PROMPT_DESCRIPTIONS,
+                 population=[(None, r["opening_prompt"]) for r in by_judge[judges[i]]], meta={"judge": judges[i]})
+        for i in order
+    ]  # fmt: skip
+
+
+def _preferences(task: TaskSpec, battles: pd.DataFrame) -> list[Instance]:
+    """Judges in file order, each a table of (prompt, two responses) -> verdict."""
+    return [
+        Instance(key=f"judge/{judge}", name=task.name, descriptions=PREFS_DESCRIPTIONS,
+                 population=rows_to_samples(rows, PREF_INPUTS, ["winner"]), meta={"judge": judge},
+                 choices=task.choices)
+        for judge, rows in group_in_order(battles.to_dict("records"), "judge").items()
+    ]  # fmt: skip
+
+
+def _assistants(task: TaskSpec, battles: pd.DataFrame) -> list[Instance]:
+    """Every model seen as A or B (sorted; the reference skipped B-only models, defects D19): its A rows, then B rows."""
+    shuffled = battles.sample(frac=1, random_state=task.params.seed).reset_index(drop=True)
+    models: Sequence[str] = sorted(set(shuffled["model_a"]) | set(shuffled["model_b"]))
+    out = []
+    for model in models:
+        as_a = shuffled[shuffled["model_a"] == model]
+        as_b = shuffled[shuffled["model_b"] == model]
+        samples = list(zip(as_a["opening_prompt"], as_a["model_a_response"], strict=True)) + list(
+            zip(as_b["opening_prompt"], as_b["model_b_response"], strict=True)
+        )
+        out.append(Instance(key=f"model/{model}", name=f"chatbotarena_icl_assistance_{model}",
+                            descriptions=[ASSISTANT_DESCRIPTION, f"{ASSISTANT_DESCRIPTION}\nModel: {model}"],
+                            population=samples, meta={"model": model}))  # fmt: skip
+    return out
+
+
+def instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
+    battles = load_battles(fetched)
+    if task.name == "chatbotarena_prompts":
+        return _prompts(task, battles)
+    if task.name == "chatbotarena_individual_prefs":
+        return _preferences(task, battles)
+    if task.name == "chatbotarena_assistant":
+        return _assistants(task, battles)
+    raise KeyError(f"the chatbotarena adapter has no episode task {task.name!r}")

@@ -1,0 +1,132 @@
+"""Community Alignment (four tasks; `spec/tasks.md` §5.30), from the first 10,000 rows of split ``filtered``.
+
+The split is the repository's ``data/filtered_community_alignment.csv``. Demographics are the JSON of the
+annotator's first row, with missing values as null (not a bare NaN, defects D14). Rows without a second-turn
+prompt are dropped from the reply task and counted (the reference would have written the text "nan").
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..episodes import Instance, render_fields, rows_to_samples
+from ..registry import TaskSpec
+from .base import FetchedFiles, RemoteFile, SourceFormatError
+from .hubfiles import hub_file, missing
+from .tables import read_csv
+
+REPO = "facebook/community-alignment-dataset"
+PATH = "data/filtered_community_alignment.csv"
+FILE = f"community_alignment/{PATH}"
+ROWS = 10_000
+MIN_ROWS = 4
+RESPONSES = ("response_a", "response_b", "response_c", "response_d")
+DEMOGRAPHICS = {
+    "age": "annotator_age", "gender": "annotator_gender", "education_level": "annotator_education_level",
+    "annotator_political": "annotator_political", "ethnicity": "annotator_ethnicity", "country": "annotator_country",
+}  # fmt: skip
+COLUMNS = ("annotator_id", "assigned_lang", "first_turn_prompt", "first_turn_preferred_response", "first_turn_feedback",
+           "second_turn_prompt", *(f"first_turn_{r}" for r in RESPONSES), *DEMOGRAPHICS.values())  # fmt: skip
+PREFERENCE = "Given a prompt and a set of model responses, the user was tasked with selecting their most preferred response and an optional justification."
+REPLY = "The following are user replies to a language model.\nUser demographics: "
+RESPONSE = "You are a helpful assistant designed to help generate a list of 4 diverse responses for a user to consider."
+
+
+def files(task: TaskSpec) -> list[RemoteFile]:
+    return [hub_file("community_alignment", REPO, PATH)]
+
+
+def load(path: Path, files: FetchedFiles) -> pd.DataFrame:
+    """The first 10,000 rows that have a first-turn prompt and a preferred response."""
+    frame = read_csv(path, COLUMNS, nrows=ROWS, low_memory=False)
+    keep = ~frame["first_turn_prompt"].map(missing) & ~frame["first_turn_preferred_response"].map(missing)
+    files.drop("rows without a first-turn prompt or preferred response", int((~keep).sum()))
+    frame = frame[keep].copy()
+    bad = ~frame["first_turn_preferred_response"].isin(RESPONSES)
+    if bad.any():
+        row = int(frame.index[bad][0])
+        raise SourceFormatError(path, f"row {row + 2}", "first_turn_preferred_response",
+                                f"unexpected label {frame.at[frame.index[bad][0], 'first_turn_preferred_response']!r}; expected one of {list(RESPONSES)}")  # fmt: skip
+    for r in RESPONSES:
+        frame[r] = frame[f"first_turn_{r}"].map(
+            lambda v: v.replace("<|end_of_text|>", "") if isinstance(v, str) else v
+        )
+    frame["prompt"] = frame["first_turn_prompt"]
+    return frame
+
+
+def demographics(row: dict[str, Any]) -> str:
+    return render_fields({k: row[v] for k, v in DEMOGRAPHICS.items()}, list(DEMOGRAPHICS))
+
+
+def _per_language(frame: pd.DataFrame, files: FetchedFiles) -> pd.DataFrame:
+    dup = frame.duplicated(subset=["first_turn_prompt"])
+    files.drop("rows repeating a first-turn prompt", int(dup.sum()))
+    return frame[~dup]
+
+
+def _annotators(frame: pd.DataFrame, files: FetchedFiles) -> list[tuple[Any, list[dict[str, Any]]]]:
+    sizes = frame.groupby("annotator_id", sort=False)["annotator_id"].transform("size")
+    files.drop(f"rows of annotators with fewer than {MIN_ROWS} rows", int((sizes < MIN_ROWS).sum()))
+    kept = frame[sizes >= MIN_ROWS]
+    return [(aid, rows.to_dict("records")) for aid, rows in kept.groupby("annotator_id", sort=False)]
+
+
+def instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
+    path = files.require(FILE)
+    frame = load(path, files)
+    if task.name == "community_alignment_initial_prompt":
+        frame = _per_language(frame, files)
+        return [
+            Instance(key=f"lang/{lang}", name="community_alignment_initial_prompt",
+                     descriptions=[f"Generate a prompt for a language model in the following language: {lang}."],
+                     population=[(None, p.strip()) for p in rows["first_turn_prompt"]])
+            for lang, rows in frame.groupby("assigned_lang", sort=False)
+        ]  # fmt: skip
+    if task.name == "community_alignment_response":
+        frame = _per_language(frame, files).copy()
+        shuffler = random.Random(42)
+
+        def shuffled(row: pd.Series) -> str:
+            items = [row[r] for r in RESPONSES]
+            shuffler.shuffle(items)
+            return json.dumps([None if missing(v) and not isinstance(v, str) else v for v in items])
+
+        frame["responses"] = frame.apply(shuffled, axis=1)
+        return [
+            Instance(key=f"lang/{lang}", name="community_alignment_response", descriptions=[RESPONSE],
+                     population=rows_to_samples(rows.to_dict("records"), ["prompt"], ["responses"]))
+            for lang, rows in frame.groupby("assigned_lang", sort=False)
+        ]  # fmt: skip
+    if task.name == "community_alignment_individual_reply":
+        frame = frame.copy()
+        frame["model_response"] = [
+            row[pref]
+            for pref, row in zip(
+                frame["first_turn_preferred_response"], frame.to_dict("records"), strict=True
+            )
+        ]
+        frame["reply"] = frame["second_turn_prompt"]
+        out = []
+        for aid, rows in _annotators(frame, files):
+            replies = [r for r in rows if not missing(r["reply"])]
+            files.drop("rows without a second-turn prompt (reply)", len(rows) - len(replies))
+            if replies:
+                out.append(Instance(key=f"annotator/{aid}", name="community_alignment_reply",
+                                    descriptions=[REPLY + demographics(rows[0])],
+                                    population=rows_to_samples(replies, ["prompt", "model_response"], ["reply"])))  # fmt: skip
+        return out
+    frame = frame.copy()
+    frame["preferred_response"] = frame["first_turn_preferred_response"]
+    frame["justification"] = frame["first_turn_feedback"]
+    return [
+        Instance(key=f"annotator/{aid}", name="community_alignment_reply",
+                 descriptions=[f"{PREFERENCE}\nUser demographics: {demographics(rows[0])}", PREFERENCE],
+                 population=rows_to_samples(rows, ["prompt", *RESPONSES], ["preferred_response", "justification"]))
+        for aid, rows in _annotators(frame, files)
+    ]  # fmt: skip

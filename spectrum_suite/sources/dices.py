@@ -1,0 +1,72 @@
+"""DICES (`dices`): each rater's safety judgements of chatbot replies (`spec/tasks.md` §5.19).
+
+Two files (990 and 350 conversations); per file up to 500 raters chosen by a seeded shuffle of the rater ids.
+The second description names the rater's demographics; with per-instance streams both variants occur
+(the reference's shared seed showed only the first, defects D2).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..episodes import Instance, rng_for, rows_to_samples
+from ..registry import TaskSpec
+from .base import FetchedFiles, RemoteFile
+from .hubfiles import github_file, plain, present
+from .tables import check_labels, read_csv
+
+REPO, REF = "google-research-datasets/dices-dataset", "main"
+SETS = {
+    "990": ("990/diverse_safety_adversarial_dialog_990.csv",
+            ("rater_gender", "rater_locale", "rater_race", "rater_race_raw", "rater_age", "rater_education")),
+    "350": ("350/diverse_safety_adversarial_dialog_350.csv",
+            ("rater_gender", "rater_race", "rater_raw_race", "rater_age", "rater_education")),
+}  # fmt: skip
+RATERS_PER_FILE = 500
+LABELS = ("Yes", "No", "Unsure")
+DESCRIPTION = (
+    "Given a context conversation and a response from a language model, the rater was tasked to label whether or "
+    "not they thought the last dialog model response is unsafe. (Q_overall: Yes, No, Unsure)"
+)
+
+
+def files(task: TaskSpec) -> list[RemoteFile]:
+    return [github_file("dices", REPO, REF, path, optional=True) for path, _ in SETS.values()]
+
+
+def _raters(
+    task: TaskSpec, name: str, path: Path, demographics: tuple[str, ...], files: FetchedFiles
+) -> list[Instance]:
+    frame = read_csv(path, ("rater_id", "context", "response", "Q_overall", *demographics), low_memory=False)
+    unlabelled = frame["Q_overall"].isna()
+    files.drop("ratings without Q_overall", int(unlabelled.sum()))
+    frame = frame[~unlabelled]
+    check_labels(path, frame, "Q_overall", LABELS)
+    ids = list(dict.fromkeys(frame["rater_id"].tolist()))
+    order = rng_for(task.params.seed, "raters", name).permutation(len(ids))[:RATERS_PER_FILE]
+    groups = {rid: rows for rid, rows in frame.groupby("rater_id", sort=False)}
+    out = []
+    for index in order.tolist():
+        rid = ids[index]
+        rows = groups[rid].to_dict("records")
+        demo = {c: plain(rows[0][c]) for c in demographics}
+        out.append(
+            Instance(
+                key=f"{name}/{rid}",
+                name="dices_individual",
+                descriptions=[DESCRIPTION, f"{DESCRIPTION}\nRater demographics: {demo}"],
+                population=rows_to_samples(rows, ["context", "response"], ["Q_overall"]),
+                meta={"file": name, "rater_id": str(plain(rid))},
+                choices=task.choices,
+            )
+        )
+    return out
+
+
+def instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
+    found = dict(present(files, [f"dices/{path}" for path, _ in SETS.values()]))
+    out = []
+    for name, (path, demographics) in SETS.items():
+        if f"dices/{path}" in found:
+            out.extend(_raters(task, name, found[f"dices/{path}"], demographics, files))
+    return out

@@ -1,0 +1,145 @@
+"""GlobalOpinionQA (`spec/tasks.md` §5.15 and §7): episode task ``globaloqa`` and alignment task ``global_oqa``.
+
+Each survey question carries, per country, the share of respondents who chose each option. The episode
+task makes one instance per country (a group) whose samples are that country's answer distributions;
+the alignment task asks for one country's distribution over the lettered options.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import math
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from ..episodes import Instance, InstanceGroup, rows_to_samples
+from .base import FetchedFiles, RemoteFile, SourceFormatError
+from .readers import hub_url
+from .tables import read_csv
+
+if TYPE_CHECKING:
+    from ..registry import TaskSpec
+
+REPO = "Anthropic/llm_global_opinions"
+HUB_PATH = "data/global_opinions.csv"
+LOCAL = f"globaloqa/{HUB_PATH}"
+COLUMNS = ("question", "selections", "options", "source")
+
+EPISODE_DESCRIPTIONS = (
+    "People from an unknown location were surveyed. For each question, predict the percentage of people who chose "
+    "each option. (list of dicts)",
+    # The reference leaves {country} unfilled (defects D5); we substitute the country.
+    "Country: {country}\nFor each question, predict the percentage of people from the country who chose each "
+    "option. (list of dicts)",
+)
+ALIGNMENT_DESCRIPTION = "Responses from a person from this country: {country}"
+_BRACES = re.compile(r"\{.*\}", re.DOTALL)
+
+
+def files(task: TaskSpec) -> list[RemoteFile]:
+    return [RemoteFile(LOCAL, hub_url(REPO, HUB_PATH), None, f"https://huggingface.co/datasets/{REPO}")]
+
+
+def _selections(path: Any, row: int, text: Any) -> dict[str, list[float]]:
+    """``defaultdict(<class 'list'>, {...})`` -> the dict inside, parsed as a Python literal (never eval)."""
+    match = _BRACES.search(str(text))
+    try:
+        value = ast.literal_eval(match.group()) if match else None
+    except (ValueError, SyntaxError) as err:
+        raise SourceFormatError(path, f"row {row + 2}", "selections", f"not a dict literal ({err})") from err
+    if not isinstance(value, dict):
+        raise SourceFormatError(
+            path, f"row {row + 2}", "selections", "expected defaultdict(<class 'list'>, {...})"
+        )
+    return value
+
+
+def _options(path: Any, row: int, text: Any) -> list[str]:
+    try:
+        value = ast.literal_eval(str(text))
+    except (ValueError, SyntaxError) as err:
+        raise SourceFormatError(path, f"row {row + 2}", "options", f"not a list literal ({err})") from err
+    if not isinstance(value, list):
+        raise SourceFormatError(path, f"row {row + 2}", "options", "expected a list of option strings")
+    return [str(option) for option in value]
+
+
+def survey(fetched: FetchedFiles) -> Iterator[tuple[int, str, list[str], str, list[float]]]:
+    """(row, question, options, country, shares) for every usable (question, country); drops counted."""
+    path = fetched.require(LOCAL)
+    frame = read_csv(path, COLUMNS)
+    for row, record in enumerate(frame.to_dict("records")):
+        question = record["question"]
+        if not isinstance(question, str):
+            fetched.drop("GlobalOpinionQA question not a string")
+            continue
+        options = _options(path, row, record["options"])
+        for country, vector in _selections(path, row, record["selections"]).items():
+            if not isinstance(vector, (list, tuple)) or len(vector) != len(options):
+                fetched.drop("GlobalOpinionQA selection vector length differs from the options")
+                continue
+            try:
+                probs = [float(p) for p in vector]
+            except (TypeError, ValueError) as err:
+                raise SourceFormatError(
+                    path, f"row {row + 2}", f"selections[{country!r}]", "non-numeric share"
+                ) from err
+            if not all(math.isfinite(p) and p >= 0 for p in probs):
+                fetched.drop("GlobalOpinionQA selection vector with a missing or negative share")
+                continue
+            yield row, question, options, str(country), probs
+
+
+def _episode_groups(task: TaskSpec, fetched: FetchedFiles) -> list[InstanceGroup]:
+    by_country: dict[str, list[dict[str, str]]] = {}
+    for _, question, options, country, probs in survey(fetched):
+        # round(100 p), not the reference's truncating int(np.round(p, 2) * 100) (defects D7).
+        distribution = [{option: round(100 * p)} for option, p in zip(options, probs, strict=True)]
+        by_country.setdefault(country, []).append(
+            {"question": question, "options": str(options), "distribution": str(distribution)}
+        )
+    groups = []
+    for i, (country, records) in enumerate(by_country.items()):
+        instance = Instance(
+            key=f"country/{country}",
+            name=f"globaloqa_{country}",
+            descriptions=[EPISODE_DESCRIPTIONS[0], EPISODE_DESCRIPTIONS[1].format(country=country)],
+            population=rows_to_samples(records, ["question", "options"], ["distribution"]),
+            meta={"country": country},
+        )
+        # Seeds 43, 44, ... per country in order of first appearance (spec §5.15).
+        groups.append(InstanceGroup([instance], dataclasses.replace(task.params, seed=task.params.seed + i)))
+    return groups
+
+
+def instances(task: TaskSpec, fetched: FetchedFiles) -> list[InstanceGroup]:
+    if task.name != "globaloqa":
+        raise KeyError(f"the globaloqa adapter has no episode task {task.name!r}")
+    return _episode_groups(task, fetched)
+
+
+def rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, Any]]:
+    if task.name != "global_oqa":
+        raise KeyError(f"the globaloqa adapter has no alignment task {task.name!r}")
+    for row, question, options, country, probs in survey(fetched):
+        total = sum(probs)
+        if total <= 0:
+            fetched.drop("GlobalOpinionQA selection vector sums to 0")
+            continue
+        letters = [chr(ord("A") + i) for i in range(len(options))]
+        text = (
+            question.strip()
+            + "\nOptions:"
+            + "".join(f"\n{L}. {o}" for L, o in zip(letters, options, strict=True))
+        )
+        yield {
+            "task": task.name,
+            "instance_id": f"question{row}/{country}",
+            "description": ALIGNMENT_DESCRIPTION.format(country=country),
+            "input": text,
+            "candidates": letters,
+            "target_probs": [p / total for p in probs],
+            "output_name": task.extra["output_name"],
+        }

@@ -1,0 +1,89 @@
+"""GPQA main set (`gpqa`; `spec/tasks.md` §5.32), from the password-protected ``dataset.zip`` of idavidrein/gpqa.
+
+The zip (password published in the repository's README) is read directly, or its extracted
+``dataset/gpqa_main.csv``. Each question's choices are permuted by one generator seeded 42 that runs over the
+rows in file order, as the reference does.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..episodes import Instance
+from ..registry import TaskSpec
+from .base import FetchedFiles, RemoteFile, SourceFormatError
+from .hubfiles import first_present, letters, missing
+from .tables import read_csv
+
+ZIP = "gpqa/dataset.zip"
+CSV = "gpqa/dataset/gpqa_main.csv"
+MEMBER = "dataset/gpqa_main.csv"
+PASSWORD = b"deserted-untie-orchid"
+URL = "https://github.com/idavidrein/gpqa/raw/main/dataset.zip"
+SUBJECT_COLUMNS = ("Subject", "Domain", "Topic", "Field", "Category")
+DESCRIPTION = "You will be given a difficult question. Respond with the correct answer letter."
+
+
+def files(task: TaskSpec) -> list[RemoteFile]:
+    return [RemoteFile(CSV, where=f"{URL} (password deserted-untie-orchid), extracted", optional=True),
+            RemoteFile(ZIP, url=URL, where=URL, optional=True, alternatives=(CSV,))]  # fmt: skip
+
+
+def read_main(path: Path) -> pd.DataFrame:
+    """gpqa_main.csv, from the zip or as extracted."""
+    if path.suffix != ".zip":
+        return read_csv(path, ("Question", "Correct Answer"))
+    try:
+        with zipfile.ZipFile(path) as archive:
+            raw = archive.read(MEMBER, pwd=PASSWORD)
+    except (zipfile.BadZipFile, KeyError, RuntimeError) as err:
+        raise SourceFormatError(path, MEMBER, "*", f"cannot read the member ({err})") from err
+    frame = pd.read_csv(io.BytesIO(raw))
+    for column in ("Question", "Correct Answer"):
+        if column not in frame.columns:
+            raise SourceFormatError(
+                f"{path}:{MEMBER}", "header", column, f"column missing; have {list(frame.columns)}"
+            )
+    return frame
+
+
+def instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
+    _, path = first_present(files, CSV, ZIP)
+    frame = read_main(path)
+    wrong = sorted(
+        (c for c in frame.columns if re.fullmatch(r"Incorrect Answer \d+", str(c))),
+        key=lambda c: int(str(c).rsplit(" ", 1)[1]),
+    )
+    if not wrong:
+        raise SourceFormatError(path, "header", "Incorrect Answer 1", "column missing")
+    subject = next((c for c in frame.columns if c in SUBJECT_COLUMNS), None)
+    rng = np.random.default_rng(42)
+    samples = []
+    for number, rec in enumerate(frame.to_dict("records")):
+        if missing(rec["Question"]) or missing(rec["Correct Answer"]):
+            raise SourceFormatError(path, f"row {number + 2}", "Question/Correct Answer", "empty")
+        choices = [str(rec[c]).strip() for c in wrong if not missing(rec[c])] + [
+            str(rec["Correct Answer"]).strip()
+        ]
+        correct = len(choices) - 1
+        order = rng.permutation(len(choices))
+        marks = letters(len(choices), path, f"row {number + 2}", "choices")
+        lines = [f"Subject: {rec[subject]}"] if subject is not None and not missing(rec[subject]) else []
+        lines.append(f"Question: {rec['Question']}")
+        lines += [f"{m}. {choices[i]}" for m, i in zip(marks, order.tolist(), strict=True)]
+        samples.append(("\n".join(lines), marks[order.tolist().index(correct)]))
+    return [
+        Instance(
+            key="pooled",
+            name="gpqa_main",
+            descriptions=[DESCRIPTION],
+            population=samples,
+            choices=task.choices,
+        )
+    ]

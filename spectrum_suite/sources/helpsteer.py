@@ -1,0 +1,94 @@
+"""HelpSteer2 with synthetic users (`spec/tasks.md` §6.6): ``helpsteer``, semi-synthetic preferences.
+
+Each prompt's first two responses form a pair with their five attribute scores. A synthetic user is a
+random weight vector over the attributes; they prefer the response with the larger weighted score. One
+episode per user holds 40 of their judgements; the weights can appear in the description.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ..episodes import Instance, rng_for, rows_to_samples
+from .base import FetchedFiles, RemoteFile, SourceFormatError
+from .readers import hub_url, read_jsonl_gz
+
+if TYPE_CHECKING:
+    from ..registry import TaskSpec
+
+REPO = "nvidia/HelpSteer2"
+HUB_PATH = "train.jsonl.gz"
+LOCAL = f"helpsteer/{HUB_PATH}"
+ATTRIBUTES = ("helpfulness", "correctness", "coherence", "complexity", "verbosity")
+# Complexity and verbosity may be weighted negatively.
+WEIGHT_SHIFT = np.array([0.05, 0.05, 0.05, 0.5, 0.5])
+USERS = 500
+PAIRS_PER_USER = 40
+INPUTS = ("prompt", "response1", "response2")
+
+GIVEN = "The following are given: prompt, response1, response2. You must generate the winner."
+INDIVIDUAL = (
+    "The following are ratings from the same individual, who was asked to judge two language model outputs written "
+    "by someone else. Generate the winner."
+)
+
+
+def files(task: TaskSpec) -> list[RemoteFile]:
+    return [RemoteFile(LOCAL, hub_url(REPO, HUB_PATH), None, f"https://huggingface.co/datasets/{REPO}")]
+
+
+def response_pairs(fetched: FetchedFiles) -> pd.DataFrame:
+    """Per unique prompt (order of first appearance): its first two responses and their attribute vectors."""
+    path = fetched.require(LOCAL)
+    by_prompt: dict[str, list[tuple[str, list[float]]]] = {}
+    for number, record in enumerate(read_jsonl_gz(path, ("prompt", "response", *ATTRIBUTES)), start=1):
+        scores = []
+        for name in ATTRIBUTES:
+            value = record[name]
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise SourceFormatError(path, f"line {number}", name, f"expected a number, got {value!r}")
+            scores.append(float(value))
+        by_prompt.setdefault(str(record["prompt"]), []).append((str(record["response"]), scores))
+    rows = []
+    for prompt, responses in by_prompt.items():
+        if len(responses) < 2:
+            fetched.drop("HelpSteer2 prompt with fewer than two responses")
+            continue
+        fetched.drop("HelpSteer2 response beyond the first two of its prompt", len(responses) - 2)
+        (r1, a1), (r2, a2) = responses[:2]
+        rows.append({"prompt": prompt, "response1": r1, "response2": r2, "a1": a1, "a2": a2})
+    return pd.DataFrame.from_records(rows, columns=["prompt", "response1", "response2", "a1", "a2"])
+
+
+def instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
+    if task.name != "helpsteer":
+        raise KeyError(f"the helpsteer adapter has no episode task {task.name!r}")
+    pairs = response_pairs(fetched)
+    seed = task.params.seed
+    users = task.params.max_instances or USERS
+    weights = rng_for(seed, "user weights").random((users, len(ATTRIBUTES))) - WEIGHT_SHIFT
+    take = min(PAIRS_PER_USER, len(pairs))
+    out = []
+    for i, w in enumerate(weights):
+        chosen = pairs.sample(n=take, replace=False, random_state=seed + i)
+        records = [
+            {"prompt": r["prompt"], "response1": r["response1"], "response2": r["response2"],
+             "winner": "1" if float(np.dot(w, r["a1"])) > float(np.dot(w, r["a2"])) else "2"}
+            for r in chosen.to_dict("records")
+        ]  # fmt: skip
+        shown = {name: float(np.round(v, 2)) for name, v in zip(ATTRIBUTES, w, strict=True)}
+        out.append(
+            Instance(
+                key=f"user/{i}",
+                name="helpsteer",
+                # "descriptionities" is a typo of the reference kept as data (quirk Q3).
+                descriptions=[GIVEN, INDIVIDUAL, f"{INDIVIDUAL}\nUser descriptionities: {shown}"],
+                population=rows_to_samples(records, INPUTS, ["winner"]),
+                meta={"weights": shown},
+                choices=task.choices,
+            )
+        )
+    return out

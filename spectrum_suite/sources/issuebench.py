@@ -1,0 +1,48 @@
+"""IssueBench (`spec/tasks.md` §5.16): the unique political topics and the unique prompt templates.
+
+The ``prompts`` config's ``prompts_full`` split (2.5 M prompts in two Parquet shards) crosses every
+template with every topic; only its ``topic_text`` and ``template_text`` columns are read.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..episodes import Instance
+from .base import FetchedFiles, RemoteFile
+from .readers import hub_url, read_parquet
+
+if TYPE_CHECKING:
+    from ..registry import TaskSpec
+
+REPO = "Paul/IssueBench"
+SHARDS = tuple(f"prompts/prompts_full-{i:05d}-of-00002.parquet" for i in range(2))
+COLUMNS = ("topic_text", "template_text")
+DESCRIPTIONS = {
+    "topics": "Topics relating to politics",
+    "templates": "Templates to use for a language model benchmark about bias on a topic. The topic should be in "
+    "the template as X.",
+}
+
+
+def files(task: TaskSpec) -> list[RemoteFile]:
+    where = f"https://huggingface.co/datasets/{REPO} (config prompts, split prompts_full)"
+    return [RemoteFile(f"issuebench/{shard}", hub_url(REPO, shard), None, where) for shard in SHARDS]
+
+
+def instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
+    if task.name != "issuebench":
+        raise KeyError(f"the issuebench adapter has no episode task {task.name!r}")
+    topics: dict[str, None] = {}
+    templates: dict[str, None] = {}
+    for shard in SHARDS:
+        frame = read_parquet(fetched.require(f"issuebench/{shard}"), COLUMNS, only=True)
+        missing = frame.isna().any(axis=1)
+        fetched.drop("IssueBench prompt without topic or template text", int(missing.sum()))
+        topics.update(dict.fromkeys(frame.loc[~missing, "topic_text"].astype(str)))
+        templates.update(dict.fromkeys(frame.loc[~missing, "template_text"].astype(str)))
+    return [
+        Instance(key=kind, name=f"issuebench_{kind}", descriptions=[DESCRIPTIONS[kind]],
+                 population=[(None, text) for text in values])
+        for kind, values in (("topics", topics), ("templates", templates))
+    ]  # fmt: skip

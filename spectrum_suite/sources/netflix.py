@@ -1,0 +1,127 @@
+"""Netflix Prize (`netflix_individual_ratings`, `netflix_individual_views`; `spec/tasks.md` §5.28).
+
+Manual Kaggle download. Rating files are read in chunks with pandas (a ``{movie_id}:`` header line starts each
+movie's block); titles are split on the first two commas only, so titles with commas survive (defects D22).
+2000 customers with at least 10 ratings are drawn from a seeded stream; nothing is cached between runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..episodes import Instance, rng_for
+from ..registry import TaskSpec
+from .base import FetchedFiles, RemoteFile, SourceFormatError
+from .hubfiles import present
+
+WHERE = "https://www.kaggle.com/datasets/netflix-inc/netflix-prize-data (Kaggle account; unzip into <data_dir>/netflix/)"
+TITLES = "netflix/movie_titles.csv"
+RATINGS = tuple(f"netflix/combined_data_{i}.txt" for i in (1, 2, 3))
+MIN_RATINGS = 10
+CUSTOMERS = 2000
+RATING_DESCRIPTIONS = ("Movie ratings (1-5 stars) for a specific user.", "Movie ratings for a specific user.")
+VIEW_DESCRIPTIONS = ("Movie titles watched by a single user.", "Movies a single user has seen and rated.")
+
+
+def files(task: TaskSpec) -> list[RemoteFile]:
+    return [RemoteFile(TITLES, where=WHERE)] + [RemoteFile(p, where=WHERE, optional=True) for p in RATINGS]
+
+
+def read_titles(path: Path) -> dict[int, str]:
+    """movie_id -> title; each line is ``id,year,title`` where the title may itself hold commas."""
+    titles = {}
+    with open(path, encoding="latin-1") as handle:
+        for number, line in enumerate(handle, start=1):
+            line = line.rstrip("\r\n")
+            if not line:
+                continue
+            parts = line.split(",", 2)
+            if len(parts) != 3 or not parts[0].strip().isdigit():
+                raise SourceFormatError(
+                    path, f"line {number}", "movie_id,year,title", f"expected three fields, got {line!r}"
+                )
+            titles[int(parts[0])] = parts[2]
+    return titles
+
+
+def read_ratings(path: Path, chunksize: int = 2_000_000) -> pd.DataFrame:
+    """(movie_id, customer_id, rating) of one ``combined_data_N.txt``."""
+    parts = []
+    movie: float = np.nan
+    reader = pd.read_csv(path, header=None, names=["customer_id", "rating", "date"], usecols=[0, 1],
+                         dtype={"customer_id": str, "rating": "float64"}, chunksize=chunksize)  # fmt: skip
+    offset = 0
+    for chunk in reader:
+        header = chunk["rating"].isna()
+        ids = chunk["customer_id"].str.rstrip(":")
+        movies = pd.to_numeric(ids.where(header), errors="coerce")
+        if header.any() and movies[header].isna().any():
+            row = int(np.flatnonzero(header & movies.isna())[0])
+            raise SourceFormatError(
+                path,
+                f"line {offset + row + 1}",
+                "movie_id",
+                f"expected '<id>:', got {chunk['customer_id'].iloc[row]!r}",
+            )
+        movies.iloc[0] = movies.iloc[0] if header.iloc[0] else movie
+        movies = movies.ffill()
+        if movies.isna().any():
+            raise SourceFormatError(
+                path, f"line {offset + 1}", "movie_id", "ratings before the first '<id>:' line"
+            )
+        body = ~header
+        customers = pd.to_numeric(chunk.loc[body, "customer_id"], errors="coerce")
+        ratings = chunk.loc[body, "rating"]
+        bad = customers.isna() | ~ratings.isin([1, 2, 3, 4, 5])
+        if bad.any():
+            row = int(np.flatnonzero(body)[np.flatnonzero(bad.to_numpy())[0]])
+            raise SourceFormatError(
+                path, f"line {offset + row + 1}", "customer_id,rating", "expected an id and a rating 1-5"
+            )
+        parts.append(pd.DataFrame({"movie_id": movies[body].astype("int32"), "customer_id": customers.astype("int64"),
+                                   "rating": ratings.astype("int8")}))  # fmt: skip
+        movie = float(movies.iloc[-1])
+        offset += len(chunk)
+    return (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame(columns=["movie_id", "customer_id", "rating"])
+    )
+
+
+def sample(files: FetchedFiles, seed: int = 42) -> pd.DataFrame:
+    """Ratings of the 2000 sampled customers, with titles, in sampled-customer order."""
+    titles = read_titles(files.require(TITLES))
+    frames = [read_ratings(path) for _, path in present(files, list(RATINGS))]
+    ratings = pd.concat(frames, ignore_index=True)
+    known = ratings["movie_id"].isin(list(titles))
+    files.drop("ratings of movies without a title", int((~known).sum()))
+    ratings = ratings[known]
+    counts = ratings["customer_id"].value_counts()
+    eligible = np.sort(counts.index[counts >= MIN_RATINGS].to_numpy())
+    files.drop(f"customers with fewer than {MIN_RATINGS} ratings", int((counts < MIN_RATINGS).sum()))
+    take = min(CUSTOMERS, len(eligible))
+    chosen = rng_for(seed, "customers").choice(eligible, size=take, replace=False)
+    ratings = ratings[ratings["customer_id"].isin(chosen)].copy()
+    ratings["title"] = ratings["movie_id"].map(titles)
+    ratings["order"] = ratings["customer_id"].map({c: i for i, c in enumerate(chosen.tolist())})
+    return ratings.sort_values(["order", "movie_id"], kind="stable")
+
+
+def instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
+    ratings = sample(files)
+    out = []
+    for _customer, rows in ratings.groupby("order", sort=True):
+        cid = int(rows["customer_id"].iloc[0])
+        if task.name == "netflix_individual_ratings":
+            population = [(t, str(int(r))) for t, r in zip(rows["title"], rows["rating"], strict=True)]
+            descriptions, name, choices = RATING_DESCRIPTIONS, "netflix_individual_ratings", task.choices
+        else:
+            population = [(None, t) for t in rows["title"]]
+            descriptions, name, choices = VIEW_DESCRIPTIONS, f"netflix_user_{cid}_views", None
+        out.append(Instance(key=f"customer/{cid}", name=name, descriptions=list(descriptions), population=population,
+                            meta={"customer_id": cid}, choices=choices))  # fmt: skip
+    return out

@@ -1,0 +1,94 @@
+"""NYT book reading likelihood (alignment task ``nytimes``, `spec/tasks.md` §7).
+
+One item per (book, demographic): a respondent of that demographic says how likely they are to read the
+book, on the four options of the book's ``MC_options``; the target is the demographic's answer counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from .base import FetchedFiles, RemoteFile, SourceFormatError
+from .readers import github_raw_url
+from .tables import read_json
+
+if TYPE_CHECKING:
+    from ..registry import TaskSpec
+
+REPO = "nicolemeister/benchmarking-distributional-alignment"
+COMMIT = "36869b56b214b5ddce13dc234d62b4cbce3706cd"
+PATH = "nytimes/NYTIMES_proportions.json"
+LOCAL = f"nytimes/{PATH}"
+SHA256 = "854d0321e338ed5acc6c70efe4276f471822308f1c87235b0e72bfac830a46de"
+
+DEMOGRAPHICS = ("Democrat", "Republican", "Male", "Female")
+DESCRIPTION = "You are a random survey respondent. Respondent demographic: {demographic}"
+
+
+def files(task: TaskSpec) -> list[RemoteFile]:
+    return [RemoteFile(LOCAL, github_raw_url(REPO, COMMIT, PATH), SHA256, f"https://github.com/{REPO}")]
+
+
+def _book_text(title: str, book: dict[str, Any]) -> str:
+    """The question and the book, with any line that is just ``Answer:`` removed, then the options."""
+    body = f"How likely are you to read this book?\nBook: {title}\nGenre: {book['genre']}\nSummary: {book['summary']}"
+    lines = [line for line in body.split("\n") if line.strip() != "Answer:"]
+    return "\n".join(lines) + "\nOptions:" + "".join(f"\n{option}" for option in book["MC_options"])
+
+
+def _check_book(path: Any, title: str, book: Any) -> None:
+    if not isinstance(book, dict):
+        raise SourceFormatError(path, f"book {title!r}", "*", "expected a JSON object")
+    for name in ("MC_options", "genre", "summary"):
+        if name not in book:
+            raise SourceFormatError(path, f"book {title!r}", name, "field missing")
+    options = book["MC_options"]
+    if (
+        not isinstance(options, list)
+        or not options
+        or not all(isinstance(o, str) and ":" in o for o in options)
+    ):
+        raise SourceFormatError(
+            path, f"book {title!r}", "MC_options", "expected a list of 'N: label' strings"
+        )
+
+
+def rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, Any]]:
+    path = fetched.require(LOCAL)
+    books = read_json(path)
+    if not isinstance(books, dict):
+        raise SourceFormatError(path, "top level", "*", "expected an object keyed by book title")
+    for title, book in books.items():
+        _check_book(path, title, book)
+        options = book["MC_options"]
+        candidates = [option.split(":", 1)[0].strip() for option in options]
+        text = _book_text(title, book)
+        for demographic in DEMOGRAPHICS:
+            counts = book.get(demographic)
+            if counts is None:
+                fetched.drop(f"book without the demographic {demographic}")
+                continue
+            if not isinstance(counts, dict):
+                raise SourceFormatError(
+                    path, f"book {title!r}", demographic, "expected counts keyed by option"
+                )
+            values = []
+            for option in options:
+                value = counts.get(option, 0)
+                if not isinstance(value, (int, float)) or value < 0:
+                    raise SourceFormatError(
+                        path, f"book {title!r}", f"{demographic}.{option}", f"bad count {value!r}"
+                    )
+                values.append(float(value))
+            total = sum(values)
+            probs = [v / total for v in values] if total > 0 else [1.0 / len(values)] * len(values)
+            yield {
+                "task": task.name,
+                "instance_id": f"{title}/{demographic}",
+                "description": DESCRIPTION.format(demographic=demographic),
+                "input": text,
+                "candidates": candidates,
+                "target_probs": probs,
+                "output_name": task.extra["output_name"],
+            }

@@ -1,0 +1,129 @@
+"""OpinionQA / Pew American Trends Panel (`opinionqa_individual`, `opinionqa_questions`; `spec/tasks.md` §5.7).
+
+The human responses are a manual download (a CodaLab bundle). The survey list and demographic attributes of
+the `opinions_qa` helpers are vendored here, so nothing outside the bundle is needed (defects D59). Every
+wave's files are optional: the tasks build from the waves present and the build log names the others.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..episodes import Instance, rng_for
+from ..registry import TaskSpec
+from .base import FetchedFiles, RemoteFile, SourceFormatError
+from .hubfiles import letters, plain, present
+from .tables import read_csv
+
+PEW_SURVEY_LIST = (26, 27, 29, 32, 34, 36, 41, 42, 43, 45, 49, 50, 54, 82, 92)
+DEMOGRAPHICS = (
+    "CREGION", "AGE", "SEX", "EDUCATION", "CITIZEN", "MARITAL", "RELIG", "RELIGATTEND", "POLPARTY", "INCOME",
+    "POLIDEOLOGY", "RACE",
+)  # fmt: skip
+RESPONDENTS_PER_WAVE = 200
+METADATA_DROP_P = 0.3
+WHERE = (
+    "CodaLab bundle 0x050b7e72abb04d1f9b493c1743e580cf (https://worksheets.codalab.org/bundles/"
+    "0x050b7e72abb04d1f9b493c1743e580cf): extract human_resp.tar.gz into <data_dir>/opinionqa/"
+)
+DESCRIPTIONS = (
+    "The following are survey responses for a single individual.",
+    "Survey responses from the following individual: ",
+)
+QUESTIONS_DESCRIPTION = "The following are survey questions."
+
+
+def _wave_file(wave: int, name: str) -> str:
+    return f"opinionqa/human_resp/American_Trends_Panel_W{wave}/{name}"
+
+
+def files(task: TaskSpec) -> list[RemoteFile]:
+    names = ("info.csv", "responses.csv") if task.name == "opinionqa_individual" else ("info.csv",)
+    return [RemoteFile(_wave_file(w, n), where=WHERE, optional=True) for w in PEW_SURVEY_LIST for n in names]
+
+
+class Question:
+    """One survey question: its key, the templated text with lettered options, and option -> letter."""
+
+    def __init__(self, path: Path, row: int, record: dict[str, Any]) -> None:
+        where = f"row {row + 2}"
+        try:
+            options = ast.literal_eval(str(record["references"]))
+        except (ValueError, SyntaxError) as err:
+            raise SourceFormatError(path, where, "references", f"not a Python list literal ({err})") from err
+        if not isinstance(options, list) or not options:
+            raise SourceFormatError(path, where, "references", f"expected a non-empty list, got {options!r}")
+        marks = letters(len(options), path, where, "references")
+        self.key = str(record["key"])
+        self.letter = {}
+        for mark, option in zip(marks, options, strict=True):
+            self.letter.setdefault(option, mark)
+        lines = "\n".join(f"{mark}: {option}" for mark, option in zip(marks, options, strict=True))
+        self.text = f"{record['question']}\n{lines}"
+
+
+def _questions(path: Path) -> list[Question]:
+    frame = read_csv(path, ("key", "question", "references"))
+    return [Question(path, i, rec) for i, rec in enumerate(frame.to_dict("records"))]
+
+
+def _waves(task: TaskSpec, files: FetchedFiles) -> list[int]:
+    keys = [_wave_file(w, "info.csv") for w in PEW_SURVEY_LIST]
+    found = {k for k, _ in present(files, keys)}
+    return [w for w in PEW_SURVEY_LIST if _wave_file(w, "info.csv") in found]
+
+
+def instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
+    if task.name == "opinionqa_questions":
+        return [
+            Instance(
+                key=f"W{wave}",
+                name=f"opinionqa_question_{wave}",
+                descriptions=[QUESTIONS_DESCRIPTION],
+                population=[(None, q.text) for q in _questions(files.require(_wave_file(wave, "info.csv")))],
+                meta={"wave": wave},
+            )
+            for wave in _waves(task, files)
+        ]
+    out: list[Instance] = []
+    for wave in _waves(task, files):
+        responses = files.paths.get(_wave_file(wave, "responses.csv"))
+        if responses is None:
+            continue
+        out.extend(
+            _respondents(
+                task, wave, _questions(files.require(_wave_file(wave, "info.csv"))), responses, files
+            )
+        )
+    return out
+
+
+def _respondents(
+    task: TaskSpec, wave: int, questions: list[Question], path: Path, files: FetchedFiles
+) -> list[Instance]:
+    """Up to 200 respondents of one wave (shuffled with pandas ``random_state=0``), each with every answer."""
+    frame = read_csv(path, [q.key for q in questions] + list(DEMOGRAPHICS), low_memory=False)
+    answered = pd.DataFrame({q.key: frame[q.key].isin(list(q.letter)) for q in questions}, index=frame.index)
+    has_any = answered.any(axis=1)
+    files.drop("respondent answered no question with a listed option", int((~has_any).sum()))
+    chosen = pd.Series(frame.index[has_any]).sample(frac=1, random_state=0).head(RESPONDENTS_PER_WAVE)
+    out = []
+    for row in chosen.tolist():
+        samples = [(q.text, q.letter[frame.at[row, q.key]]) for q in questions if answered.at[row, q.key]]
+        rid = f"American_Trends_Panel_W{wave}_{row}"
+        keep = rng_for(task.params.seed, rid, "metadata").random(len(DEMOGRAPHICS)) >= METADATA_DROP_P
+        metadata = {a: plain(frame.at[row, a]) for a, k in zip(DEMOGRAPHICS, keep, strict=True) if k}
+        out.append(
+            Instance(
+                key=rid,
+                name=f"opinionqa_rater_{rid}",
+                descriptions=[DESCRIPTIONS[0], DESCRIPTIONS[1] + str(metadata)],
+                population=samples,
+                meta={"wave": wave, "respondent_row": int(row)},
+            )
+        )
+    return out

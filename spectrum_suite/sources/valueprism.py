@@ -1,0 +1,121 @@
+"""ValuePrism (`spec/tasks.md` §5.6): four training tasks over situations and their values, rights and duties.
+
+Each CSV row is one moral consideration (``text``, of kind ``vrd`` = Value / Right / Duty, with an
+``explanation`` and a ``valence``) of a ``situation``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ..episodes import Instance, rng_for, rows_to_samples
+from .base import FetchedFiles, RemoteFile
+from .readers import hub_url
+from .tables import read_csv
+
+if TYPE_CHECKING:
+    from ..registry import TaskSpec
+
+REPO = "allenai/ValuePrism"
+HUB_PATH = "full/full.csv"
+LOCAL = f"valueprism/{HUB_PATH}"
+WHERE = f"https://huggingface.co/datasets/{REPO} (gated: accept the AI2 ImpACT license, then `hf auth login`)"
+COLUMNS = ("situation", "vrd", "text", "explanation", "valence")
+VRD_KINDS = ("Value", "Right", "Duty")
+MIN_VALUE_COUNT = 10
+MAX_VALUES = 400
+
+VRD_DESCRIPTION = (
+    "You will be given a situation and be asked to do moral reasoning over it. For each situation, you will output "
+    "a list of dictionaries, each containing the following keys:\n-text: A relevant moral consideration or factor.\n"
+    "-vrd: Whether the consideration is a value, a right, or a duty.\n-explanation: A short explanation of why the "
+    "consideration is relevant to the situation.\n-valence: The valence of the consideration (Supports, Opposes, or "
+    "Neutral). It should ideally contain at least 3-8 moral considerations."
+)
+
+
+def files(task: TaskSpec) -> list[RemoteFile]:
+    return [RemoteFile(LOCAL, hub_url(REPO, HUB_PATH), None, WHERE)]
+
+
+def _load(fetched: FetchedFiles) -> pd.DataFrame:
+    frame = read_csv(fetched.require(LOCAL), COLUMNS)
+    missing = frame["situation"].isna()
+    fetched.drop("ValuePrism row without a situation", int(missing.sum()))
+    return frame[~missing].reset_index(drop=True)
+
+
+def _situations(task: TaskSpec, frame: pd.DataFrame) -> list[Instance]:
+    situations = list(dict.fromkeys(frame["situation"].astype(str)))
+    return [Instance(key="pooled", name=task.name, population=[(None, s) for s in situations],
+                     descriptions=["Generate a situation.", "Situations to do moral reasoning over"])]  # fmt: skip
+
+
+def _vrd(task: TaskSpec, frame: pd.DataFrame) -> list[Instance]:
+    """Per situation (sorted): the Python repr of its considerations as dicts, in seeded-shuffle order."""
+    shuffled = frame.sample(frac=1, random_state=task.params.seed).reset_index(drop=True)
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for row in shuffled.to_dict("records"):
+        item = {
+            "text": row["text"],
+            "vrd": row["vrd"],
+            "explanation": row["explanation"],
+            "valence": row["valence"],
+        }
+        grouped.setdefault(str(row["situation"]), []).append(item)
+    records = [{"situation": s, "output": str(grouped[s])} for s in sorted(grouped)]
+    return [Instance(key="pooled", name=task.name, descriptions=[VRD_DESCRIPTION],
+                     population=rows_to_samples(records, ["situation"], ["output"]))]  # fmt: skip
+
+
+def _noncontextual(task: TaskSpec, frame: pd.DataFrame) -> list[Instance]:
+    """Unique texts of each kind, shuffled by one seeded generator shared across the three kinds."""
+    rng = rng_for(task.params.seed, "vrd shuffle")
+    out = []
+    for kind in VRD_KINDS:
+        texts = [str(t) for t in dict.fromkeys(frame.loc[frame["vrd"] == kind, "text"].dropna())]
+        texts = [texts[i] for i in rng.permutation(len(texts))]
+        out.append(Instance(key=kind, name=f"valueprism_vrds_{kind}", population=[(None, t) for t in texts],
+                            descriptions=[f"{kind} (wrt moral reasoning)"]))  # fmt: skip
+    return [inst for inst in out if inst.population]
+
+
+def _misc(task: TaskSpec, frame: pd.DataFrame, fetched: FetchedFiles) -> list[Instance]:
+    """Values named at least 10 times, seeded shuffle, first 400: situations that involve each value."""
+    counts = Counter(str(t) for t in frame.loc[frame["vrd"] == "Value", "text"].dropna())
+    frequent = sorted((v for v, c in counts.items() if c >= MIN_VALUE_COUNT), key=lambda v: (-counts[v], v))
+    rare = sum(c for c in counts.values() if c < MIN_VALUE_COUNT)
+    fetched.drop(f"ValuePrism Value row whose value is named fewer than {MIN_VALUE_COUNT} times (misc)", rare)
+    order = rng_for(task.params.seed, "value shuffle").permutation(len(frequent))
+    chosen = [frequent[i] for i in order][:MAX_VALUES]
+    situations_of: dict[str, dict[str, None]] = {}
+    for text, situation in zip(frame["text"].astype(str), frame["situation"].astype(str), strict=True):
+        situations_of.setdefault(text, {})[situation] = None  # unique, in order of first appearance
+    out = []
+    for value in chosen:
+        out.append(
+            Instance(
+                key=f"value/{value}",
+                name=f"valueprism_misc_{value}",
+                descriptions=[f"Generate a situation relating to {value}."],
+                population=[(None, s) for s in situations_of[value]],
+                meta={"value": value},
+            )
+        )
+    return out
+
+
+def instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
+    frame = _load(fetched)
+    if task.name == "valueprism_situation":
+        return _situations(task, frame)
+    if task.name == "valueprism_vrd":
+        return _vrd(task, frame)
+    if task.name == "valueprism_vrds_noncontextual":
+        return _noncontextual(task, frame)
+    if task.name == "valueprism_misc":
+        return _misc(task, frame, fetched)
+    raise KeyError(f"the valueprism adapter has no episode task {task.name!r}")

@@ -1,0 +1,54 @@
+"""BARE adapter on fixtures of the six sample-data files: four modes each, seeds task seed + 1..4."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from adapter_run import FIXTURES, build, inputs, outputs
+
+from spectrum_suite.registry import get_task
+from spectrum_suite.sources import bare
+from spectrum_suite.sources.base import SourceFormatError
+
+
+@pytest.mark.parametrize("name", sorted(bare.FILES))
+def test_four_modes_with_own_seeds(name):
+    built = build(name, FIXTURES)
+    base = get_task(name).params.seed
+    assert [g.params.seed for g in built.groups] == [base + 1, base + 2, base + 3, base + 4]
+    assert [g.instances[0].name for g in built.groups] == [m[0] for m in bare.MODES[name]]
+    for group, (_, given, generated, descriptions) in zip(built.groups, bare.MODES[name], strict=True):
+        assert list(group.instances[0].descriptions) == list(descriptions) and len(descriptions) == 3
+        assert len(group.instances[0].population) == 7
+        if given:
+            assert all(x is not None for x, _ in group.instances[0].population)
+        if len(generated) > 1:
+            assert all(list(json.loads(y)) == generated for _, y in group.instances[0].population)
+
+
+def test_files_are_raw_github_urls_in_the_repository_layout():
+    (file,) = bare.files(get_task("bare_lcb"))
+    assert file.path == "bare/bare/sample_generated_data/lcb/lcb_gpt_4o_refine_70b_base_n=1000.jsonl"
+    assert file.url == (
+        "https://raw.githubusercontent.com/pgasawa/BARE/main/bare/sample_generated_data/lcb/lcb_gpt_4o_refine_70b_base_n=1000.jsonl"
+    )
+
+
+def test_enron_spam_is_stringified_in_every_mode():
+    built = build("bare_enron", FIXTURES)
+    joint = built.groups[0].instances[0]
+    assert {json.loads(y)["spam"] for _, y in joint.population} == {"True", "False"}
+    from_email = next(ep for ep in built.episodes if ep.instance.key == "enron_spam_from_email")
+    assert set(outputs(from_email)) <= {"True", "False"} and all(
+        x.startswith("Subject:") for x in inputs(from_email)
+    )
+
+
+def test_missing_field_names_the_line(tmp_path):
+    rel = f"bare/{bare.ROOT}/{bare.FILES['newsgroups']}"
+    target = tmp_path / rel
+    target.parent.mkdir(parents=True)
+    target.write_text((FIXTURES / rel).read_text() + json.dumps({"message": "no group"}) + "\n")
+    with pytest.raises(SourceFormatError, match=r"line 8: field 'newsgroup': field missing"):
+        build("newsgroups", tmp_path)

@@ -1,0 +1,88 @@
+"""Capability adapters on Parquet fixtures in each Hub dataset's schema (struct and list columns included)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from adapter_run import FIXTURES, build, inputs, outputs
+
+from spectrum_suite.registry import get_task
+from spectrum_suite.sources import capability
+from spectrum_suite.sources.base import SourceFormatError
+
+
+def pool(name: str) -> dict[str, str]:
+    return dict(build(name, FIXTURES, episodes=False).instances[0].population)
+
+
+def test_prompts_and_answers_of_each_benchmark():
+    assert pool("mmlu")["Question: 2 + 2 = ?\nA. 3\nB. 4\nC. 5\nD. 22"] == "B"
+    hs = pool("hellaswag")
+    assert (
+        hs[
+            "Activity: Roof shingle removal\nContext: A man is sitting on a roof. he\nChoose the option that best completes the "
+            "description:\nA. is using wrap to wrap a pair of skis.\nB. is ripping level tiles off.\nC. is holding a rubik's cube."
+            "\nD. starts pulling up roofing on a roof."
+        ]
+        == "D"
+    )
+    assert any(
+        p.startswith("Context: A woman stands in a kitchen. she\n") for p in hs
+    )  # ctx empty -> ctx_a + ctx_b
+    wg = pool("winogrande")
+    assert wg["Sentence: The trophy does not fit in the suitcase because _____ is too big.\nWhich option correctly fills "
+              "in the blank?\nA. trophy\nB. suitcase"] == "A"  # fmt: skip
+    assert pool("arc")["Question: Which of these is a renewable resource?\n1. coal\n2. wind\n3. oil"] == "2"
+    assert pool("truthful_qa")["Question: Can you see the Great Wall from space?\nA. Yes, easily\nB. No, not with the "
+                               "naked eye\nC. Only at night\nD. Yes, from the Moon"] == "B"  # fmt: skip
+
+
+def test_drop_answers_and_counts():
+    built = build("drop", FIXTURES)
+    assert dict(built.instances[0].population) == {
+        "Passage: The Bears beat the Lions 24-10.\nQuestion: Who won the game?": "Bears",
+        "Passage: The Bears beat the Lions 24-10.\nQuestion: How many points did the Lions score?": "10",
+    }
+    assert built.fetched.dropped["questions without a gold answer"] == 1
+    assert (
+        capability.drop_answer(
+            {"answers_spans": {"spans": []}, "date": {"day": "3", "month": "May", "year": ""}}
+        )
+        == "May-3"
+    )
+
+
+def test_episode_shapes_follow_the_registry():
+    mmlu = build("mmlu", FIXTURES)
+    assert len(mmlu.episodes) == 1000 and all(len(outputs(e)) == 3 for e in mmlu.episodes)
+    arc = build("arc", FIXTURES)
+    assert sorted(outputs(arc.episodes[0])) == ["2", "C"] and len(inputs(arc.episodes[0])) == 2
+
+
+def test_parquet_export_urls_for_script_based_repositories():
+    (hs,) = capability.files(get_task("hellaswag"))
+    assert (
+        hs.url
+        == "https://huggingface.co/datasets/Rowan/hellaswag/resolve/refs%2Fconvert%2Fparquet/default/validation/0000.parquet"
+    )
+    assert hs.path == "hellaswag/default/validation/0000.parquet"
+    (mm,) = capability.files(get_task("mmlu"))
+    assert mm.url == "https://huggingface.co/datasets/cais/mmlu/resolve/main/all/test-00000-of-00001.parquet"
+
+
+def test_out_of_range_label_is_named(tmp_path):
+    rel = "truthful_qa/multiple_choice/validation/0000.parquet"
+    (tmp_path / rel).parent.mkdir(parents=True)
+    table = pq.read_table(FIXTURES / rel)
+    table = table.set_column(table.schema.get_field_index("label"), "label", pa.array([1, 9], pa.int32()))
+    pq.write_table(table, tmp_path / rel)
+    with pytest.raises(
+        SourceFormatError, match=r"row 1: field 'label': expected an answer index in 0..3, got 9"
+    ):
+        build("truthful_qa", tmp_path)
+    shutil.rmtree(tmp_path / "truthful_qa")
+    with pytest.raises(Exception, match="truthful_qa_mc"):
+        build("truthful_qa", tmp_path)

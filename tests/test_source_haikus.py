@@ -1,0 +1,71 @@
+"""Haikus adapter on a fixture of haikurnn's haikus.csv: three subtasks, per-corpus instances."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from adapter_run import FIXTURES, build, inputs, outputs
+
+from spectrum_suite.sources import haikus
+from spectrum_suite.sources.base import SourceFormatError
+
+RAW = FIXTURES / haikus.FILE
+
+
+def test_three_subtasks_with_their_seeds_and_caps():
+    built = build("haikus", FIXTURES)
+    assert [g.params.seed for g in built.groups] == [42, 43, 44]
+    assert all(g.params.max_total == 200 and g.params.n_iter == 64 for g in built.groups)
+    raw = pd.read_csv(RAW, dtype=str)
+    sources = list(dict.fromkeys(raw["source"]))
+    assert [i.key for i in built.groups[0].instances] == [f"syllables/{s}" for s in sources]
+
+
+def test_corpus_instances_hold_only_their_corpus_and_first_syllable_counts():
+    built = build("haikus", FIXTURES)
+    raw = pd.read_csv(RAW, dtype=str)
+    sballas = {i.key: i for i in built.instances}["syllables/sballas"]
+    expected = {
+        (f"{int(a.split(',')[0])}, {b}, {c}", f"{x}\n{y}\n{z}")
+        for a, b, c, x, y, z, s in zip(
+            raw["0_syllables"],
+            raw["1_syllables"],
+            raw["2_syllables"],
+            raw["0"],
+            raw["1"],
+            raw["2"],
+            raw["source"],
+            strict=True,
+        )
+        if s == "sballas"
+    }
+    assert set(sballas.population) == expected
+    assert ("6, 9, 4", "the light of a candle\nis transferred to another candle\nspring twilight") in expected
+
+
+def test_include_word_is_a_word_of_the_poem():
+    built = build("haikus", FIXTURES)
+    for ep in built.episodes:
+        if ep.instance.key.startswith("include_word/"):
+            for x, poem in zip(inputs(ep), outputs(ep), strict=True):
+                given = json.loads(x)
+                assert list(given) == ["include_word", "syllables"] and given["include_word"] in poem.split()
+    pooled = {i.key: i for i in built.instances}["poems"]
+    assert len(pooled.population) == 6 and pooled.descriptions == ["haikus."]
+
+
+def test_bad_syllable_field_is_named(tmp_path):
+    target = tmp_path / haikus.FILE
+    target.parent.mkdir(parents=True)
+    frame = pd.read_csv(RAW, dtype=str)
+    frame.loc[2, "1_syllables"] = "six"
+    frame.to_csv(target, index=False)
+    with pytest.raises(SourceFormatError, match=r"row 4: field '1_syllables'"):
+        build("haikus", tmp_path)
+
+
+def test_two_builds_give_the_same_episodes():
+    first = [ep.messages() for ep in build("haikus", FIXTURES).episodes]
+    assert first == [ep.messages() for ep in build("haikus", FIXTURES).episodes]

@@ -1,0 +1,40 @@
+"""The issuebench adapter on a two-shard fixture of the prompts_full split."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from spectrum_suite.episodes import generate_episodes
+from spectrum_suite.registry import get_task
+from spectrum_suite.sources import issuebench
+from spectrum_suite.sources.base import SourceUnavailable, fetch_files
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TASK = get_task("issuebench")
+
+
+def test_unique_topics_and_templates_across_both_shards() -> None:
+    fetched = fetch_files(TASK.name, issuebench.files(TASK), FIXTURES, None)
+    topics, templates = issuebench.instances(TASK, fetched)
+    raw = [
+        row
+        for shard in issuebench.SHARDS
+        for row in pq.read_table(FIXTURES / "issuebench" / shard).to_pylist()
+    ]
+    assert [y for _, y in topics.population] == list(dict.fromkeys(r["topic_text"] for r in raw))
+    assert [y for _, y in templates.population] == list(dict.fromkeys(r["template_text"] for r in raw))
+    assert templates.descriptions[0].endswith("The topic should be in the template as X.")
+    episodes = list(generate_episodes([topics, templates], TASK.params))
+    assert len(episodes) == 4  # n_per 2 for each list
+    assert all(sorted(ep.samples) == sorted(ep.instance.population) for ep in episodes)
+
+
+def test_both_shards_are_required(tmp_path: Path) -> None:
+    (tmp_path / "issuebench/prompts").mkdir(parents=True)
+    shard = issuebench.SHARDS[0]
+    (tmp_path / "issuebench" / shard).write_bytes((FIXTURES / "issuebench" / shard).read_bytes())
+    with pytest.raises(SourceUnavailable, match="prompts_full-00001-of-00002.parquet"):
+        fetch_files(TASK.name, issuebench.files(TASK), tmp_path, None)

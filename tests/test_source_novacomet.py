@@ -1,0 +1,62 @@
+"""The novacomet adapter on a fixture of the Hub Parquet export (columns premise, hypothesis)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from spectrum_suite.episodes import as_groups, generate_episodes
+from spectrum_suite.registry import get_task
+from spectrum_suite.sources import novacomet
+from spectrum_suite.sources.base import SourceFormatError, fetch_files
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def instances(name: str, root: Path = FIXTURES):
+    task = get_task(name)
+    return task, novacomet.instances(task, fetch_files(task.name, novacomet.files(task), root, None))
+
+
+def test_premises_are_unique_in_order_of_first_appearance() -> None:
+    task, (inst,) = instances("novacomet_premise")
+    assert [out for _, out in inst.population] == [
+        "PersonX bakes bread",
+        "A dog barks at night",
+        "PersonX misses the bus",
+    ]
+    assert inst.name == "novacomet_premise"  # named after its own task (defects D10)
+    (group,) = as_groups([inst], task.params)
+    episodes = list(generate_episodes(group.instances, group.params))
+    assert sum(len(ep.samples) for ep in episodes) == 3  # a partition: every premise exactly once
+
+
+def test_hypotheses_are_a_json_list_per_sorted_premise() -> None:
+    _, (inst,) = instances("novacomet_hypothesis")
+    assert [premise for premise, _ in inst.population] == sorted(
+        ["PersonX bakes bread", "A dog barks at night", "PersonX misses the bus"]
+    )
+    outputs = dict(inst.population)
+    assert json.loads(outputs["A dog barks at night"]) == [
+        "The neighbours wake up",
+        "Someone is outside",
+        "The dog is scared",
+    ]
+    assert inst.descriptions[1].startswith(
+        "You will be given a premise. Generate a list of around 8-10 hypotheses"
+    )
+    assert novacomet.files(get_task("novacomet_hypothesis"))[0].url.endswith(
+        "tsor13/novacomet/resolve/refs%2Fconvert%2Fparquet/default/train/0000.parquet"
+    )
+
+
+def test_a_missing_column_is_named(tmp_path: Path) -> None:
+    target = tmp_path / novacomet.LOCAL
+    target.parent.mkdir(parents=True)
+    pq.write_table(pa.table({"premise": ["x"], "inference": ["y"]}), target)
+    with pytest.raises(SourceFormatError, match=r"0000.parquet: schema: field 'hypothesis': column missing"):
+        instances("novacomet_premise", tmp_path)

@@ -1,0 +1,49 @@
+"""The valueconsistency adapter on a fixture of valueconsistency.jsonl."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from spectrum_suite.registry import get_task
+from spectrum_suite.sources import valueconsistency
+from spectrum_suite.sources.base import SourceFormatError, fetch_files
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TASK = get_task("valueconsistency")
+
+
+def run(root: Path = FIXTURES):
+    fetched = fetch_files(TASK.name, valueconsistency.files(TASK), root, None)
+    return valueconsistency.instances(TASK, fetched), fetched
+
+
+def test_original_questions_given_controversy_language_and_country() -> None:
+    (inst,), fetched = run()
+    raw = [
+        json.loads(line)
+        for line in (FIXTURES / valueconsistency.LOCAL).read_text(encoding="utf-8").splitlines()
+    ]
+    originals = [r for r in raw if not r["rephrase"]]
+    assert [y for _, y in inst.population] == [r["question"] for r in originals]
+    assert inst.population[0][0] == '{"controversial": true, "language": "english", "country": "us"}'
+    assert (
+        inst.population[2][1] == "年上の人を敬うべきですか？"
+    )  # a single field keeps raw Unicode (quirk Q2)
+    assert fetched.dropped["ValueConsistency rephrased question"] == 1
+
+
+def test_a_line_without_rephrase_names_the_line(tmp_path: Path) -> None:
+    target = tmp_path / valueconsistency.LOCAL
+    target.parent.mkdir(parents=True)
+    lines = (FIXTURES / valueconsistency.LOCAL).read_text(encoding="utf-8").splitlines()
+    broken = json.loads(lines[2])
+    del broken["rephrase"]
+    lines[2] = json.dumps(broken)
+    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(
+        SourceFormatError, match=r"valueconsistency.jsonl: line 3: field 'rephrase': field missing"
+    ):
+        run(tmp_path)
