@@ -115,6 +115,8 @@ class SpectrumSuite(datasets.GeneratorBasedBuilder):
             names = ", ".join(skipped)
             self.info.description = f"{self.config.description} Skipped (unavailable here): {names}."
         prepared = [PreparedTask.build(task, fetched, self.config) for task, fetched in located]
+        for item in prepared:
+            item.fetched.log_summary()
         splits = [s for s in SPLIT_ORDER if any(s in p.splits for p in prepared)]
         return [
             datasets.SplitGenerator(name=split, gen_kwargs={"split": split, "prepared": prepared})
@@ -129,7 +131,6 @@ class SpectrumSuite(datasets.GeneratorBasedBuilder):
                 continue
             for index, row in enumerate(item.rows(split, self.config)):
                 yield f"{item.task.name}/{index}", row
-            item.fetched.log_summary()
 
 
 def prepare_tasks(

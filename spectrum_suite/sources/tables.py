@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .base import SourceFormatError
@@ -51,17 +52,20 @@ def read_json(path: Path) -> Any:
 
 
 def check_labels(path: Path, frame: pd.DataFrame, column: str, allowed: Iterable[Any]) -> None:
-    """Every value of ``column`` must be one of ``allowed``; the first that is not is reported with its row."""
+    """Every value of ``column`` must be one of ``allowed``; the first that is not is reported with its file row.
+
+    Rows are named by the frame's index, so a frame filtered after `read_csv` still names the file's line.
+    """
     allowed_set = set(allowed)
     bad = ~frame[column].isin(allowed_set)
     if bad.any():
-        row = int(bad.to_numpy().nonzero()[0][0])
-        value = frame[column].iloc[row]
+        position = int(bad.to_numpy().nonzero()[0][0])
+        label, value = frame.index[position], frame[column].iloc[position]
+        value = value.item() if hasattr(value, "item") else value
+        where = f"row {label + 2}" if isinstance(label, (int, np.integer)) else f"row {label!r}"
+        expected = sorted(map(str, allowed_set))
         raise SourceFormatError(
-            path,
-            f"row {row + 2}",
-            column,
-            f"unexpected label {value!r}; expected one of {sorted(map(str, allowed_set))}",
+            path, where, column, f"unexpected label {value!r}; expected one of {expected}"
         )
 
 

@@ -1,0 +1,112 @@
+"""Titanic passengers (`spec/tasks.md` §5.25): the joint table of all passenger variables, and survival
+given the others.
+
+The spec's Hub dataset ``mstz/titanic`` is script-based and no longer loads with current ``datasets``;
+we read Kaggle's ``titanic.csv`` (the same 891 training passengers) from GitHub
+``datasciencedojo/datasets`` at a pinned commit and map its columns to the spec's field names:
+passenger_class = Pclass, is_male = (Sex == "male"), age = Age, sibsp = SibSp, parch = Parch,
+fare = Fare, embarked = Embarked, has_survived = str(Survived) ("0"/"1", the integer form of mstz's
+no/yes ClassLabel; quirk Q10). Missing ages and ports are JSON null, never NaN (defects D14).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..episodes import Instance, rows_to_samples
+from ..registry import TaskSpec
+from .base import FetchedFiles, RemoteFile, SourceFormatError
+from .hubfiles import github_file, plain
+from .tables import check_labels, read_csv
+
+REPO = "datasciencedojo/datasets"
+COMMIT = "f0ccab6a7ceafdff780052166fb6fab3311398eb"
+FOLDER = "titanic"
+FILE = "titanic.csv"
+SHA256 = "4a437fde05fe5264e1701a7387ac6fb75393772ba38bb2c9c566405af5af4bd7"
+KAGGLE_COLUMNS = ("Survived", "Pclass", "Sex", "Age", "SibSp", "Parch", "Fare", "Embarked")
+GIVEN = ("passenger_class", "is_male", "age", "sibsp", "parch", "fare", "embarked")
+
+#: task -> (inputs, outputs, descriptions)
+LAYOUT = {
+    "titanic_all_variables": (
+        (),
+        ("has_survived", *GIVEN),
+        [
+            "Generate complete passenger information for the Titanic dataset, including survival status, passenger "
+            "class, demographics, and travel details.",
+            "Create realistic Titanic passenger profiles with all relevant attributes including whether they survived "
+            "the disaster.",
+            "Generate: has_survived (survival outcome), passenger_class (1st/2nd/3rd class), is_male (gender), age, "
+            "sibsp (siblings/spouses aboard), parch (parents/children aboard), fare (ticket price), embarked (port of "
+            "embarkation).",
+        ],
+    ),
+    "titanic_survival_prediction": (
+        GIVEN,
+        ("has_survived",),
+        [
+            "Given passenger information including class, demographics, family size, and travel details, predict "
+            "whether the passenger survived the Titanic disaster.",
+            "Predict Titanic passenger survival based on socioeconomic status, demographics, and family connections.",
+            "Given: passenger_class (1st/2nd/3rd class), is_male (gender), age, sibsp (siblings/spouses), parch "
+            "(parents/children), fare (ticket price), embarked (port). Generate: has_survived (survival status).",
+        ],
+    ),
+}
+
+
+def files(task: TaskSpec) -> list[RemoteFile]:
+    return [github_file(FOLDER, REPO, COMMIT, FILE, SHA256)]
+
+
+def _number(value: Any) -> Any:
+    """A Python number, or None for a missing one."""
+    value = plain(value)
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def passengers(path: Path) -> list[dict[str, Any]]:
+    """Kaggle rows under the spec's field names (see the module docstring for the mapping)."""
+    frame = read_csv(path, KAGGLE_COLUMNS)
+    check_labels(path, frame, "Survived", (0, 1))
+    check_labels(path, frame, "Pclass", (1, 2, 3))
+    check_labels(path, frame, "Sex", ("male", "female"))
+    for column in ("Age", "SibSp", "Parch", "Fare"):
+        if not pd.api.types.is_numeric_dtype(frame[column]):
+            raise SourceFormatError(
+                path, "column", column, f"expected numbers, got dtype {frame[column].dtype}"
+            )
+    return [
+        {
+            "has_survived": str(int(row["Survived"])),
+            "passenger_class": int(row["Pclass"]),
+            "is_male": row["Sex"] == "male",
+            "age": _number(row["Age"]),
+            "sibsp": _number(row["SibSp"]),
+            "parch": _number(row["Parch"]),
+            "fare": _number(row["Fare"]),
+            "embarked": row["Embarked"] if isinstance(row["Embarked"], str) else None,
+        }
+        for row in frame.to_dict("records")
+    ]
+
+
+def instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
+    """One pooled instance over all passengers."""
+    if task.name not in LAYOUT:
+        raise ValueError(f"the titanic adapter does not serve task {task.name!r}")
+    inputs, outputs, descriptions = LAYOUT[task.name]
+    rows = passengers(fetched.require(f"{FOLDER}/{FILE}"))
+    return [
+        Instance(
+            key=task.name,
+            name=task.name,
+            descriptions=descriptions,
+            population=rows_to_samples(rows, inputs, outputs),
+        )
+    ]
