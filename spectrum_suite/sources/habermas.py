@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..episodes import Instance, InstanceGroup, rows_to_samples
+from ..registry import AGREE7
 from .base import FetchedFiles, RemoteFile, SourceFormatError
 from .readers import read_parquet
 from .tables import group_in_order
@@ -26,15 +27,7 @@ RATINGS = "habermas/hm_all_position_statement_ratings.parquet"
 SURVEY = "habermas/hm_all_round_survey_responses.parquet"
 WHERE = "https://github.com/google-deepmind/habermas_machine (datasets on Google Cloud Storage)"
 
-LIKERT = (
-    "Strongly Agree",
-    "Agree",
-    "Somewhat Agree",
-    "Neutral",
-    "Somewhat Disagree",
-    "Disagree",
-    "Strongly Disagree",
-)
+LIKERT = AGREE7  # Strongly Agree -> 1 ... Strongly Disagree -> 7 in the alignment task
 RAW_LABELS = {
     "STRONGLY_AGREE": "Strongly Agree",
     "AGREE": "Agree",
