@@ -1,0 +1,205 @@
+"""metrics/distributional_alignment: every output against hand-computed values and scipy, and bad input."""
+
+from __future__ import annotations
+
+import doctest
+import math
+import uuid
+from pathlib import Path
+
+import evaluate
+import numpy as np
+import pytest
+from scipy.spatial.distance import jensenshannon
+from scipy.stats import entropy, sem
+
+from metrics.distributional_alignment import distributional_alignment as module
+from metrics.distributional_alignment.divergences import item_scores
+
+REPO = Path(__file__).resolve().parents[1]
+METRICS = ("js_divergence", "kl_divergence", "reverse_kl", "cross_entropy", "mode_match")
+
+
+@pytest.fixture(scope="module")
+def alignment() -> evaluate.EvaluationModule:
+    return evaluate.load(str(REPO / "metrics" / "distributional_alignment"))
+
+
+@pytest.fixture
+def fresh_alignment() -> evaluate.EvaluationModule:
+    """A new instance per failing call: evaluate keeps a failed call's cache-file lock, which costs the next call 1 s."""
+    return evaluate.load(str(REPO / "metrics" / "distributional_alignment"), experiment_id=uuid.uuid4().hex)
+
+
+def _smooth(p: np.ndarray, eps: float) -> np.ndarray:
+    return (p + eps) / np.sum(p + eps)
+
+
+def test_docstring_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+    test = doctest.DocTestParser().get_doctest(
+        module._KWARGS_DESCRIPTION, {}, "alignment", module.__file__, 0
+    )
+    runner = doctest.DocTestRunner()
+    runner.run(test)
+    assert runner.tries >= 5
+    assert runner.failures == 0
+
+
+def test_loads_by_absolute_path_from_another_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    metric = evaluate.load(str(REPO / "metrics" / "distributional_alignment"))
+    result = metric.compute(predictions=[[0.0, -math.inf]], references=[[1.0, 0.0]])
+    assert result["total_n"] == 1
+    assert result["js_divergence.mean"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_hand_computed_two_candidates(alignment) -> None:
+    """P = (1, 0), Q = (0.5, 0.5), eps = 0: M = (0.75, 0.25)."""
+    result = alignment.compute(
+        predictions=[[math.log(0.5), math.log(0.5)]], references=[[1.0, 0.0]], eps=0.0, return_per_row=True
+    )
+    js = 0.5 * math.log(1 / 0.75) + 0.5 * (0.5 * math.log(0.5 / 0.75) + 0.5 * math.log(0.5 / 0.25))
+    assert result["js_divergence.mean"] == pytest.approx(js, abs=1e-12)
+    assert result["kl_divergence.mean"] == pytest.approx(math.log(2), abs=1e-12)
+    assert result["reverse_kl.mean"] == math.inf
+    assert result["cross_entropy.mean"] == pytest.approx(math.log(2), abs=1e-12)
+    assert result["mode_match.mean"] == 1.0  # Q ties: the first index wins, as P's mode
+    assert result["coverage.mean"] == pytest.approx(1.0)
+    assert result["n_targets.mean"] == 2.0
+    assert result["js_divergence.std"] == 0.0 and result["js_divergence.se"] == 0.0
+    assert result["total_n"] == 1
+    assert result["per_row"]["mode_match"] == [1]
+
+
+def test_default_eps_matches_scipy_on_smoothed_distributions(alignment) -> None:
+    p = np.array([0.7, 0.3, 0.0])
+    q_mass = np.array([0.2, 0.1, 0.3])
+    result = alignment.compute(predictions=[np.log(q_mass).tolist()], references=[p.tolist()])
+    ps, qs = _smooth(p, 1e-6), _smooth(q_mass / q_mass.sum(), 1e-6)
+    assert result["kl_divergence.mean"] == pytest.approx(entropy(ps, qs), rel=1e-12)
+    assert result["reverse_kl.mean"] == pytest.approx(entropy(qs, ps), rel=1e-12)
+    assert result["cross_entropy.mean"] == pytest.approx(entropy(ps) + entropy(ps, qs), rel=1e-12)
+    assert result["js_divergence.mean"] == pytest.approx(jensenshannon(ps, qs) ** 2, rel=1e-12)
+    assert result["mode_match.mean"] == 0.0
+    assert result["coverage.mean"] == pytest.approx(0.6, rel=1e-12)
+
+
+@pytest.mark.parametrize("input_type", ["logprob", "prob"])
+def test_eps_zero_js_equals_scipy_jensenshannon_squared(alignment, input_type: str) -> None:
+    rng = np.random.default_rng(7)
+    targets = [rng.dirichlet(np.ones(size)) for size in rng.integers(1, 9, 300)]
+    models = [rng.dirichlet(np.ones(t.size) * 0.5) for t in targets]
+    targets[3][:] = 0.0
+    targets[3][0] = 1.0  # zeros in the target are allowed
+    predictions = [(np.log(m) if input_type == "logprob" else m).tolist() for m in models]
+    result = alignment.compute(
+        predictions=predictions,
+        references=[t.tolist() for t in targets],
+        input_type=input_type,
+        eps=0.0,
+        return_per_row=True,
+    )
+    expected = np.array([jensenshannon(t, m) ** 2 for t, m in zip(targets, models, strict=True)])
+    np.testing.assert_allclose(result["per_row"]["js_divergence"], expected, rtol=0, atol=1e-9)
+    assert result["js_divergence.mean"] == pytest.approx(expected.mean(), abs=1e-9)
+    assert result["js_divergence.se"] == pytest.approx(sem(expected), rel=1e-9)
+    assert result["js_divergence.std"] == pytest.approx(np.std(expected, ddof=1), rel=1e-9)
+    assert all(0 <= value <= math.log(2) + 1e-12 for value in result["per_row"]["js_divergence"])
+    modes = [int(np.argmax(t) == np.argmax(m)) for t, m in zip(targets, models, strict=True)]
+    assert result["per_row"]["mode_match"] == modes
+    assert result["per_row"]["n_targets"] == [t.size for t in targets]
+    assert ("coverage.mean" in result) == (input_type == "logprob")  # normalised probabilities say nothing
+
+
+def test_infinite_values_give_infinite_spread_not_nan(alignment) -> None:
+    result = alignment.compute(
+        predictions=[[math.log(0.5)] * 2, [0.0, -1.0]], references=[[1.0, 0.0]] * 2, eps=0.0
+    )
+    assert result["reverse_kl.mean"] == math.inf
+    assert result["reverse_kl.std"] == math.inf and result["reverse_kl.se"] == math.inf
+
+
+def test_coverage_from_unnormalised_probabilities(alignment) -> None:
+    result = alignment.compute(
+        predictions=[[0.2, 0.2], [0.5, 0.5]],
+        references=[[0.5, 0.5], [0.5, 0.5]],
+        input_type="prob",
+        return_per_row=True,
+    )
+    assert result["per_row"]["coverage"] == pytest.approx([0.4, 1.0])
+    assert result["coverage.mean"] == pytest.approx(0.7)
+    assert result["js_divergence.mean"] == pytest.approx(0.0, abs=1e-15)
+
+
+def test_tiny_logprobs_do_not_underflow_into_nan(alignment) -> None:
+    result = alignment.compute(
+        predictions=[[-2000.0, -2000.0 + math.log(3)]], references=[[0.25, 0.75]], eps=0.0
+    )
+    assert result["js_divergence.mean"] == pytest.approx(0.0, abs=1e-12)
+    assert result["coverage.mean"] == 0.0
+    assert not any(isinstance(v, float) and math.isnan(v) for v in result.values())
+
+
+def test_eps_changes_values_as_the_formula_says() -> None:
+    scores = item_scores([[0.0, -math.inf]], [[0.0, 1.0]], eps=0.1)
+    p, q = _smooth(np.array([0.0, 1.0]), 0.1), _smooth(np.array([1.0, 0.0]), 0.1)
+    assert scores["kl_divergence"][0] == pytest.approx(entropy(p, q), rel=1e-12)
+    assert scores["js_divergence"][0] == pytest.approx(jensenshannon(p, q) ** 2, rel=1e-12)
+
+
+BAD_INPUTS = [
+    ({"predictions": [[-1.0, None]], "references": [[0.5, 0.5]]}, "row 0", "'predictions'"),
+    ({"predictions": [[-1.0, -1.0]], "references": [None]}, "row 0", "'references'"),
+    (
+        {"predictions": [[0.0], [-1.0, -2.0]], "references": [[1.0], [0.5, 0.25, 0.25]]},
+        "row 1",
+        "'predictions'",
+    ),
+    ({"predictions": [[-1.0], []], "references": [[1.0], []]}, "row 1", "'predictions'"),
+    ({"predictions": [[-1.0, -1.0]], "references": [[float("nan"), 1.0]]}, "row 0", "'references'"),
+    ({"predictions": [[-1.0, -1.0]], "references": [[math.inf, 1.0]]}, "row 0", "'references'"),
+    (
+        {"predictions": [[-1.0, -1.0], [-1.0, -1.0]], "references": [[0.5, 0.5], [1.5, -0.5]]},
+        "row 1",
+        "'references'",
+    ),
+    ({"predictions": [[-1.0, -1.0]], "references": [[0.5, 0.4999]]}, "row 0", "sum to"),
+    ({"predictions": [[-1.0, 0.5]], "references": [[0.5, 0.5]]}, "row 0", "'predictions'"),
+    ({"predictions": [[-1.0, float("nan")]], "references": [[0.5, 0.5]]}, "row 0", "'predictions'"),
+    ({"predictions": [[-1.0, math.inf]], "references": [[0.5, 0.5]]}, "row 0", "'predictions'"),
+    ({"predictions": [[-math.inf, -math.inf]], "references": [[0.5, 0.5]]}, "row 0", "-inf"),
+    (
+        {"predictions": [[0.5, -0.1]], "references": [[0.5, 0.5]], "input_type": "prob"},
+        "row 0",
+        "'predictions'",
+    ),
+    (
+        {"predictions": [[0.0, 0.0]], "references": [[0.5, 0.5]], "input_type": "prob"},
+        "row 0",
+        "probability 0",
+    ),
+    (
+        {"predictions": [[0.5, math.inf]], "references": [[0.5, 0.5]], "input_type": "prob"},
+        "row 0",
+        "'predictions'",
+    ),
+    ({"predictions": [[-1.0]], "references": [[1.0]], "input_type": "logit"}, "input_type", "logprob"),
+    ({"predictions": [[-1.0]], "references": [[1.0]], "eps": -1e-3}, "eps", ">= 0"),
+]
+
+
+@pytest.mark.parametrize(("kwargs", "where", "what"), BAD_INPUTS)
+def test_bad_input_names_the_row_and_field(fresh_alignment, kwargs: dict, where: str, what: str) -> None:
+    with pytest.raises(ValueError) as info:
+        fresh_alignment.compute(**kwargs)
+    assert where in str(info.value) and what in str(info.value)
+
+
+def test_row_counts_must_match() -> None:
+    with pytest.raises(ValueError, match="predictions has 2 rows but references has 1"):
+        item_scores([[0.0], [0.0]], [[1.0]])
+    with pytest.raises(ValueError, match="row 1: field 'references': expected a list of numbers"):
+        item_scores([[0.0], [0.0]], [[1.0], None])
