@@ -1,0 +1,1 @@
+"""Spectrum Tuning and model-side evaluation: loading, scoring, evaluating and tuning causal LMs."""
