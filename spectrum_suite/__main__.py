@@ -182,7 +182,9 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("spectrum_suite").setLevel(logging.INFO)  # the build log: drops per reason, missing files
+    logging.getLogger("spectrum_suite").setLevel(
+        logging.INFO
+    )  # the build log: drops per reason, missing files
     try:
         return args.func(args)
     except UnknownNameError as err:

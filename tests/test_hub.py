@@ -76,11 +76,15 @@ def test_push_uploads_the_export_layout(monkeypatch):
         hub.push("suite", ["cards"])
 
 
-def test_train_and_test_groups_build_from_real_data_and_the_card_says_what_was_included(tmp_path, shared_data):
+def test_train_and_test_groups_build_from_real_data_and_the_card_says_what_was_included(
+    tmp_path, shared_data
+):
     out = hub.export(tmp_path / "spectrum_suite", ["train", "test"], data_dir=shared_data, max_instances=3)
     card = (out / "README.md").read_text()
     train = datasets.load_dataset(str(out), "train")
-    assert {"polis_vote", "gsm8k_question", "ambient_premise_hypothesis", "coinflip"} <= set(train["train"]["task"])
+    assert {"polis_vote", "gsm8k_question", "ambient_premise_hypothesis", "coinflip"} <= set(
+        train["train"]["task"]
+    )
     test = datasets.load_dataset(str(out), "test", split="test")
     assert {"flight", "chemistry_esol", "chemistry_oxidative"} == set(test["task"])
     assert "| polis_vote | episodes | train |" in card and "| yes |" in card

@@ -155,7 +155,9 @@ def fetch_files(task: str, files: list[RemoteFile], data_dir: Path | None, dl_ma
         fetched.paths[file.path] = path
     if files and all(f.optional for f in files) and not any(fetched.paths.values()):
         first = files[0]
-        raise SourceUnavailable(task, " or ".join(f.path for f in files), first.where or first.url or "the source's homepage")
+        raise SourceUnavailable(
+            task, " or ".join(f.path for f in files), first.where or first.url or "the source's homepage"
+        )
     return fetched
 
 
