@@ -1,0 +1,312 @@
+"""``python -m tuning.run`` on a tiny random model: options, bad input, loss masking, outputs, resume, push."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM
+
+from spectrum_suite.formats import chat_template
+from tests.tokenizers import build_tokenizer
+from tuning import run
+from tuning.data import build_train_dataset, load_episodes, pack
+
+REPO = Path(__file__).resolve().parents[1]
+TINY_ARGS = [
+    "--configs",
+    "coinflip",
+    "--max-train-episodes",
+    "16",
+    "--max-length",
+    "96",
+    "--effective-batch",
+    "4",
+]
+
+
+def _save_tiny(path: Path, hidden: int = 32) -> Path:
+    tok = build_tokenizer("chatml")
+    torch.manual_seed(0)
+    cfg = LlamaConfig(
+        vocab_size=len(tok), hidden_size=hidden, intermediate_size=2 * hidden, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512, tie_word_embeddings=True,
+        eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
+    )  # fmt: skip
+    LlamaForCausalLM(cfg).save_pretrained(path)
+    tok.save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _save_tiny(tmp_path_factory.mktemp("tiny") / "tiny-chatml")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Options
+
+
+def test_help_lists_every_option(capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        run.main(["--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    for option in ("--model", "--instruct-twin", "--lora-r", "--learning-rate", "--lr-scheduler", "--epochs",
+                   "--max-length", "--effective-batch", "--preset", "--packing", "--bf16", "--resume",
+                   "--push-to-hub", "--description-prob", "--drop-partial-outputs", "--eval-max-instances"):  # fmt: skip
+        assert option in text
+
+
+def test_presets_are_the_paper_defaults_and_explicit_options_win() -> None:
+    v1 = run.resolve_args(["--preset", "v1"])
+    assert (v1.learning_rate, v1.max_length, v1.effective_batch, v1.epochs, v1.lr_scheduler, v1.warmup_steps) == (
+        3e-6, 1024, 1024, 1.0, "linear", 0,
+    )  # fmt: skip
+    assert run.resolve_args(["--preset", "v0"]).effective_batch == 2048
+    mine = run.resolve_args(["--preset", "v1", "--learning-rate", "1e-5", "--max-length", "512"])
+    assert (mine.learning_rate, mine.max_length, mine.effective_batch) == (1e-5, 512, 1024)
+    assert run.resolve_args([]).preset == ("v1" if torch.cuda.is_available() else "quick")
+    assert run.resolve_args(["--lora-r", "8"]).lora_alpha == 40.0
+
+
+def test_gradient_accumulation_and_run_names() -> None:
+    assert run.gradient_accumulation(1024, 1, 4, 1.0) == 256
+    assert run.gradient_accumulation(2048, 1, 4, 1.0) == 512
+    assert run.gradient_accumulation(1024, 1, 8, 1.0) == 128
+    assert run.gradient_accumulation(1024, 1, 4, 2.0) == 128  # packed rows hold two episodes each
+    assert run.gradient_accumulation(2, 4, 1, 1.0) == 1
+    names = {
+        run.run_name(run.resolve_args(["--model", "google/gemma-3-12b-pt", "--preset", p]))
+        for p in ("v0", "v1")
+    }
+    assert names == {"google-gemma-3-12b-pt_v0_spectrum", "google-gemma-3-12b-pt_v1_spectrum"}
+
+
+def test_accelerate_configs_parse() -> None:
+    from accelerate.commands.config.config_args import load_config_from_file
+
+    configs = REPO / "tuning" / "configs"
+    zero3 = load_config_from_file(str(configs / "zero3_offload.yaml"))
+    assert zero3.distributed_type == "DEEPSPEED" and zero3.num_processes == 4
+    ds = json.loads((REPO / zero3.deepspeed_config["deepspeed_config_file"]).read_text())
+    zero = ds["zero_optimization"]
+    assert (
+        zero["stage"] == 3 and zero["offload_param"]["device"] == zero["offload_optimizer"]["device"] == "cpu"
+    )
+    assert zero["offload_param"]["pin_memory"] and zero["overlap_comm"] and zero["contiguous_gradients"]
+    assert zero["allgather_bucket_size"] == zero["reduce_bucket_size"] == 5e8
+    assert zero["stage3_gather_16bit_weights_on_model_save"] and ds["gradient_accumulation_steps"] == "auto"
+    assert load_config_from_file(str(configs / "fsdp.yaml")).distributed_type == "FSDP"
+    assert load_config_from_file(str(configs / "single_gpu.yaml")).num_processes == 1
+
+
+# ---------------------------------------------------------------------------------------------------
+# Bad input: a clear error before any training starts
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--model", "no-such-org/no-such-model-xyz"], "no-such-org/no-such-model-xyz"),
+        (["--family", "gemma"], "no usable turn tokens for family 'gemma'"),
+        (["--configs", "flight"], "held out"),
+        (["--configs", "babynames"], "every task was skipped"),
+        (["--max-length", "3"], "max_length=3 is too short"),
+    ],
+)
+def test_bad_input_fails_before_training(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture, extra: list[str], message: str
+) -> None:
+    argv = ["--model", str(tiny), *TINY_ARGS, "--output-root", str(tmp_path), "--no-eval", *extra]
+    assert run.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "error:" in err and message in err
+    assert not list(tmp_path.rglob("checkpoint-*")) and not list(tmp_path.rglob("*.safetensors"))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Training internals
+
+
+def _trainer(tiny: Path, tmp_path: Path, packing: bool):
+    from trl import SFTConfig, SFTTrainer
+
+    from tuning.models import load_model_and_tokenizer
+
+    model, tok = load_model_and_tokenizer(str(tiny), dtype="float32", device="cpu")
+    episodes, _ = load_episodes(["coinflip"])
+    data = build_train_dataset(episodes, tok, max_length=64, max_episodes=6)
+    rows = pack(data.dataset, 64)[0] if packing else data.dataset.select_columns(["input_ids", "labels"])
+    args = SFTConfig(output_dir=str(tmp_path), per_device_train_batch_size=3, max_length=None, padding_free=packing,
+                     report_to=[], use_cpu=True, gradient_checkpointing=False, bf16=False)  # fmt: skip
+    model.train()
+    return SFTTrainer(model=model, args=args, train_dataset=rows, processing_class=tok), data
+
+
+@pytest.mark.parametrize("packing", [False, True])
+def test_loss_only_on_scored_spans(tiny: Path, tmp_path: Path, packing: bool) -> None:
+    trainer, data = _trainer(tiny, tmp_path, packing)
+    batch = next(iter(trainer.get_train_dataloader()))
+    labels = batch["labels"]
+    # Every labelled token is one of our scored tokens, and each of our episodes' labels survives intact.
+    ours = sorted(tuple(lab) for lab in data.dataset["labels"])
+    assert int((labels != -100).sum()) > 0
+    if not packing:
+        got = sorted(
+            tuple(row[row_mask].tolist())
+            for row, row_mask in zip(labels, batch["attention_mask"].bool(), strict=True)
+        )
+        assert set(got) <= set(ours)
+    with torch.no_grad():
+        loss = trainer.compute_loss(trainer.model, dict(batch)).item()
+        inputs = {k: v for k, v in batch.items() if k != "labels"}
+        logits = trainer.model(**inputs, use_cache=False).logits
+    logp = torch.log_softmax(logits[:, :-1].float(), -1)
+    target = labels[:, 1:]
+    mask = target != -100
+    picked = logp.gather(-1, target.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+    scored_only = -(picked[mask]).mean().item()
+    everything = torch.nn.functional.cross_entropy(
+        logits[:, :-1].reshape(-1, logits.shape[-1]), batch["input_ids"][:, 1:].reshape(-1)
+    ).item()
+    assert loss == pytest.approx(scored_only, rel=1e-4)
+    assert abs(loss - everything) > 1e-3  # the unscored tokens really are left out
+
+
+def test_packing_probe_accepts_sdpa_and_eager(tiny: Path) -> None:
+    model = AutoModelForCausalLM.from_pretrained(tiny)
+    for kernel in ("sdpa", "eager"):
+        model.set_attn_implementation(kernel)
+        ok, why = run.packing_supported(model)
+        assert ok, why
+
+
+def test_push_to_hub_is_one_upload_without_checkpoints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from huggingface_hub import HfApi
+
+    calls: list[tuple[str, dict]] = []
+    monkeypatch.setattr(
+        HfApi, "create_repo", lambda self, repo_id, **kw: calls.append(("create", {"repo_id": repo_id, **kw}))
+    )
+    monkeypatch.setattr(
+        HfApi, "upload_folder", lambda self, **kw: calls.append(("upload", kw)) or "https://hub/commit/1"
+    )
+    assert run.push_to_hub(tmp_path, "org/name", private=True) == "https://hub/commit/1"
+    assert [c[0] for c in calls] == ["create", "upload"]
+    upload = calls[1][1]
+    assert upload["repo_id"] == "org/name" and upload["folder_path"] == str(tmp_path)
+    assert "checkpoint-*" in upload["ignore_patterns"] and calls[0][1]["private"] is True
+
+
+# ---------------------------------------------------------------------------------------------------
+# End to end
+
+
+def test_cli_end_to_end_outputs(tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from huggingface_hub import HfApi
+
+    uploads: list[dict] = []
+    monkeypatch.setattr(HfApi, "create_repo", lambda self, repo_id, **kw: None)
+    monkeypatch.setattr(
+        HfApi, "upload_folder", lambda self, **kw: uploads.append(kw) or "https://hub/commit/2"
+    )
+    argv = ["--model", str(tiny), *TINY_ARGS, "--configs", "coinflip", "babynames", "--output-root", str(tmp_path),
+            "--save-steps", "2", "--eval-configs", "urn", "--eval-max-instances", "2", "--push-to-hub", "org/tiny"]  # fmt: skip
+    assert run.main(argv) == 0
+    out = tmp_path / "tiny-chatml_quick_spectrum"
+    assert (out / "model.safetensors").is_file() and (out / "config.json").is_file()
+    tok_config = json.loads((out / "tokenizer_config.json").read_text())
+    saved_template = tok_config.get("chat_template") or (out / "chat_template.jinja").read_text()
+    assert saved_template == chat_template("chatml", build_tokenizer("chatml"))
+    gen = json.loads((out / "generation_config.json").read_text())
+    assert gen["temperature"] == 1.0 and gen["top_k"] == 0 and gen["top_p"] == 1.0 and gen["do_sample"]
+    assert list((out / "logs").glob("events.out.tfevents.*"))
+    mix = json.loads((out / "train_data.json").read_text())
+    assert mix["skipped"] == {"babynames": "unavailable here (source files missing)"}
+    assert mix["tasks"]["coinflip"]["labelled_tokens"] > 0
+    card = (out / "README.md").read_text()
+    for needle in ("base model", "babynames", "learning_rate", "Before and after", "| before |", "| after |"):
+        assert needle.lower() in card.lower()
+    assert (out / "before_after.md").read_text().strip() in card
+    assert set(json.loads((out / "before_after.json").read_text())) == {"before", "after"}
+    assert uploads and uploads[0]["repo_id"] == "org/tiny"
+    checkpoints = run.complete_checkpoints(out)
+    assert (
+        checkpoints and json.loads((checkpoints[-1] / "trainer_state.json").read_text())["global_step"] == 4
+    )
+    # A second run into the same folder refuses to clobber the checkpoints.
+    assert run.main(argv[:-2] + ["--no-eval"]) == 2
+
+
+def _launch(tiny: Path, root: Path, *extra: str) -> subprocess.Popen:
+    argv = [sys.executable, "-m", "tuning.run", "--model", str(tiny), "--configs", "coinflip",
+            "--max-train-episodes", "64", "--max-length", "256", "--effective-batch", "1", "--packing", "off",
+            "--max-steps", "40", "--save-steps", "2", "--output-root", str(root), "--run-name", "r", "--no-eval",
+            *extra]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen(
+        argv, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+
+
+def _state(run_dir: Path) -> dict:
+    return json.loads((run.complete_checkpoints(run_dir)[-1] / "trainer_state.json").read_text())
+
+
+def test_killed_run_resumes_to_the_same_step(tmp_path: Path) -> None:
+    tiny = _save_tiny(tmp_path / "slow-tiny", hidden=128)
+    whole = _launch(tiny, tmp_path / "whole")
+    assert whole.wait(timeout=300) == 0, whole.stdout.read()
+    target = _state(tmp_path / "whole" / "r")
+    assert target["global_step"] == 40
+
+    victim = _launch(tiny, tmp_path / "cut")
+    run_dir = tmp_path / "cut" / "r"
+    deadline = time.time() + 240
+    while time.time() < deadline and not run.complete_checkpoints(run_dir) and victim.poll() is None:
+        time.sleep(0.05)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=30)
+    saved = run.complete_checkpoints(run_dir)
+    assert saved, "no checkpoint was written before the kill"
+    step_at_kill = _state(run_dir)["global_step"]
+    assert step_at_kill < 40, "the run finished before it could be killed"
+
+    resumed = _launch(tiny, tmp_path / "cut", "--resume")
+    log = resumed.communicate(timeout=300)[0]
+    assert resumed.returncode == 0, log
+    final = _state(run_dir)
+    assert final["global_step"] == target["global_step"] == 40
+    assert f"checkpoint-{step_at_kill}" in log or json.loads((run_dir / "run_args.json").read_text())[
+        "train_result"]["resumed from"] == f"checkpoint-{step_at_kill}"  # fmt: skip
+    losses = {e["step"]: e["loss"] for e in final["log_history"] if "loss" in e}
+    expected = {e["step"]: e["loss"] for e in target["log_history"] if "loss" in e}
+    assert losses.keys() >= {s for s in expected if s > step_at_kill}
+    for step in (s for s in expected if s > step_at_kill):
+        assert losses[step] == pytest.approx(expected[step], rel=1e-3)
+
+
+def test_lora_run_saves_adapter_and_merged_weights(tiny: Path, tmp_path: Path) -> None:
+    argv = ["--model", str(tiny), *TINY_ARGS, "--lora-r", "4", "--output-root", str(tmp_path), "--no-eval"]
+    assert run.main(argv) == 0
+    out = tmp_path / "tiny-chatml_quick_spectrum_lora_r4"
+    adapter = json.loads((out / "adapter" / "adapter_config.json").read_text())
+    assert adapter["r"] == 4 and adapter["lora_alpha"] == 20
+    assert set(adapter["target_modules"]) == {"q_proj", "v_proj", "embed_tokens"}
+    merged = AutoModelForCausalLM.from_pretrained(out)
+    base = AutoModelForCausalLM.from_pretrained(tiny)
+    assert not any("lora" in name for name, _ in merged.named_parameters())
+    q = "model.layers.0.self_attn.q_proj.weight"
+    assert not torch.equal(merged.state_dict()[q], base.state_dict()[q])  # the adapter was merged in
+    k = "model.layers.0.self_attn.k_proj.weight"
+    assert torch.equal(merged.state_dict()[k], base.state_dict()[k])  # untargeted modules are unchanged
