@@ -15,7 +15,7 @@ pytest.importorskip("transformers")
 pytest.importorskip("matplotlib")
 
 from tests.test_scoring import tiny_model  # noqa: E402
-from tests.tokenizers import make_tokenizer  # noqa: E402
+from tests.tokenizer_fixtures import make_tokenizer  # noqa: E402
 from tuning.eval import FormatNotExpressibleError, check_format, evaluate_model, main, write_run  # noqa: E402
 from tuning.eval_data import EmptyConfigError, load_eval_data, subsample  # noqa: E402
 from tuning.report import headline_table  # noqa: E402

@@ -9,7 +9,7 @@ from spectrum_suite.episodes import EpisodeParams, Instance, generate_episodes, 
 from spectrum_suite.formats import Segment, chat_template, render, show, tokenize
 from spectrum_suite.formats_base import normalise_messages
 from spectrum_suite.formats_chat import build_chat
-from tests.tokenizers import build_tokenizer, make_tokenizer, smollm2_tokenizer
+from tests.tokenizer_fixtures import build_tokenizer, make_tokenizer, smollm2_tokenizer
 
 D = {"role": "description", "content": "Car make and model.", "example_ind": -1}
 CARS = [

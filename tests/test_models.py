@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from tests.tokenizers import make_tokenizer  # noqa: E402
+from tests.tokenizer_fixtures import make_tokenizer  # noqa: E402
 from tuning import models  # noqa: E402
 from tuning.models import (  # noqa: E402
     EMBEDDED_MODEL,

@@ -15,8 +15,8 @@ import torch
 from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM
 
 from spectrum_suite.formats import chat_template
-from tests.tokenizers import build_tokenizer
-from tuning import run
+from tests.tokenizer_fixtures import build_tokenizer
+from tuning import run, run_options, run_outputs
 from tuning.data import build_train_dataset, load_episodes, pack
 
 REPO = Path(__file__).resolve().parents[1]
@@ -66,25 +66,25 @@ def test_help_lists_every_option(capsys: pytest.CaptureFixture) -> None:
 
 
 def test_presets_are_the_paper_defaults_and_explicit_options_win() -> None:
-    v1 = run.resolve_args(["--preset", "v1"])
+    v1 = run_options.resolve_args(["--preset", "v1"])
     assert (v1.learning_rate, v1.max_length, v1.effective_batch, v1.epochs, v1.lr_scheduler, v1.warmup_steps) == (
         3e-6, 1024, 1024, 1.0, "linear", 0,
     )  # fmt: skip
-    assert run.resolve_args(["--preset", "v0"]).effective_batch == 2048
-    mine = run.resolve_args(["--preset", "v1", "--learning-rate", "1e-5", "--max-length", "512"])
+    assert run_options.resolve_args(["--preset", "v0"]).effective_batch == 2048
+    mine = run_options.resolve_args(["--preset", "v1", "--learning-rate", "1e-5", "--max-length", "512"])
     assert (mine.learning_rate, mine.max_length, mine.effective_batch) == (1e-5, 512, 1024)
-    assert run.resolve_args([]).preset == ("v1" if torch.cuda.is_available() else "quick")
-    assert run.resolve_args(["--lora-r", "8"]).lora_alpha == 40.0
+    assert run_options.resolve_args([]).preset == ("v1" if torch.cuda.is_available() else "quick")
+    assert run_options.resolve_args(["--lora-r", "8"]).lora_alpha == 40.0
 
 
 def test_gradient_accumulation_and_run_names() -> None:
-    assert run.gradient_accumulation(1024, 1, 4, 1.0) == 256
-    assert run.gradient_accumulation(2048, 1, 4, 1.0) == 512
-    assert run.gradient_accumulation(1024, 1, 8, 1.0) == 128
-    assert run.gradient_accumulation(1024, 1, 4, 2.0) == 128  # packed rows hold two episodes each
-    assert run.gradient_accumulation(2, 4, 1, 1.0) == 1
+    assert run_options.gradient_accumulation(1024, 1, 4, 1.0) == 256
+    assert run_options.gradient_accumulation(2048, 1, 4, 1.0) == 512
+    assert run_options.gradient_accumulation(1024, 1, 8, 1.0) == 128
+    assert run_options.gradient_accumulation(1024, 1, 4, 2.0) == 128  # packed rows hold two episodes each
+    assert run_options.gradient_accumulation(2, 4, 1, 1.0) == 1
     names = {
-        run.run_name(run.resolve_args(["--model", "google/gemma-3-12b-pt", "--preset", p]))
+        run_options.run_name(run_options.resolve_args(["--model", "google/gemma-3-12b-pt", "--preset", p]))
         for p in ("v0", "v1")
     }
     assert names == {"google-gemma-3-12b-pt_v0_spectrum", "google-gemma-3-12b-pt_v1_spectrum"}
@@ -201,7 +201,7 @@ def test_push_to_hub_is_one_upload_without_checkpoints(
     monkeypatch.setattr(
         HfApi, "upload_folder", lambda self, **kw: calls.append(("upload", kw)) or "https://hub/commit/1"
     )
-    assert run.push_to_hub(tmp_path, "org/name", private=True) == "https://hub/commit/1"
+    assert run_outputs.push_to_hub(tmp_path, "org/name", private=True) == "https://hub/commit/1"
     assert [c[0] for c in calls] == ["create", "upload"]
     upload = calls[1][1]
     assert upload["repo_id"] == "org/name" and upload["folder_path"] == str(tmp_path)
@@ -240,7 +240,7 @@ def test_cli_end_to_end_outputs(tiny: Path, tmp_path: Path, monkeypatch: pytest.
     assert (out / "before_after.md").read_text().strip() in card
     assert set(json.loads((out / "before_after.json").read_text())) == {"before", "after"}
     assert uploads and uploads[0]["repo_id"] == "org/tiny"
-    checkpoints = run.complete_checkpoints(out)
+    checkpoints = run_outputs.complete_checkpoints(out)
     assert (
         checkpoints and json.loads((checkpoints[-1] / "trainer_state.json").read_text())["global_step"] == 4
     )
@@ -260,7 +260,7 @@ def _launch(tiny: Path, root: Path, *extra: str) -> subprocess.Popen:
 
 
 def _state(run_dir: Path) -> dict:
-    return json.loads((run.complete_checkpoints(run_dir)[-1] / "trainer_state.json").read_text())
+    return json.loads((run_outputs.complete_checkpoints(run_dir)[-1] / "trainer_state.json").read_text())
 
 
 def test_killed_run_resumes_to_the_same_step(tmp_path: Path) -> None:
@@ -273,11 +273,11 @@ def test_killed_run_resumes_to_the_same_step(tmp_path: Path) -> None:
     victim = _launch(tiny, tmp_path / "cut")
     run_dir = tmp_path / "cut" / "r"
     deadline = time.time() + 240
-    while time.time() < deadline and not run.complete_checkpoints(run_dir) and victim.poll() is None:
+    while time.time() < deadline and not run_outputs.complete_checkpoints(run_dir) and victim.poll() is None:
         time.sleep(0.05)
     victim.send_signal(signal.SIGKILL)
     victim.wait(timeout=30)
-    saved = run.complete_checkpoints(run_dir)
+    saved = run_outputs.complete_checkpoints(run_dir)
     assert saved, "no checkpoint was written before the kill"
     step_at_kill = _state(run_dir)["global_step"]
     assert step_at_kill < 40, "the run finished before it could be killed"

@@ -1,6 +1,6 @@
 """Model running on the suite: teacher-forced output scores, prefix-shared candidates, sampling, k selection.
 
-Tiny randomly initialised Llama models with the test tokenizers of `tests/tokenizers.py` keep these fast;
+Tiny randomly initialised Llama models with the test tokenizers of `tests/tokenizer_fixtures.py` keep these fast;
 every score is checked against a plain computation done here, position by position.
 """
 
@@ -14,7 +14,7 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 from spectrum_suite.formats import prompt_text, tokenize  # noqa: E402
-from tests.tokenizers import make_tokenizer  # noqa: E402
+from tests.tokenizer_fixtures import make_tokenizer  # noqa: E402
 from tuning.backoff import map_batches  # noqa: E402
 from tuning.ksel import KSelectionError, choose_k, max_complete_index, select_k  # noqa: E402
 from tuning.scoring import EncodedEpisode, cut_after, score_episodes, scored_spans  # noqa: E402

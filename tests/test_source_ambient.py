@@ -7,10 +7,10 @@ import json
 from collections import Counter
 
 import pytest
-from adapter_run import build, inputs, outputs
 
 from spectrum_suite.sources import ambient
 from spectrum_suite.sources.base import SourceFormatError
+from tests.adapter_run import build, inputs, outputs
 
 
 def raw(shared_data, rel: str) -> list[dict]:

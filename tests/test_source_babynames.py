@@ -6,10 +6,10 @@ import zipfile
 
 import numpy as np
 import pytest
-from adapter_run import FIXTURES, build, outputs
 
 from spectrum_suite.sources import babynames
 from spectrum_suite.sources.base import SourceFormatError
+from tests.adapter_run import FIXTURES, build, outputs
 
 
 def test_configurations_match_the_reference_draws():

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from adapter_run import FIXTURES, build, inputs, outputs
 
 from spectrum_suite.registry import get_task
 from spectrum_suite.sources import bare
 from spectrum_suite.sources.base import SourceFormatError
+from tests.adapter_run import FIXTURES, build, inputs, outputs
 
 
 @pytest.mark.parametrize("name", sorted(bare.FILES))

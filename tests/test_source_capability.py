@@ -7,11 +7,11 @@ import shutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from adapter_run import FIXTURES, build, inputs, outputs
 
 from spectrum_suite.registry import get_task
 from spectrum_suite.sources import capability
 from spectrum_suite.sources.base import SourceFormatError
+from tests.adapter_run import FIXTURES, build, inputs, outputs
 
 
 def pool(name: str) -> dict[str, str]:

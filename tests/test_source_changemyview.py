@@ -6,10 +6,10 @@ import bz2
 import json
 
 import pytest
-from adapter_run import FIXTURES, build, inputs, outputs
 
 from spectrum_suite.sources import changemyview
 from spectrum_suite.sources.base import SourceFormatError
+from tests.adapter_run import FIXTURES, build, inputs, outputs
 
 
 def test_reservoir_keeps_the_first_lines_then_replaces_uniformly(tmp_path):

@@ -6,9 +6,9 @@ import json
 
 import pandas as pd
 import pytest
-from adapter_run import build, inputs, outputs
 
 from spectrum_suite.sources.base import SourceFormatError
+from tests.adapter_run import build, inputs, outputs
 
 ESOL = "chemistry/paper/dataset/data/esol_iupac.csv"
 OCM = "chemistry/paper/dataset/data/train_data_num_feats.csv"

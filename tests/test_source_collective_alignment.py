@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from adapter_run import FIXTURES, build, inputs, outputs
 
 from spectrum_suite.sources import collective_alignment as cal
 from spectrum_suite.sources.base import SourceFormatError
+from tests.adapter_run import FIXTURES, build, inputs, outputs
 
 
 def test_annotators_sorted_with_their_assessments_only():

@@ -6,10 +6,10 @@ import json
 
 import pandas as pd
 import pytest
-from adapter_run import FIXTURES, build
 
 from spectrum_suite.sources import community_alignment as ca
 from spectrum_suite.sources.base import SourceFormatError
+from tests.adapter_run import FIXTURES, build
 
 RAW = FIXTURES / ca.FILE
 

@@ -8,10 +8,10 @@ import shutil
 
 import pandas as pd
 import pytest
-from adapter_run import FIXTURES, build, inputs, outputs
 
 from spectrum_suite.sources import dices
 from spectrum_suite.sources.base import SourceFormatError
+from tests.adapter_run import FIXTURES, build, inputs, outputs
 
 F990 = FIXTURES / "dices" / dices.SETS["990"][0]
 

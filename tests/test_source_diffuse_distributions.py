@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from adapter_run import build, link_tree, outputs
 
 from spectrum_suite.sources import diffuse_distributions as dd
 from spectrum_suite.sources.base import SourceFormatError
+from tests.adapter_run import build, link_tree, outputs
 
 
 def test_one_instance_per_file_with_targets(shared_data):

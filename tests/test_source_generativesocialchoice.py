@@ -6,9 +6,9 @@ import json
 
 import pandas as pd
 import pytest
-from adapter_run import build, inputs, link_tree, outputs
 
 from spectrum_suite.sources.base import SourceFormatError
+from tests.adapter_run import build, inputs, link_tree, outputs
 
 FILES = ("data/abortion_survey.csv", "data/chatbot_personalization_survey.csv")
 

@@ -7,10 +7,10 @@ import zipfile
 import numpy as np
 import pandas as pd
 import pytest
-from adapter_run import FIXTURES, build
 
 from spectrum_suite.sources import gpqa
 from spectrum_suite.sources.base import SourceFormatError
+from tests.adapter_run import FIXTURES, build
 
 RAW = FIXTURES / gpqa.CSV
 

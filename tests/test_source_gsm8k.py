@@ -6,10 +6,10 @@ import json
 
 import pandas as pd
 import pytest
-from adapter_run import build, inputs, outputs
 
 from spectrum_suite.sources import gsm8k
 from spectrum_suite.sources.base import SourceFormatError, SourceUnavailable
+from tests.adapter_run import build, inputs, outputs
 
 
 def test_four_views_of_the_training_problems(shared_data):

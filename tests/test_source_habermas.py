@@ -10,11 +10,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from adapter_run import build
 
 from spectrum_suite.registry import get_task
 from spectrum_suite.sources import habermas
 from spectrum_suite.sources.base import SourceFormatError, fetch_files
+from tests.adapter_run import build
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

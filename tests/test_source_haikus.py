@@ -6,10 +6,10 @@ import json
 
 import pandas as pd
 import pytest
-from adapter_run import FIXTURES, build, inputs, outputs
 
 from spectrum_suite.sources import haikus
 from spectrum_suite.sources.base import SourceFormatError
+from tests.adapter_run import FIXTURES, build, inputs, outputs
 
 RAW = FIXTURES / haikus.FILE
 

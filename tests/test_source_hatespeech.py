@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from adapter_run import FIXTURES, build, inputs, outputs
 
 from spectrum_suite.sources import hatespeech
 from spectrum_suite.sources.base import SourceFormatError, SourceUnavailable
+from tests.adapter_run import FIXTURES, build, inputs, outputs
 
 RAW = FIXTURES / hatespeech.FILE
 

@@ -6,10 +6,10 @@ import json
 from collections import Counter
 
 import pytest
-from adapter_run import FIXTURES, build, inputs, outputs
 
 from spectrum_suite.sources import lewidi
 from spectrum_suite.sources.base import SourceFormatError, SourceUnavailable
+from tests.adapter_run import FIXTURES, build, inputs, outputs
 
 ROOT = "lewidi/LeWiDi_3-2025"
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from adapter_run import FIXTURES, build, inputs, outputs
 
 from spectrum_suite.sources import netflix
 from spectrum_suite.sources.base import SourceFormatError
+from tests.adapter_run import FIXTURES, build, inputs, outputs
 
 
 def raw_ratings() -> dict[int, dict[str, str]]:

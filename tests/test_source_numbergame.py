@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from adapter_run import build
 
 from spectrum_suite.registry import get_task
 from spectrum_suite.sources import numbergame
 from spectrum_suite.sources.base import SourceFormatError, fetch_files
+from tests.adapter_run import build
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

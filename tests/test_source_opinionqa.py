@@ -7,10 +7,10 @@ import shutil
 
 import pandas as pd
 import pytest
-from adapter_run import FIXTURES, build, inputs, outputs
 
 from spectrum_suite.sources import opinionqa
 from spectrum_suite.sources.base import SourceFormatError, SourceUnavailable
+from tests.adapter_run import FIXTURES, build, inputs, outputs
 
 W26 = FIXTURES / "opinionqa/human_resp/American_Trends_Panel_W26"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from adapter_run import build, inputs, link_tree, outputs
 
 from spectrum_suite.sources import polis
 from spectrum_suite.sources.base import SourceFormatError, SourceUnavailable
+from tests.adapter_run import build, inputs, link_tree, outputs
 
 CONV = "brexit-consensus"
 NO_VOTES = {

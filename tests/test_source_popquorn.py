@@ -7,9 +7,9 @@ import shutil
 
 import pandas as pd
 import pytest
-from adapter_run import FIXTURES, build, inputs, outputs
 
 from spectrum_suite.sources.base import SourceFormatError, SourceUnavailable
+from tests.adapter_run import FIXTURES, build, inputs, outputs
 
 OFF = "popquorn/dataset/offensiveness/raw_data.csv"
 EMAIL = "popquorn/dataset/email_rewriting/raw_data.csv"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from adapter_run import FIXTURES, build, inputs, outputs
 
 from spectrum_suite.sources import prism
 from spectrum_suite.sources.base import SourceFormatError
+from tests.adapter_run import FIXTURES, build, inputs, outputs
 
 
 def test_prompts_pair_the_type_description_with_the_stripped_prompt():

@@ -6,9 +6,9 @@ import json
 
 import pandas as pd
 import pytest
-from adapter_run import build, inputs, outputs
 
 from spectrum_suite.sources.base import SourceFormatError
+from tests.adapter_run import build, inputs, outputs
 
 CSV = "titanic/titanic.csv"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pyreadstat
 import pytest
-from adapter_run import FIXTURES, build, inputs, outputs
 
 from spectrum_suite.sources import wvs
 from spectrum_suite.sources.base import SourceFormatError
+from tests.adapter_run import FIXTURES, build, inputs, outputs
 
 SAV = FIXTURES / wvs.FILE
 

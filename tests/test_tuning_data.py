@@ -6,7 +6,7 @@ import datasets
 import pytest
 
 from spectrum_suite.formats import tokenize
-from tests.tokenizers import make_tokenizer
+from tests.tokenizer_fixtures import make_tokenizer
 from tuning.data import (
     CachedEncoder,
     TrainDataError,

@@ -16,7 +16,7 @@ from transformers import (
     MistralForCausalLM,
 )
 
-from tests.tokenizers import build_tokenizer, make_tokenizer
+from tests.tokenizer_fixtures import build_tokenizer, make_tokenizer
 from tuning.weight_transfer import (
     WeightTransferError,
     copy_control_rows,

@@ -13,6 +13,9 @@ Packing (TRL's best-fit decreasing into padding-free rows) is used where a probe
 attention kernel keeps packed episodes apart. Everything lands in ``<output-root>/<run name>/``: safetensors,
 the tokenizer with the spectrum chat template, a generation config (temperature 1, no top-k/top-p), the
 model card, TensorBoard logs, the train-mix record and the before/after table.
+
+This module is the training flow; the options live in `tuning.run_options`, the run folder's handling in
+`tuning.run_outputs`, and the process facts (CUDA, rank, world size) in `tuning.run_env`.
 """
 
 from __future__ import annotations
@@ -23,214 +26,21 @@ import json
 import logging
 import math
 import os
-import re
-import shutil
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tuning.data import DEFAULT_MAX_LENGTH, TrainDataError, build_train_dataset, load_episodes, pack
+from tuning.data import TrainDataError, build_train_dataset, load_episodes, pack
+from tuning.run_env import is_main_process, on_cuda, world_size
+from tuning.run_options import RunInputError, gradient_accumulation, hyperparameters, resolve_args, run_name
+from tuning.run_outputs import mix_record_callback, prepare_run_dir, push_to_hub, spectrum_generation_config
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 logger = logging.getLogger("tuning.run")
-
-#: Settings a preset fixes unless given on the command line (spec/tuning.md §7 and §10 for v0/v1).
-PRESETS: dict[str, dict[str, Any]] = {
-    "v1": {
-        "learning_rate": 3e-6,
-        "effective_batch": 1024,
-        "max_length": DEFAULT_MAX_LENGTH,
-        "epochs": 1.0,
-        "max_steps": -1,
-        "max_train_episodes": None,
-        "save_steps": 8,
-        "eval_configs": ["test", "alignment", "coverage"],
-        "eval_max_instances": None,
-        "eval_num_generations": 100,
-    },
-    "v0": {"effective_batch": 2048},
-    # The main job on a 2-core CPU: 16 optimizer steps of 4 episodes cut to 256 tokens (~16k tokens), at a
-    # learning rate high enough to move a 135M model in that few steps, and an evaluation on the held-out
-    # tasks available without downloads, small enough that train + both evaluations fit in 15 minutes:
-    # flight (steerability), urn and states (alignment), three of the 22 coverage tasks (all 22 take about
-    # 8 minutes per evaluation on this CPU; pass --eval-configs test alignment coverage for them).
-    "quick": {
-        "learning_rate": 5e-5,
-        "effective_batch": 4,
-        "max_length": 256,
-        "epochs": 1.0,
-        "max_steps": -1,
-        "max_train_episodes": 64,
-        "save_steps": 8,
-        "eval_configs": ["flight", "urn", "states", "rng_1_10", "us_states_full_names", "weekdays_full"],
-        "eval_max_instances": 6,
-        "eval_num_generations": 8,
-    },
-}
-PRESETS["v0"] = {**PRESETS["v1"], **PRESETS["v0"]}
-PRESET_KEYS = tuple(PRESETS["v1"])
-REPORT_FILES = ("before_after.md", "before_after.json", "train_data.json", "run_args.json")
-
-
-class RunInputError(ValueError):
-    """Bad input found before training: the message names the argument and what was expected."""
-
-
-# ---------------------------------------------------------------------------------------------------
-# Arguments
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """Every option of a run; preset-controlled ones default to None and are filled by `resolve_args`."""
-    from tuning.models import EMBEDDED_MODEL
-
-    p = argparse.ArgumentParser(
-        prog="python -m tuning.run",
-        description="Spectrum Tuning of a causal LM on the Spectrum Suite train split, evaluated before and after.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    g = p.add_argument_group("model")
-    g.add_argument("--model", default=EMBEDDED_MODEL, help="Hub id, local path, or the embedded model's name")
-    g.add_argument("--instruct-twin", help="copy the control-token rows and config from this instruct model")
-    g.add_argument(
-        "--family", choices=("gemma", "chatml", "llama3", "plain"), help="default: from the tokenizer"
-    )
-    g.add_argument("--dtype", default="float32", help="weights dtype (bf16 autocast is separate: --bf16)")
-    g.add_argument(
-        "--attn-implementation", help="default: eager for Gemma (as the reference), else the model's"
-    )
-    g.add_argument("--trust-remote-code", action="store_true", help="allow custom model code from the Hub")
-    g.add_argument("--lora-r", type=int, default=0, help="LoRA rank; 0 = full fine-tuning")
-    g.add_argument("--lora-alpha", type=float, help="default: 5 x rank (spec §11)")
-    g.add_argument("--lora-targets", default="q_proj,v_proj", help="comma-separated module names for LoRA")
-    g.add_argument("--lora-embeddings", action=argparse.BooleanOptionalAction, default=True,
-                   help="also adapt the input embedding (spec §11; TRL 1.x refuses an LM-head adapter)")  # fmt: skip
-    d = p.add_argument_group("data")
-    d.add_argument(
-        "--configs", nargs="+", default=["train"], help="builder configs whose train split is used"
-    )
-    d.add_argument(
-        "--data-dir", help="data directory for sources with manual files (else $SPECTRUM_SUITE_DATA)"
-    )
-    d.add_argument("--skip-unavailable", action=argparse.BooleanOptionalAction, default=True,
-                   help="skip tasks whose source is missing (listed in the log and the model card)")  # fmt: skip
-    d.add_argument(
-        "--description-prob", type=float, help="description inclusion probability (default: per task)"
-    )
-    d.add_argument("--max-length", type=int, help="truncate each episode to this many tokens")
-    d.add_argument(
-        "--drop-partial-outputs", action="store_true", help="unlabel an output cut by truncation (D32)"
-    )
-    d.add_argument("--max-train-episodes", type=int, help="use the first N episodes after a seed-42 shuffle")
-    d.add_argument("--num-proc", type=int, help="processes for tokenisation")
-    t = p.add_argument_group("training")
-    t.add_argument("--preset", choices=("auto", *PRESETS), default="auto",
-                   help="auto = quick on CPU, v1 on GPU; explicit options override the preset")  # fmt: skip
-    t.add_argument("--learning-rate", type=float)
-    t.add_argument(
-        "--lr-scheduler", default="linear", help="transformers scheduler name (linear decays to 0)"
-    )
-    t.add_argument("--warmup-steps", type=int, default=0)
-    t.add_argument("--epochs", type=float)
-    t.add_argument(
-        "--max-steps", type=int, help="stop after this many optimizer steps (-1: the epochs decide)"
-    )
-    t.add_argument("--effective-batch", type=int, help="episodes per optimizer step, over all processes")
-    t.add_argument("--per-device-batch", type=int, default=1, help="rows per device per micro-step")
-    t.add_argument("--packing", choices=("auto", "on", "off"), default="auto",
-                   help="pack episodes into padding-free rows (auto: when a probe shows the kernel supports it)")  # fmt: skip
-    t.add_argument("--bf16", action=argparse.BooleanOptionalAction, help="default: on CUDA with bf16 support")
-    t.add_argument("--gradient-checkpointing", action=argparse.BooleanOptionalAction, help="default: on CUDA")
-    t.add_argument("--weight-decay", type=float, default=0.0)
-    t.add_argument("--max-grad-norm", type=float, default=1.0)
-    t.add_argument("--seed", type=int, default=42)
-    t.add_argument("--save-steps", type=int, help="checkpoint every N optimizer steps (the latest is kept)")
-    t.add_argument("--save-total-limit", type=int, default=1)
-    t.add_argument("--logging-steps", type=int, default=1)
-    o = p.add_argument_group("output")
-    o.add_argument("--output-root", default="runs", help="runs are written to OUTPUT_ROOT/RUN_NAME")
-    o.add_argument("--run-name", help="default: <model>_<preset>_spectrum[_lora_r<r>] (D30: no collisions)")
-    o.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
-    o.add_argument("--overwrite", action="store_true", help="delete an existing run folder first")
-    o.add_argument("--push-to-hub", metavar="ORG/NAME", help="upload the run folder (without checkpoints)")
-    o.add_argument("--private", action="store_true", help="create the Hub repo as private")
-    e = p.add_argument_group("evaluation")
-    e.add_argument("--eval", action=argparse.BooleanOptionalAction, default=True,
-                   help="evaluate before and after training with tuning.eval")  # fmt: skip
-    e.add_argument("--eval-configs", nargs="+", help="held-out configs or tasks (preset default)")
-    e.add_argument("--eval-max-instances", type=int, help="instances per task (preset default)")
-    e.add_argument("--eval-num-generations", type=int, help="samples per coverage task (preset default)")
-    e.add_argument("--eval-batch-size", type=int, default=8)
-    return p
-
-
-def _on_cuda() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
-
-
-def resolve_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """Parse, then fill every option left unset from the preset (auto: quick on CPU, v1 on CUDA)."""
-    args = build_parser().parse_args(argv)
-    if args.preset == "auto":
-        args.preset = "v1" if _on_cuda() else "quick"
-    for key, value in PRESETS[args.preset].items():
-        if getattr(args, key) is None:
-            setattr(args, key, value)
-    if args.bf16 is None:
-        import torch
-
-        args.bf16 = _on_cuda() and torch.cuda.is_bf16_supported()
-    if args.gradient_checkpointing is None:
-        args.gradient_checkpointing = _on_cuda()
-    if args.lora_alpha is None:
-        args.lora_alpha = 5.0 * args.lora_r
-    for name in ("max_length", "effective_batch", "per_device_batch", "save_steps", "eval_batch_size"):
-        if getattr(args, name) < 1:
-            raise RunInputError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
-    if args.lora_r < 0:
-        raise RunInputError(f"--lora-r must be 0 (full fine-tuning) or positive, got {args.lora_r}")
-    if args.description_prob is not None and not 0.0 <= args.description_prob <= 1.0:
-        raise RunInputError(f"--description-prob must be in [0, 1], got {args.description_prob}")
-    if args.push_to_hub and not re.fullmatch(r"[\w.-]+/[\w.-]+", args.push_to_hub):
-        raise RunInputError(f"--push-to-hub must be ORG/NAME, got {args.push_to_hub!r}")
-    return args
-
-
-def safe_name(model: str) -> str:
-    """A folder-safe model name that keeps the family substrings (gemma-3, Qwen3, Llama-3.1; D25)."""
-    path = Path(model).expanduser()
-    base = path.name if path.exists() else model
-    return re.sub(r"[^\w.-]+", "-", base.strip("/")).strip("-") or "model"
-
-
-def run_name(args: argparse.Namespace) -> str:
-    """``<model>_<preset>_spectrum[_lora_r<r>]``: v0 and v1 runs never share a folder (defects D30)."""
-    if args.run_name:
-        return args.run_name
-    lora = f"_lora_r{args.lora_r}" if args.lora_r else ""
-    return f"{safe_name(args.model)}_{args.preset}_spectrum{lora}"
-
-
-def world_size() -> int:
-    return int(os.environ.get("WORLD_SIZE", "1"))
-
-
-def is_main_process() -> bool:
-    return int(os.environ.get("RANK", "0")) == 0
-
-
-def gradient_accumulation(
-    effective_batch: int, per_device: int, processes: int, episodes_per_row: float
-) -> int:
-    """Micro-steps per optimizer step so that one step sees about ``effective_batch`` episodes (spec §10)."""
-    per_micro = per_device * processes * max(episodes_per_row, 1.0)
-    return max(1, round(effective_batch / per_micro))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -316,32 +126,6 @@ def packing_supported(model: PreTrainedModel, atol: float = 1e-3) -> tuple[bool,
     return False, f"{kernel}: packed episodes leak into each other (max logit diff {diff:.2e})"
 
 
-def spectrum_generation_config(
-    model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, family: str
-) -> None:
-    """Sampling at temperature 1 with no top-k/top-p, stopping at the spectrum terminator (spec §9)."""
-    from transformers import GenerationConfig
-
-    from spectrum_suite.formats import stop_strings
-
-    stops = []
-    for text in stop_strings("spectrum", tokenizer, family):
-        ids = tokenizer.encode(text, add_special_tokens=False)
-        if len(ids) == 1:
-            stops.append(ids[0])
-    if tokenizer.eos_token_id is not None and tokenizer.eos_token_id not in stops:
-        stops.append(tokenizer.eos_token_id)
-    model.generation_config = GenerationConfig(
-        do_sample=True,
-        temperature=1.0,
-        top_k=0,
-        top_p=1.0,
-        eos_token_id=stops or None,
-        pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=tokenizer.bos_token_id,
-    )
-
-
 def lora_config(model: PreTrainedModel, args: argparse.Namespace) -> Any:
     """LoRA as the reference's option (spec §11): alpha 5r, no dropout, q/v projections (+ input embedding)."""
     from peft import LoraConfig
@@ -360,100 +144,6 @@ def lora_config(model: PreTrainedModel, args: argparse.Namespace) -> Any:
         r=args.lora_r, lora_alpha=args.lora_alpha, lora_dropout=0.0, bias="none", task_type="CAUSAL_LM",
         target_modules=targets,
     )  # fmt: skip
-
-
-# ---------------------------------------------------------------------------------------------------
-# Checkpoints and output
-
-
-def mix_record_callback(record: Path) -> Any:
-    """A callback that copies the train-mix record into every checkpoint (D33: the mix travels with it)."""
-    from transformers import TrainerCallback
-
-    class _CopyMix(TrainerCallback):
-        def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-            target = Path(args.output_dir) / f"checkpoint-{state.global_step}"
-            if state.is_world_process_zero and record.is_file() and target.is_dir():
-                shutil.copy2(record, target / record.name)
-
-    return _CopyMix()
-
-
-def complete_checkpoints(run_dir: Path) -> list[Path]:
-    """Checkpoint folders whose ``trainer_state.json`` (written last by the Trainer) exists, oldest first."""
-    found = []
-    for path in run_dir.glob("checkpoint-*"):
-        match = re.fullmatch(r"checkpoint-(\d+)", path.name)
-        if match and path.is_dir() and (path / "trainer_state.json").is_file():
-            found.append((int(match.group(1)), path))
-    return [path for _, path in sorted(found)]
-
-
-def prepare_run_dir(run_dir: Path, resume: bool, overwrite: bool) -> Path | None:
-    """The checkpoint to resume from, after refusing to clobber an earlier run's checkpoints."""
-    checkpoints = complete_checkpoints(run_dir) if run_dir.exists() else []
-    if overwrite and run_dir.exists() and is_main_process():
-        shutil.rmtree(run_dir)
-        return None
-    if resume:
-        if not checkpoints:
-            logger.warning("--resume: no complete checkpoint in %s; starting from the beginning", run_dir)
-            return None
-        return checkpoints[-1]
-    if checkpoints:
-        raise RunInputError(
-            f"{run_dir} already holds checkpoints ({checkpoints[-1].name}); pass --resume to continue it, "
-            "--overwrite to start over, or another --run-name"
-        )
-    return None
-
-
-def push_to_hub(run_dir: Path, repo_id: str, private: bool = False) -> str:
-    """Create the model repo if needed and upload the run folder, checkpoints left out."""
-    from huggingface_hub import HfApi
-
-    api = HfApi()
-    api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
-    info = api.upload_folder(
-        folder_path=str(run_dir),
-        repo_id=repo_id,
-        repo_type="model",
-        ignore_patterns=["checkpoint-*", "checkpoint-*/**"],
-        commit_message="Spectrum Tuning run " + run_dir.name,
-    )
-    return str(getattr(info, "commit_url", info))
-
-
-def hyperparameters(args: argparse.Namespace, grad_accum: int, packing: bool, steps: int) -> dict[str, Any]:
-    """The settings that define the run, for the model card and run_args.json."""
-    return {
-        "preset": args.preset,
-        "fine-tuning": f"LoRA r={args.lora_r}, alpha={args.lora_alpha:g}, targets {args.lora_targets}"
-        + (" + input embedding" if args.lora_embeddings else "")
-        if args.lora_r
-        else "full",
-        "format": "spectrum",
-        "max_length": args.max_length,
-        "learning_rate": args.learning_rate,
-        "lr_scheduler": args.lr_scheduler,
-        "warmup_steps": args.warmup_steps,
-        "epochs": args.epochs,
-        "max_steps": args.max_steps,
-        "optimizer steps": steps,
-        "effective batch (episodes/step)": args.effective_batch,
-        "per-device batch (rows)": args.per_device_batch,
-        "gradient accumulation": grad_accum,
-        "processes": world_size(),
-        "packing": "padding-free BFD" if packing else "off (one episode per row, right padding)",
-        "bf16": args.bf16,
-        "gradient checkpointing": args.gradient_checkpointing,
-        "weight decay": args.weight_decay,
-        "max grad norm": args.max_grad_norm,
-        "seed": args.seed,
-        "description inclusion": args.description_prob if args.description_prob is not None else "per task",
-        "drop partial outputs": args.drop_partial_outputs,
-        "max train episodes": args.max_train_episodes,
-    }
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -493,7 +183,7 @@ def before_after(args: argparse.Namespace, run_dir: Path) -> tuple[dict, dict, s
                "num_generations": args.eval_num_generations}  # fmt: skip
     if before is None or before.get("run_options") != options:
         model, tokenizer, _, _ = load_start_model(args, dtype="auto")  # bf16 on CUDA, like the tuned model
-        model.to("cuda" if _on_cuda() else "cpu")
+        model.to("cuda" if on_cuda() else "cpu")
         before = evaluate(model, tokenizer, args, f"{args.model} (before)")
         before["run_options"] = options
         cache.write_text(json.dumps(before, indent=2, default=str) + "\n")
@@ -586,7 +276,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         packing=False,  # packed above, with the same TRL packer, so the step count is known here
         padding_free=use_packing,
         dataset_num_proc=args.num_proc,
-        use_cpu=not _on_cuda(),
+        use_cpu=not on_cuda(),
     )
     peft_config = lora_config(model, args) if args.lora_r else None
     model.train()
@@ -619,7 +309,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     }
     del trainer, final_model, model
     gc.collect()
-    if _on_cuda():
+    if on_cuda():
         torch.cuda.empty_cache()
     if not is_main_process():
         return {"run_dir": str(run_dir), **train_result}

@@ -19,40 +19,11 @@ that use it skip when the package is missing.
 from __future__ import annotations
 
 import functools
-import importlib
-import os
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
-
-
-def _real_tokenizers_library() -> ModuleType:
-    """Import the Hugging Face ``tokenizers`` library, which this file's name shadows.
-
-    pytest puts ``tests/`` on ``sys.path`` (no ``__init__.py`` there), so ``import tokenizers`` anywhere
-    could load this file instead of the library. Importing the library with ``tests/`` left out of
-    the path and registering it in ``sys.modules`` makes every later ``import tokenizers`` get it.
-    """
-    current = sys.modules.get("tokenizers")
-    if current is not None and hasattr(current, "Tokenizer"):
-        return current
-    here = Path(__file__).resolve().parent
-    saved = sys.path[:]
-    sys.path[:] = [p for p in saved if Path(p or os.getcwd()).resolve() != here]
-    sys.modules.pop("tokenizers", None)
-    try:
-        library = importlib.import_module("tokenizers")
-    finally:
-        sys.path[:] = saved
-    sys.modules["tokenizers"] = library
-    return library
-
-
-# Imported by mistake as ``tokenizers`` (the library's name), this module puts the library in its place.
-_TOKENIZERS = _real_tokenizers_library()
+import tokenizers
 
 SPECIALS = {
     "gemma": ["<pad>", "<bos>", "<eos>", "<start_of_turn>", "<end_of_turn>"],
@@ -139,7 +110,7 @@ def build_tokenizer(family: str, chat_template: str | None = None) -> Any:
     the family's template."""
     from transformers import PreTrainedTokenizerFast
 
-    tk = _TOKENIZERS
+    tk = tokenizers
     Regex, Tokenizer, decoders, models = tk.Regex, tk.Tokenizer, tk.decoders, tk.models
     pre_tokenizers, processors, trainers = tk.pre_tokenizers, tk.processors, tk.trainers
 

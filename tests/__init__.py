@@ -1,0 +1,1 @@
+"""The test suite: run with `python -m pytest -q` from the repository root."""
