@@ -16,13 +16,15 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
+import dataset_cards
+
 from .builder import load_dataset
 from .registry import GROUP_DESCRIPTIONS, GROUPS, SOURCES, TASKS, config_tasks
 
 MANIFEST = "spectrum_suite_export.json"
 DEFAULT_OUT = "spectrum_suite"
 DEFAULT_CONFIGS = ("synthetic", "alignment", "coverage")
-CARD_TEMPLATE = Path(__file__).resolve().parent.parent / "dataset_cards" / "spectrum_suite.md"
+CARD_TEMPLATE = Path(dataset_cards.__file__).resolve().parent / "spectrum_suite.md"
 _CODE_SUFFIXES = {".py", ".toml", ".cfg"}
 
 
