@@ -8,7 +8,6 @@ a local generator), then filters and cleans them. The file is read from the data
 from __future__ import annotations
 
 import bz2
-import json
 import random
 import re
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from ..episodes import Instance, InstanceGroup, rows_to_samples
 from ..registry import TaskSpec
 from .base import FetchedFiles, RemoteFile, SourceFormatError
 from .hubfiles import first_present
+from .tables import parse_record
 
 PLAIN = "changemyview/threads.jsonl"
 COMPRESSED = "changemyview/threads.jsonl.bz2"
@@ -67,13 +67,7 @@ def threads(path: Path, files: FetchedFiles) -> list[dict[str, Any]]:
     """The sampled threads that pass the filters, with ``post``, ``title``, ``selftext`` and ``score``."""
     out = []
     for number, line in reservoir(path):
-        try:
-            thread = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise SourceFormatError(path, f"line {number}", "*", f"not valid JSON ({err.msg})") from err
-        for name in FIELDS:
-            if name not in thread:
-                raise SourceFormatError(path, f"line {number}", name, "field missing")
+        thread = parse_record(path, number, line, FIELDS)
         selftext = FOOTNOTE.sub("", thread["selftext"]) if isinstance(thread["selftext"], str) else None
         if not (_usable(selftext) and _usable(thread["title"])):
             files.drop("threads with an empty, deleted or removed title or text")

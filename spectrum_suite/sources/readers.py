@@ -8,7 +8,6 @@ corrupt file, fails with the file, the row or line and the field named.
 from __future__ import annotations
 
 import gzip
-import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .base import SourceFormatError
+from .tables import iter_records
 
 
 def read_parquet(path: Path, columns: Sequence[str], *, only: bool = False) -> pd.DataFrame:
@@ -40,21 +40,7 @@ def read_jsonl_gz(path: Path, fields: Sequence[str] = ()) -> Iterator[dict[str, 
     """Gzipped JSON lines, each an object with ``fields``; a bad line fails with its line number."""
     try:
         with gzip.open(path, "rt", encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as err:
-                    raise SourceFormatError(
-                        path, f"line {number}", "*", f"not valid JSON ({err.msg})"
-                    ) from err
-                if not isinstance(record, dict):
-                    raise SourceFormatError(path, f"line {number}", "*", "expected a JSON object")
-                for name in fields:
-                    if name not in record:
-                        raise SourceFormatError(path, f"line {number}", name, "field missing")
-                yield record
+            yield from iter_records(path, handle, fields)
     except (gzip.BadGzipFile, EOFError) as err:
         raise SourceFormatError(path, "whole file", "*", f"not a readable gzip file ({err})") from err
 

@@ -25,22 +25,31 @@ def read_csv(path: Path, columns: Sequence[str], **kwargs: Any) -> pd.DataFrame:
     return frame
 
 
+def parse_record(path: Path, number: int, line: str, fields: Sequence[str] = ()) -> dict[str, Any]:
+    """One JSON-lines record: an object with ``fields``; anything else fails with its line number."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as err:
+        raise SourceFormatError(path, f"line {number}", "*", f"not valid JSON ({err.msg})") from err
+    if not isinstance(record, dict):
+        raise SourceFormatError(path, f"line {number}", "*", "expected a JSON object")
+    for name in fields:
+        if name not in record:
+            raise SourceFormatError(path, f"line {number}", name, "field missing")
+    return record
+
+
+def iter_records(path: Path, lines: Iterable[str], fields: Sequence[str] = ()) -> Iterator[dict[str, Any]]:
+    """The records of JSON lines read from any text stream (plain or decompressed), blank lines skipped."""
+    for number, line in enumerate(lines, start=1):
+        if line.strip():
+            yield parse_record(path, number, line, fields)
+
+
 def read_jsonl(path: Path, fields: Sequence[str] = ()) -> Iterator[dict[str, Any]]:
     """JSON lines, each an object with ``fields``; a bad line fails with its line number."""
     with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise SourceFormatError(path, f"line {number}", "*", f"not valid JSON ({err.msg})") from err
-            if not isinstance(record, dict):
-                raise SourceFormatError(path, f"line {number}", "*", "expected a JSON object")
-            for name in fields:
-                if name not in record:
-                    raise SourceFormatError(path, f"line {number}", name, "field missing")
-            yield record
+        yield from iter_records(path, handle, fields)
 
 
 def read_json(path: Path) -> Any:
