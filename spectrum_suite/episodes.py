@@ -166,6 +166,11 @@ class Instance:
         return [self.population[i] for i in idx]
 
 
+def pooled_instance(task: str, descriptions: Sequence[str], population: Sequence[Sample]) -> Instance:
+    """The single instance of a pooled table (a conditional or joint task), keyed by the task's name."""
+    return Instance(key=task, name=task, descriptions=descriptions, population=population)
+
+
 @dataclass(frozen=True)
 class EpisodeParams:
     """The episode-construction parameters of one task (`spec/tasks.md` §1.2 and §10)."""

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ..episodes import Instance, rows_to_samples
+from ..episodes import Instance, pooled_instance, rows_to_samples
 from ..registry import TaskSpec
 from .base import FetchedFiles, RemoteFile, SourceFormatError
 from .hubfiles import github_file
@@ -283,11 +283,4 @@ def instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
         ]
     build, inputs, outputs = POOLED[task.name]
     rows = build(path, fetched)
-    return [
-        Instance(
-            key=task.name,
-            name=task.name,
-            descriptions=descriptions,
-            population=rows_to_samples(rows, inputs, outputs),
-        )
-    ]
+    return [pooled_instance(task.name, descriptions, rows_to_samples(rows, inputs, outputs))]

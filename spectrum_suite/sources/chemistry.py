@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..episodes import Instance, rows_to_samples
+from ..episodes import Instance, pooled_instance, rows_to_samples
 from ..registry import TaskSpec
 from .base import FetchedFiles, RemoteFile, SourceFormatError
 from .hubfiles import github_file
@@ -65,4 +65,4 @@ def instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
     fetched.drop(f"{task.name}: row without a {output} value", int(unlabelled.sum()))
     frame = frame[~unlabelled].sample(frac=1, random_state=SHUFFLE_SEED)
     samples = rows_to_samples(frame.to_dict("records"), inputs, (output,))
-    return [Instance(key=task.name, name=task.name, descriptions=[description], population=samples)]
+    return [pooled_instance(task.name, [description], samples)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from ..episodes import Instance, rows_to_samples
+from ..episodes import Instance, pooled_instance, rows_to_samples
 from ..registry import TaskSpec
 from .base import FetchedFiles, RemoteFile, SourceFormatError
 from .hubfiles import first_present, github_file, hub_file
@@ -106,11 +106,4 @@ def instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
         raise ValueError(f"the gsm8k adapter does not serve task {task.name!r}")
     inputs, outputs, descriptions = LAYOUT[task.name]
     rows = problems(task, fetched)
-    return [
-        Instance(
-            key=task.name,
-            name=task.name,
-            descriptions=descriptions,
-            population=rows_to_samples(rows, inputs, outputs),
-        )
-    ]
+    return [pooled_instance(task.name, descriptions, rows_to_samples(rows, inputs, outputs))]

@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..episodes import Instance, rows_to_samples
+from ..episodes import Instance, pooled_instance, rows_to_samples
 from ..registry import TaskSpec
 from .base import FetchedFiles, RemoteFile, SourceFormatError
 from .hubfiles import github_file, plain
@@ -102,11 +102,4 @@ def instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
         raise ValueError(f"the titanic adapter does not serve task {task.name!r}")
     inputs, outputs, descriptions = LAYOUT[task.name]
     rows = passengers(fetched.require(f"{FOLDER}/{FILE}"))
-    return [
-        Instance(
-            key=task.name,
-            name=task.name,
-            descriptions=descriptions,
-            population=rows_to_samples(rows, inputs, outputs),
-        )
-    ]
+    return [pooled_instance(task.name, descriptions, rows_to_samples(rows, inputs, outputs))]
