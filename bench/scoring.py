@@ -4,9 +4,9 @@
 
 Same model, same process, same batch size, CPU by default. For the alignment tasks ``states`` (one row,
 50 multi-token candidates) and ``nytimes`` (4 single-token candidates per row, long prompts) it times
-`tuning.scoring_candidates.score_rows` (each prompt once, its cache reused for multi-token candidates;
-single-token sets read off the prompts' last logits, prompts batched) against `score_rows_full` (the
-reference's way: every prompt + candidate pair run whole, pairs batched), checks that the
+`tuning.lm.LM.score_candidates` (each prompt once, its cache reused for multi-token candidates;
+single-token sets read off the prompts' last logits, prompts batched) against `bench.baselines.full_candidate_scores`
+(the paper's way: every prompt + candidate pair run whole, pairs batched), checks that the
 log-probabilities agree to 1e-4, and prints the speed-up. The nytimes rows need its source file
 (``SPECTRUM_SUITE_DATA`` or ``--data-dir``).
 """
@@ -22,10 +22,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tuning.eval_align import prompt_for  # noqa: E402
-from tuning.eval_data import subsample  # noqa: E402
-from tuning.models import load_model_and_tokenizer  # noqa: E402
-from tuning.scoring_candidates import encode_candidates, score_rows, score_rows_full  # noqa: E402
+from bench.baselines import full_candidate_scores  # noqa: E402
+from tuning.eval.alignment import prompt_for  # noqa: E402
+from tuning.eval.data import subsample  # noqa: E402
+from tuning.lm import LM  # noqa: E402
+from tuning.loading import load_model_and_tokenizer  # noqa: E402
+from tuning.sequences import encode_candidates  # noqa: E402
 
 TOLERANCE = 1e-4
 
@@ -50,8 +52,8 @@ def bench_task(
     items = [encode_candidates(tokenizer, prompt_for(r, fmt, tokenizer), r["candidates"]) for r in rows]
     (t_shared, a), (t_full, b) = interleaved_best(
         [
-            lambda: score_rows(model, items, batch_size=batch_size),
-            lambda: score_rows_full(model, items, batch_size=batch_size),
+            lambda: LM(model, tokenizer, progress=False).score_candidates(items, batch_size=batch_size),
+            lambda: full_candidate_scores(LM(model, tokenizer), items, batch_size=batch_size),
         ],
         repeats,
     )

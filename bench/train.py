@@ -121,8 +121,9 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from tuning.data import build_train_dataset, load_episodes, pack
-    from tuning.models import load_model_and_tokenizer
+    from tuning.loading import load_model_and_tokenizer
+    from tuning.run.data import build_train_dataset, load_episodes
+    from tuning.run.packing import pack
 
     torch.manual_seed(0)
     _, tokenizer = load_model_and_tokenizer("smollm2-135m-instruct", dtype="float32", device="cpu")

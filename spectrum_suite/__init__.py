@@ -5,9 +5,9 @@
 >>> [t.name for t in spectrum_suite.list_tasks(side="test")]   # doctest: +SKIP
 """
 
-from .builder import SpectrumSuite, SpectrumSuiteConfig, TasksUnavailableError, load_dataset
-from .registry import GROUPS, TASKS, TaskSpec, UnknownNameError, get_task, list_tasks
-from .sources.base import SourceFormatError, SourceUnavailable
+from .builder import SpectrumSuite, SpectrumSuiteConfig, TasksUnavailableError, build_record, load_dataset
+from .registry import GROUPS, TASKS, UnknownNameError, get_task, list_tasks
+from .task import SourceFormatError, SourceUnavailable, TaskSpec
 
 __version__ = "0.1.0"
 
@@ -21,6 +21,7 @@ __all__ = [
     "TaskSpec",
     "TasksUnavailableError",
     "UnknownNameError",
+    "build_record",
     "get_task",
     "list_tasks",
     "load_dataset",

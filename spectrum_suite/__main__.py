@@ -9,22 +9,17 @@ import sys
 import time
 from collections import Counter
 
-from .registry import (
-    AVAILABILITY,
-    FAMILIES,
-    KINDS,
-    SIDES,
-    SOURCES,
-    UnknownNameError,
-    config_family,
-    list_tasks,
-)
+from . import fetch
+from .registry import SOURCES, UnknownNameError, config_family, list_tasks
+from .task import FAMILIES, KINDS, SIDES
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    availability = "ready" if args.available else args.availability
-    tasks = list_tasks(args.family, args.side, args.source, args.kind, availability, data_dir=args.data_dir)
-    rows = [(t.name, t.family, t.side, t.source, t.kind, t.availability(args.data_dir)) for t in tasks]
+    wanted = "ready" if args.available else args.availability
+    tasks = list_tasks(args.family, args.side, args.source, args.kind, wanted, data_dir=args.data_dir)
+    rows = [
+        (t.name, t.family, t.side, t.source.key, t.kind, fetch.availability(t, args.data_dir)) for t in tasks
+    ]
     if args.json:
         keys = ("name", "family", "side", "source", "kind", "availability")
         print(json.dumps([dict(zip(keys, row, strict=True)) for row in rows], indent=2))
@@ -34,7 +29,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
     for row in [header, *rows]:
         print("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
     counts = Counter(row[5] for row in rows)
-    print(f"\n{len(rows)} tasks: " + ", ".join(f"{counts[a]} {a}" for a in AVAILABILITY if counts[a]))
+    print(f"\n{len(rows)} tasks: " + ", ".join(f"{counts[a]} {a}" for a in fetch.AVAILABILITY if counts[a]))
     return 0
 
 
@@ -48,7 +43,7 @@ def _config_kwargs(args: argparse.Namespace) -> dict:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from .builder import load_dataset
+    from .builder import build_record, load_dataset
 
     for config in args.configs:
         start = time.perf_counter()
@@ -62,9 +57,9 @@ def _cmd_build(args: argparse.Namespace) -> int:
             )
             for task, count in sorted(tasks.items()):
                 print(f"    {task}: {count}")
-        skipped = dataset[next(iter(dataset))].info.description.partition("Skipped (unavailable here): ")[2]
+        skipped = build_record(dataset)["skipped"]
         if skipped:
-            print(f"  skipped: {skipped.rstrip('.')}")
+            print(f"  skipped: {', '.join(skipped)}")
     return 0
 
 
@@ -135,7 +130,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--side", choices=SIDES)
     p.add_argument("--source", choices=sorted(SOURCES))
     p.add_argument("--kind", choices=KINDS)
-    p.add_argument("--availability", choices=AVAILABILITY)
+    p.add_argument("--availability", choices=fetch.AVAILABILITY)
     p.add_argument("--available", action="store_true", help="only the tasks ready to build here")
     p.add_argument("--data-dir", help="folder with source files (default: $SPECTRUM_SUITE_DATA)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")

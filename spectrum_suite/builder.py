@@ -2,8 +2,8 @@
 
 Downloads and data-directory look-ups happen in `_split_generators`, as `datasets` expects: every task of
 the config is located there first, so a group either fails up front with the full list of unavailable
-tasks or, with ``skip_unavailable=True``, builds the rest and records what it skipped in the dataset's
-description. Rows are generated per task in registry order, each task's rows shuffled with
+tasks or, with ``skip_unavailable=True``, builds the rest and records what it skipped (with the reason) in a
+build record beside the cached Arrow files, which `build_record` reads back, and in the dataset's description. Rows are generated per task in registry order, each task's rows shuffled with
 ``row_shuffle_seed`` (`spec/tasks.md` §1.4).
 """
 
@@ -21,9 +21,9 @@ from typing import Any
 
 import datasets
 
-from .episodes import EpisodeParams, InstanceGroup, as_groups, generate_episodes, rng_for
+from .episodes import InstanceGroup, as_groups, generate_episodes, rng_for
+from .fetch import FetchedFiles, fetch_files, resolve_data_dir
 from .registry import (
-    _PAPER,
     CONFIG_NAMES,
     GROUP_DESCRIPTIONS,
     GROUPS,
@@ -34,11 +34,13 @@ from .registry import (
     config_tasks,
 )
 from .schema import FEATURES
-from .sources.base import DATA_ENV, FetchedFiles, SourceUnavailable, fetch_files, resolve_data_dir
+from .task import DATA_ENV, PAPER_CITATION, PAPER_URL, EpisodeParams, SourceUnavailable
 
 logger = logging.getLogger("spectrum_suite")
 
 SPLIT_ORDER = ("train", "validation", "test")
+#: The file beside a build's Arrow files that records what the build skipped, and why.
+BUILD_RECORD = "spectrum_suite_build.json"
 
 
 class TasksUnavailableError(RuntimeError):
@@ -75,7 +77,7 @@ def _config(name: str) -> SpectrumSuiteConfig:
         description = f"Group: {GROUP_DESCRIPTIONS[name]} ({len(GROUPS[name])} tasks)."
     else:
         task = TASKS[name]
-        description = f"Task {name}: {task.family} from {task.source_info.title} ({task.side} side)."
+        description = f"Task {name}: {task.family} from {task.source.title} ({task.side} side)."
     return SpectrumSuiteConfig(name=name, version=datasets.Version("0.1.0"), description=description)
 
 
@@ -100,8 +102,8 @@ class SpectrumSuite(datasets.GeneratorBasedBuilder):
         return datasets.DatasetInfo(
             description=self.config.description,
             features=FEATURES[family],
-            homepage="https://arxiv.org/abs/2510.06084",
-            citation=_PAPER,
+            homepage=PAPER_URL,
+            citation=PAPER_CITATION,
             license="per source: see the dataset card",
         )
 
@@ -112,8 +114,13 @@ class SpectrumSuite(datasets.GeneratorBasedBuilder):
             self.config.name, self.config.data_dir, dl_manager, skip_unavailable=self.config.skip_unavailable
         )
         if skipped:
-            names = ", ".join(skipped)
-            self.info.description = f"{self.config.description} Skipped (unavailable here): {names}."
+            self.info.description = (
+                f"{self.config.description} Skipped (unavailable here): {', '.join(skipped)}."
+            )
+        record = {"config": self.config.name, "skipped": skipped}
+        (Path(self._output_dir) / BUILD_RECORD).write_text(
+            json.dumps(record, indent=2, sort_keys=True) + "\n"
+        )
         prepared = [PreparedTask.build(task, fetched, self.config) for task, fetched in located]
         for item in prepared:
             item.fetched.log_summary()
@@ -145,7 +152,7 @@ def prepare_tasks(
     skipped: dict[str, str] = {}
     for task in config_tasks(config):
         try:
-            prepared.append((task, fetch_files(task.name, task.files(), root, dl_manager)))
+            prepared.append((task, fetch_files(task.name, task.files, root, dl_manager)))
         except SourceUnavailable as err:
             skipped[task.name] = str(err)
     if skipped and not skip_unavailable:
@@ -211,13 +218,12 @@ class PreparedTask:
 
     @classmethod
     def build(cls, task: TaskSpec, fetched: FetchedFiles, config: SpectrumSuiteConfig) -> PreparedTask:
-        adapter = task.adapter()
         if task.family != "episodes":
-            table = list(adapter.rows(task, fetched))
+            table = list(task.build(task, fetched))
             if config.max_instances is not None:
                 table = table[: config.max_instances]
             return cls(task, fetched, [], table, set(), ("test",))
-        groups = _capped(task, as_groups(adapter.instances(task, fetched), task.params), config)
+        groups = _capped(task, as_groups(task.build(task, fetched), task.params), config)
         if task.side != "train":
             return cls(task, fetched, groups, [], set(), ("test",))
         keys = [inst.key for group in groups for inst in group.instances]
@@ -247,7 +253,7 @@ def _episode_row(task: TaskSpec, episode) -> dict:
     inst = episode.instance
     return {
         "task": task.name,
-        "source": task.source,
+        "source": task.source.key,
         "kind": task.kind,
         "name": inst.name,
         "instance_id": inst.key,
@@ -285,3 +291,14 @@ def load_dataset(
     if split is not None and split not in builder.info.splits:
         raise ValueError(f"config {config!r} has no split {split!r}; it has {', '.join(builder.info.splits)}")
     return builder.as_dataset(split=split)
+
+
+def build_record(dataset: datasets.Dataset | datasets.DatasetDict) -> dict[str, Any]:
+    """The record a build left beside its Arrow files: ``{"config": ..., "skipped": {task: reason}}``."""
+    table = next(iter(dataset.values())) if isinstance(dataset, datasets.DatasetDict) else dataset
+    if not table.cache_files:
+        raise ValueError("this dataset was not built by the SpectrumSuite builder (it has no cache files)")
+    path = Path(table.cache_files[0]["filename"]).parent / BUILD_RECORD
+    if not path.is_file():
+        raise ValueError(f"{path} is missing: this dataset was not built by the SpectrumSuite builder")
+    return json.loads(path.read_text())

@@ -1,7 +1,7 @@
 """The episode sampler: instances in, format-independent episode rows out.
 
 An *instance* is one data-generating process (a person, a coin, a country); an *episode* is an optional
-description followed by several i.i.d. samples of that one process (`spec/tasks.md` §1). Every random
+description followed by several i.i.d. samples of that one process (`docs/tasks.md`). Every random
 draw comes from its own `numpy.random.Generator`, keyed by (task seed, global instance key, repeat or
 chunk, permutation, purpose), never from numpy's global RNG: instances cannot couple or collapse the way
 the reference's reseeded global stream made them (defects D1-D3).
@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from .task import EpisodeParams, parse_n_iter
 
 #: ``n_iter`` of None means "every sample", capped at this many (the reference's 5000).
 ALL_SAMPLES = 5000
@@ -90,24 +92,6 @@ def rows_to_samples(
 # Episode lengths
 
 
-def parse_n_iter(n_iter: int | str | None) -> int | str | None:
-    """Validate an ``n_iter`` value: an int, ``"~m"`` / ``"gp:m"`` for Geometric(2/m)+Poisson(m/2), ``"all"``."""
-    if n_iter is None or n_iter == "all":
-        return None
-    if isinstance(n_iter, (int, np.integer)):
-        if n_iter < 1:
-            raise ValueError(f"n_iter must be at least 1, got {n_iter}")
-        return int(n_iter)
-    if isinstance(n_iter, str):
-        text = n_iter.strip()
-        for prefix in ("~", "gp:"):
-            if text.startswith(prefix) and text[len(prefix) :].isdigit() and int(text[len(prefix) :]) >= 2:
-                return f"~{int(text[len(prefix) :])}"
-        if text.isdigit():
-            return parse_n_iter(int(text))
-    raise ValueError(f"n_iter must be an int, '~m' (m >= 2), 'gp:m' or 'all'; got {n_iter!r}")
-
-
 def draw_length(n_iter: int | str | None, rng: np.random.Generator) -> int:
     """One episode length: the int, ~m = Geometric(2/m) + Poisson(m/2) (mean about m), or all samples."""
     if n_iter is None:
@@ -169,28 +153,6 @@ class Instance:
 def pooled_instance(task: str, descriptions: Sequence[str], population: Sequence[Sample]) -> Instance:
     """The single instance of a pooled table (a conditional or joint task), keyed by the task's name."""
     return Instance(key=task, name=task, descriptions=descriptions, population=population)
-
-
-@dataclass(frozen=True)
-class EpisodeParams:
-    """The episode-construction parameters of one task (`spec/tasks.md` §1.2 and §10)."""
-
-    seed: int = 42
-    n_per: int = 1
-    n_iter: int | str | None = None
-    max_instances: int | None = None
-    max_total: int | None = None
-    permutations: int = 1
-    description_prob: float = 0.6
-
-    def __post_init__(self) -> None:
-        parse_n_iter(self.n_iter)
-        if self.n_per == 0 or self.n_per < -1:
-            raise ValueError(f"n_per must be >= 1 or -1 (partition), got {self.n_per}")
-        if self.permutations < 1:
-            raise ValueError(f"permutations must be >= 1, got {self.permutations}")
-        if not 0.0 <= self.description_prob <= 1.0:
-            raise ValueError(f"description_prob must be in [0, 1], got {self.description_prob}")
 
 
 @dataclass

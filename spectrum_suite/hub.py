@@ -136,7 +136,7 @@ def _task_table(manifest: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for task in TASKS.values():
-        src = SOURCES[task.source]
+        src = task.source
         mark = "yes" if task.name in included else "no"
         rows.append(
             f"| {task.name} | {task.family} | {task.side} | {task.kind} | [{src.title}]({src.homepage}) | "
@@ -160,7 +160,7 @@ def _config_table(manifest: dict[str, Any]) -> str:
 
 def _citations(manifest: dict[str, Any]) -> str:
     included = {t for info in manifest["configs"].values() for t in info["tasks"]}
-    sources = sorted({TASKS[t].source for t in included})
+    sources = sorted({TASKS[t].source.key for t in included})
     return "\n".join(
         f"- **{SOURCES[s].title}** ({SOURCES[s].license}): {SOURCES[s].citation}" for s in sources
     )

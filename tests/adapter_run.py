@@ -1,4 +1,4 @@
-"""Running one source adapter the way the builder does, for the per-source tests."""
+"""Running one task's build the way the builder does, for the per-source tests."""
 
 from __future__ import annotations
 
@@ -6,15 +6,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from spectrum_suite.episodes import Episode, InstanceGroup, as_groups, generate_episodes
+from spectrum_suite.fetch import FetchedFiles, fetch_files
 from spectrum_suite.registry import get_task
-from spectrum_suite.sources.base import FetchedFiles, fetch_files
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 @dataclass
 class Built:
-    """What one adapter run produced: the groups, their episodes, and the build log."""
+    """What one task's build produced: the groups, their episodes, and the build log."""
 
     groups: list[InstanceGroup]
     episodes: list[Episode]
@@ -25,14 +25,25 @@ class Built:
         return [inst for group in self.groups for inst in group.instances]
 
 
-def build(name: str, data_dir: Path, episodes: bool = True) -> Built:
-    """fetch_files -> instances -> groups -> episodes, with no download manager (data directory only)."""
+def fetch(name: str, data_dir: Path | None) -> FetchedFiles:
+    """The task's files from ``data_dir`` only (no download manager)."""
     task = get_task(name)
-    mod = task.adapter()
-    fetched = fetch_files(task.name, mod.files(task), data_dir, None)
-    groups = as_groups(mod.instances(task, fetched), task.params)
+    return fetch_files(task.name, task.files, data_dir, None)
+
+
+def build(name: str, data_dir: Path | None, episodes: bool = True) -> Built:
+    """fetch_files -> build -> groups -> episodes, with no download manager (data directory only)."""
+    task = get_task(name)
+    fetched = fetch(name, data_dir)
+    groups = as_groups(task.build(task, fetched), task.params)
     eps = [ep for g in groups for ep in generate_episodes(g.instances, g.params)] if episodes else []
     return Built(groups, eps, fetched)
+
+
+def rows(name: str, data_dir: Path | None) -> list[dict]:
+    """The rows of an alignment or coverage task built from ``data_dir``."""
+    task = get_task(name)
+    return list(task.build(task, fetch(name, data_dir)))
 
 
 def outputs(episode: Episode) -> list[str]:

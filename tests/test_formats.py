@@ -7,8 +7,8 @@ import pytest
 from spectrum_suite import formats
 from spectrum_suite.episodes import EpisodeParams, Instance, generate_episodes, rows_to_samples
 from spectrum_suite.formats import Segment, chat_template, render, show, tokenize
-from spectrum_suite.formats_base import normalise_messages
-from spectrum_suite.formats_chat import build_chat
+from spectrum_suite.formats.chat import build_chat
+from spectrum_suite.formats.messages import normalise_messages
 from tests.tokenizer_fixtures import build_tokenizer, make_tokenizer, smollm2_tokenizer
 
 D = {"role": "description", "content": "Car make and model.", "example_ind": -1}

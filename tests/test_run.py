@@ -16,8 +16,10 @@ from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM
 
 from spectrum_suite.formats import chat_template
 from tests.tokenizer_fixtures import build_tokenizer
-from tuning import run, run_options, run_outputs
-from tuning.data import build_train_dataset, load_episodes, pack
+from tuning.run import arguments, outputs
+from tuning.run.cli import main as run_main
+from tuning.run.data import build_train_dataset, load_episodes
+from tuning.run.packing import pack, packing_supported
 
 REPO = Path(__file__).resolve().parents[1]
 TINY_ARGS = [
@@ -56,35 +58,43 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_help_lists_every_option(capsys: pytest.CaptureFixture) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        run.main(["--help"])
+        run_main(["--help"])
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
-    for option in ("--model", "--instruct-twin", "--lora-r", "--learning-rate", "--lr-scheduler", "--epochs",
-                   "--max-length", "--effective-batch", "--preset", "--packing", "--bf16", "--resume",
-                   "--push-to-hub", "--description-prob", "--drop-partial-outputs", "--eval-max-instances"):  # fmt: skip
+    for option in ("--model", "--instruct-twin", "--lora_r", "--learning-rate", "--lr_scheduler_type",
+                   "--num_train_epochs", "--max-length", "--effective-batch", "--preset", "--packing", "--bf16",
+                   "--resume", "--push_to_hub", "--hub_model_id", "--description-prob", "--drop-partial-outputs",
+                   "--eval-max-instances", "--report_to", "--optim", "--log_level"):  # fmt: skip
         assert option in text
 
 
 def test_presets_are_the_paper_defaults_and_explicit_options_win() -> None:
-    v1 = run_options.resolve_args(["--preset", "v1"])
-    assert (v1.learning_rate, v1.max_length, v1.effective_batch, v1.epochs, v1.lr_scheduler, v1.warmup_steps) == (
-        3e-6, 1024, 1024, 1.0, "linear", 0,
+    v1 = arguments.parse(["--preset", "v1"])
+    t = v1.training
+    assert (t.learning_rate, t.max_length, v1.script.effective_batch, t.num_train_epochs, t.warmup_steps) == (
+        3e-6, 1024, 1024, 1.0, 0,
     )  # fmt: skip
-    assert run_options.resolve_args(["--preset", "v0"]).effective_batch == 2048
-    mine = run_options.resolve_args(["--preset", "v1", "--learning-rate", "1e-5", "--max-length", "512"])
-    assert (mine.learning_rate, mine.max_length, mine.effective_batch) == (1e-5, 512, 1024)
-    assert run_options.resolve_args([]).preset == ("v1" if torch.cuda.is_available() else "quick")
-    assert run_options.resolve_args(["--lora-r", "8"]).lora_alpha == 40.0
+    assert str(getattr(t.lr_scheduler_type, "value", t.lr_scheduler_type)) == "linear"
+    assert arguments.parse(["--preset", "v0"]).script.effective_batch == 2048
+    mine = arguments.parse(["--preset", "v1", "--learning-rate", "1e-5", "--max-length", "512"])
+    assert (mine.training.learning_rate, mine.training.max_length, mine.script.effective_batch) == (
+        1e-5,
+        512,
+        1024,
+    )
+    assert arguments.parse([]).script.preset == ("v1" if torch.cuda.is_available() else "quick")
+    lora = arguments.parse(["--lora-r", "8"]).model
+    assert lora.use_peft and (lora.lora_r, lora.lora_alpha) == (8, 40)
 
 
 def test_gradient_accumulation_and_run_names() -> None:
-    assert run_options.gradient_accumulation(1024, 1, 4, 1.0) == 256
-    assert run_options.gradient_accumulation(2048, 1, 4, 1.0) == 512
-    assert run_options.gradient_accumulation(1024, 1, 8, 1.0) == 128
-    assert run_options.gradient_accumulation(1024, 1, 4, 2.0) == 128  # packed rows hold two episodes each
-    assert run_options.gradient_accumulation(2, 4, 1, 1.0) == 1
+    assert arguments.gradient_accumulation(1024, 1, 4, 1.0) == 256
+    assert arguments.gradient_accumulation(2048, 1, 4, 1.0) == 512
+    assert arguments.gradient_accumulation(1024, 1, 8, 1.0) == 128
+    assert arguments.gradient_accumulation(1024, 1, 4, 2.0) == 128  # packed rows hold two episodes each
+    assert arguments.gradient_accumulation(2, 4, 1, 1.0) == 1
     names = {
-        run_options.run_name(run_options.resolve_args(["--model", "google/gemma-3-12b-pt", "--preset", p]))
+        arguments.parse(["--model", "google/gemma-3-12b-pt", "--preset", p]).run_dir.name
         for p in ("v0", "v1")
     }
     assert names == {"google-gemma-3-12b-pt_v0_spectrum", "google-gemma-3-12b-pt_v1_spectrum"}
@@ -126,7 +136,7 @@ def test_bad_input_fails_before_training(
     tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture, extra: list[str], message: str
 ) -> None:
     argv = ["--model", str(tiny), *TINY_ARGS, "--output-root", str(tmp_path), "--no-eval", *extra]
-    assert run.main(argv) == 2
+    assert run_main(argv) == 2
     err = capsys.readouterr().err
     assert "error:" in err and message in err
     assert not list(tmp_path.rglob("checkpoint-*")) and not list(tmp_path.rglob("*.safetensors"))
@@ -139,7 +149,7 @@ def test_bad_input_fails_before_training(
 def _trainer(tiny: Path, tmp_path: Path, packing: bool):
     from trl import SFTConfig, SFTTrainer
 
-    from tuning.models import load_model_and_tokenizer
+    from tuning.loading import load_model_and_tokenizer
 
     model, tok = load_model_and_tokenizer(str(tiny), dtype="float32", device="cpu")
     episodes, _ = load_episodes(["coinflip"])
@@ -185,7 +195,7 @@ def test_packing_probe_accepts_sdpa_and_eager(tiny: Path) -> None:
     model = AutoModelForCausalLM.from_pretrained(tiny)
     for kernel in ("sdpa", "eager"):
         model.set_attn_implementation(kernel)
-        ok, why = run.packing_supported(model)
+        ok, why = packing_supported(model)
         assert ok, why
 
 
@@ -201,7 +211,7 @@ def test_push_to_hub_is_one_upload_without_checkpoints(
     monkeypatch.setattr(
         HfApi, "upload_folder", lambda self, **kw: calls.append(("upload", kw)) or "https://hub/commit/1"
     )
-    assert run_outputs.push_to_hub(tmp_path, "org/name", private=True) == "https://hub/commit/1"
+    assert outputs.push_to_hub(tmp_path, "org/name", private=True) == "https://hub/commit/1"
     assert [c[0] for c in calls] == ["create", "upload"]
     upload = calls[1][1]
     assert upload["repo_id"] == "org/name" and upload["folder_path"] == str(tmp_path)
@@ -222,7 +232,7 @@ def test_cli_end_to_end_outputs(tiny: Path, tmp_path: Path, monkeypatch: pytest.
     )
     argv = ["--model", str(tiny), *TINY_ARGS, "--configs", "coinflip", "babynames", "--output-root", str(tmp_path),
             "--save-steps", "2", "--eval-configs", "urn", "--eval-max-instances", "2", "--push-to-hub", "org/tiny"]  # fmt: skip
-    assert run.main(argv) == 0
+    assert run_main(argv) == 0
     out = tmp_path / "tiny-chatml_quick_spectrum"
     assert (out / "model.safetensors").is_file() and (out / "config.json").is_file()
     tok_config = json.loads((out / "tokenizer_config.json").read_text())
@@ -240,12 +250,12 @@ def test_cli_end_to_end_outputs(tiny: Path, tmp_path: Path, monkeypatch: pytest.
     assert (out / "before_after.md").read_text().strip() in card
     assert set(json.loads((out / "before_after.json").read_text())) == {"before", "after"}
     assert uploads and uploads[0]["repo_id"] == "org/tiny"
-    checkpoints = run_outputs.complete_checkpoints(out)
+    checkpoints = outputs.complete_checkpoints(out)
     assert (
         checkpoints and json.loads((checkpoints[-1] / "trainer_state.json").read_text())["global_step"] == 4
     )
     # A second run into the same folder refuses to clobber the checkpoints.
-    assert run.main(argv[:-2] + ["--no-eval"]) == 2
+    assert run_main(argv[:-2] + ["--no-eval"]) == 2
 
 
 def _launch(tiny: Path, root: Path, *extra: str) -> subprocess.Popen:
@@ -260,7 +270,7 @@ def _launch(tiny: Path, root: Path, *extra: str) -> subprocess.Popen:
 
 
 def _state(run_dir: Path) -> dict:
-    return json.loads((run_outputs.complete_checkpoints(run_dir)[-1] / "trainer_state.json").read_text())
+    return json.loads((outputs.complete_checkpoints(run_dir)[-1] / "trainer_state.json").read_text())
 
 
 def test_killed_run_resumes_to_the_same_step(tmp_path: Path) -> None:
@@ -273,11 +283,11 @@ def test_killed_run_resumes_to_the_same_step(tmp_path: Path) -> None:
     victim = _launch(tiny, tmp_path / "cut")
     run_dir = tmp_path / "cut" / "r"
     deadline = time.time() + 240
-    while time.time() < deadline and not run_outputs.complete_checkpoints(run_dir) and victim.poll() is None:
+    while time.time() < deadline and not outputs.complete_checkpoints(run_dir) and victim.poll() is None:
         time.sleep(0.05)
     victim.send_signal(signal.SIGKILL)
     victim.wait(timeout=30)
-    saved = run_outputs.complete_checkpoints(run_dir)
+    saved = outputs.complete_checkpoints(run_dir)
     assert saved, "no checkpoint was written before the kill"
     step_at_kill = _state(run_dir)["global_step"]
     assert step_at_kill < 40, "the run finished before it could be killed"
@@ -298,7 +308,7 @@ def test_killed_run_resumes_to_the_same_step(tmp_path: Path) -> None:
 
 def test_lora_run_saves_adapter_and_merged_weights(tiny: Path, tmp_path: Path) -> None:
     argv = ["--model", str(tiny), *TINY_ARGS, "--lora-r", "4", "--output-root", str(tmp_path), "--no-eval"]
-    assert run.main(argv) == 0
+    assert run_main(argv) == 0
     out = tmp_path / "tiny-chatml_quick_spectrum_lora_r4"
     adapter = json.loads((out / "adapter" / "adapter_config.json").read_text())
     assert adapter["r"] == 4 and adapter["lora_alpha"] == 20

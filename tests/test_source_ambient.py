@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 
 from spectrum_suite.sources import ambient
-from spectrum_suite.sources.base import SourceFormatError
+from spectrum_suite.task import SourceFormatError
 from tests.adapter_run import build, inputs, outputs
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from spectrum_suite.sources import babynames
-from spectrum_suite.sources.base import SourceFormatError
+from spectrum_suite.task import SourceFormatError
 from tests.adapter_run import FIXTURES, build, outputs
 
 

@@ -8,17 +8,30 @@ import pytest
 
 from spectrum_suite.registry import get_task
 from spectrum_suite.sources import bare
-from spectrum_suite.sources.base import SourceFormatError
+from spectrum_suite.task import SourceFormatError
 from tests.adapter_run import FIXTURES, build, inputs, outputs
 
+MODES = {
+    "bare_gsm8k": bare.GSM8K_MODES,
+    "bare_enron": bare.ENRON_MODES,
+    "bare_hotpot": bare.HOTPOT_MODES,
+    "bare_lcb": bare.LCB_MODES,
+    "newsgroups": bare.NEWSGROUPS_MODES,
+    "pubmed": bare.PUBMED_MODES,
+}
 
-@pytest.mark.parametrize("name", sorted(bare.FILES))
+
+def test_every_task_is_tested():
+    assert sorted(t.name for t in bare.TASKS) == sorted(MODES)
+
+
+@pytest.mark.parametrize("name", sorted(MODES))
 def test_four_modes_with_own_seeds(name):
     built = build(name, FIXTURES)
     base = get_task(name).params.seed
     assert [g.params.seed for g in built.groups] == [base + 1, base + 2, base + 3, base + 4]
-    assert [g.instances[0].name for g in built.groups] == [m[0] for m in bare.MODES[name]]
-    for group, (_, given, generated, descriptions) in zip(built.groups, bare.MODES[name], strict=True):
+    assert [g.instances[0].name for g in built.groups] == [m[0] for m in MODES[name]]
+    for group, (_, given, generated, descriptions) in zip(built.groups, MODES[name], strict=True):
         assert list(group.instances[0].descriptions) == list(descriptions) and len(descriptions) == 3
         assert len(group.instances[0].population) == 7
         if given:
@@ -28,7 +41,7 @@ def test_four_modes_with_own_seeds(name):
 
 
 def test_files_are_raw_github_urls_in_the_repository_layout():
-    (file,) = bare.files(get_task("bare_lcb"))
+    (file,) = get_task("bare_lcb").files.files
     assert file.path == "bare/bare/sample_generated_data/lcb/lcb_gpt_4o_refine_70b_base_n=1000.jsonl"
     assert file.url == (
         "https://raw.githubusercontent.com/pgasawa/BARE/main/bare/sample_generated_data/lcb/lcb_gpt_4o_refine_70b_base_n=1000.jsonl"
@@ -46,7 +59,7 @@ def test_enron_spam_is_stringified_in_every_mode():
 
 
 def test_missing_field_names_the_line(tmp_path):
-    rel = f"bare/{bare.ROOT}/{bare.FILES['newsgroups']}"
+    rel = f"bare/{bare.ROOT}/{bare.NEWSGROUPS}"
     target = tmp_path / rel
     target.parent.mkdir(parents=True)
     target.write_text((FIXTURES / rel).read_text() + json.dumps({"message": "no group"}) + "\n")

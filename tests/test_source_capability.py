@@ -10,7 +10,7 @@ import pytest
 
 from spectrum_suite.registry import get_task
 from spectrum_suite.sources import capability
-from spectrum_suite.sources.base import SourceFormatError
+from spectrum_suite.task import SourceFormatError
 from tests.adapter_run import FIXTURES, build, inputs, outputs
 
 
@@ -63,13 +63,13 @@ def test_episode_shapes_follow_the_registry():
 
 
 def test_parquet_export_urls_for_script_based_repositories():
-    (hs,) = capability.files(get_task("hellaswag"))
+    (hs,) = get_task("hellaswag").files.files
     assert (
         hs.url
         == "https://huggingface.co/datasets/Rowan/hellaswag/resolve/refs%2Fconvert%2Fparquet/default/validation/0000.parquet"
     )
     assert hs.path == "hellaswag/default/validation/0000.parquet"
-    (mm,) = capability.files(get_task("mmlu"))
+    (mm,) = get_task("mmlu").files.files
     assert mm.url == "https://huggingface.co/datasets/cais/mmlu/resolve/main/all/test-00000-of-00001.parquet"
 
 

@@ -10,9 +10,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from spectrum_suite.fetch import fetch_files
 from spectrum_suite.registry import get_task
 from spectrum_suite.sources import chatbotarena
-from spectrum_suite.sources.base import SourceFormatError, fetch_files
+from spectrum_suite.task import SourceFormatError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 RAW = pq.read_table(FIXTURES / chatbotarena.LOCAL).to_pylist()
@@ -20,8 +21,8 @@ RAW = pq.read_table(FIXTURES / chatbotarena.LOCAL).to_pylist()
 
 def run(name: str, root: Path = FIXTURES):
     task = get_task(name)
-    fetched = fetch_files(task.name, chatbotarena.files(task), root, None)
-    return chatbotarena.instances(task, fetched), fetched
+    fetched = fetch_files(task.name, task.files, root, None)
+    return task.build(task, fetched), fetched
 
 
 def test_judges_with_few_battles_are_dropped_and_prompts_stripped() -> None:

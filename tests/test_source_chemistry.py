@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from spectrum_suite.sources.base import SourceFormatError
+from spectrum_suite.task import SourceFormatError
 from tests.adapter_run import build, inputs, outputs
 
 ESOL = "chemistry/paper/dataset/data/esol_iupac.csv"

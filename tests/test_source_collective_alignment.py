@@ -7,7 +7,7 @@ import json
 import pytest
 
 from spectrum_suite.sources import collective_alignment as cal
-from spectrum_suite.sources.base import SourceFormatError
+from spectrum_suite.task import SourceFormatError
 from tests.adapter_run import FIXTURES, build, inputs, outputs
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from spectrum_suite.sources import dices
-from spectrum_suite.sources.base import SourceFormatError
+from spectrum_suite.task import SourceFormatError
 from tests.adapter_run import FIXTURES, build, inputs, outputs
 
 F990 = FIXTURES / "dices" / dices.SETS["990"][0]

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from spectrum_suite.sources.base import SourceFormatError
+from spectrum_suite.task import SourceFormatError
 from tests.adapter_run import build, inputs, link_tree, outputs
 
 FILES = ("data/abortion_survey.csv", "data/chatbot_personalization_survey.csv")

@@ -9,21 +9,22 @@ import pandas as pd
 import pytest
 
 from spectrum_suite.episodes import as_groups, generate_episodes
+from spectrum_suite.fetch import fetch_files
 from spectrum_suite.registry import get_task
 from spectrum_suite.sources import globaloqa
-from spectrum_suite.sources.base import SourceFormatError, fetch_files
+from spectrum_suite.task import SourceFormatError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def fetch(name: str, root: Path = FIXTURES):
     task = get_task(name)
-    return task, fetch_files(task.name, globaloqa.files(task), root, None)
+    return task, fetch_files(task.name, task.files, root, None)
 
 
 def test_one_group_per_country_with_its_own_seed_and_rounded_percentages() -> None:
     task, fetched = fetch("globaloqa")
-    groups = as_groups(globaloqa.instances(task, fetched), task.params)
+    groups = as_groups(task.build(task, fetched), task.params)
     assert [g.instances[0].key for g in groups] == ["country/Germany", "country/France", "country/Greece"]
     assert [g.params.seed for g in groups] == [43, 44, 45]
     germany = groups[0].instances[0]
@@ -48,16 +49,16 @@ def test_one_group_per_country_with_its_own_seed_and_rounded_percentages() -> No
 
 def test_episodes_are_deterministic() -> None:
     task, fetched = fetch("globaloqa")
-    first = [ep.messages() for g in as_groups(globaloqa.instances(task, fetched), task.params)
+    first = [ep.messages() for g in as_groups(task.build(task, fetched), task.params)
              for ep in generate_episodes(g.instances, g.params)]  # fmt: skip
-    again = [ep.messages() for g in as_groups(globaloqa.instances(task, fetched), task.params)
+    again = [ep.messages() for g in as_groups(task.build(task, fetched), task.params)
              for ep in generate_episodes(g.instances, g.params)]  # fmt: skip
     assert first == again
 
 
 def test_alignment_rows_renormalise_and_skip_empty_vectors() -> None:
     task, fetched = fetch("global_oqa")
-    rows = list(globaloqa.rows(task, fetched))
+    rows = list(task.build(task, fetched))
     assert [r["instance_id"] for r in rows] == [
         "question0/Germany",
         "question0/France",
@@ -88,4 +89,4 @@ def test_a_bad_options_literal_names_the_row(tmp_path: Path) -> None:
     with pytest.raises(
         SourceFormatError, match=r"global_opinions.csv: row 3: field 'options': not a list literal"
     ):
-        list(globaloqa.rows(task, fetched))
+        list(task.build(task, fetched))

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from spectrum_suite.sources import gpqa
-from spectrum_suite.sources.base import SourceFormatError
+from spectrum_suite.task import SourceFormatError
 from tests.adapter_run import FIXTURES, build
 
 RAW = FIXTURES / gpqa.CSV

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from spectrum_suite.sources import gsm8k
-from spectrum_suite.sources.base import SourceFormatError, SourceUnavailable
+from spectrum_suite.task import SourceFormatError, SourceUnavailable
 from tests.adapter_run import build, inputs, outputs
 
 
@@ -18,7 +18,8 @@ def test_four_views_of_the_training_problems(shared_data):
     (inst,) = joint.instances
     assert len(inst.population) == 7473
     assert (None, json.dumps({"question": first["question"], "answer": first["answer"]})) in inst.population
-    assert joint.fetched.missing == [gsm8k.PARQUET]
+    assert joint.fetched.paths[gsm8k.JSONL] is not None and joint.fetched.paths[gsm8k.PARQUET] is None
+    assert joint.fetched.missing == []  # the JSON lines suffice: the Parquet copy is not needed, nor logged
     assert len(joint.episodes) == 50
     backwards = build("gsm8k_question_from_answer", shared_data)
     assert (first["answer"], first["question"]) in backwards.instances[0].population

@@ -11,9 +11,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from spectrum_suite.fetch import fetch_files
 from spectrum_suite.registry import get_task
 from spectrum_suite.sources import habermas
-from spectrum_suite.sources.base import SourceFormatError, fetch_files
+from spectrum_suite.task import SourceFormatError
 from tests.adapter_run import build
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -21,7 +22,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 def fetch(name: str, root: Path = FIXTURES):
     task = get_task(name)
-    return task, fetch_files(task.name, habermas.files(task), root, None)
+    return task, fetch_files(task.name, task.files, root, None)
 
 
 def episodes_of(name: str):
@@ -101,8 +102,8 @@ def test_opinions_task_is_a_python_repr_list_per_question() -> None:
 
 def test_alignment_distribution_is_recomputed_from_citizen_ratings() -> None:
     task, fetched = fetch("habermas")
-    assert [f.path for f in habermas.files(task)] == [habermas.RATINGS]
-    (row,) = list(habermas.rows(task, fetched))
+    assert [f.path for f in task.files.files] == [habermas.RATINGS]
+    (row,) = list(task.build(task, fetched))
     assert row["instance_id"] == "q1"
     assert row["input"] == (
         "Question: Should the voting age be lowered to 16?\nA: The voting age should be lowered to 16.\n"
@@ -132,4 +133,4 @@ def test_an_unknown_agreement_label_names_the_row(tmp_path: Path) -> None:
         SourceFormatError,
         match=r"hm_all_position_statement_ratings.parquet: row 3 \(0-based\): field 'ratings.agreement': unexpected label 'SORT_OF'",
     ):
-        habermas.instances(task, fetched)
+        task.build(task, fetched)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from spectrum_suite.sources import haikus
-from spectrum_suite.sources.base import SourceFormatError
+from spectrum_suite.task import SourceFormatError
 from tests.adapter_run import FIXTURES, build, inputs, outputs
 
 RAW = FIXTURES / haikus.FILE

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from spectrum_suite.sources import hatespeech
-from spectrum_suite.sources.base import SourceFormatError, SourceUnavailable
+from spectrum_suite.task import SourceFormatError, SourceUnavailable
 from tests.adapter_run import FIXTURES, build, inputs, outputs
 
 RAW = FIXTURES / hatespeech.FILE

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from spectrum_suite.episodes import generate_episodes, rng_for
+from spectrum_suite.fetch import fetch_files
 from spectrum_suite.registry import get_task
 from spectrum_suite.sources import helpsteer
-from spectrum_suite.sources.base import SourceFormatError, fetch_files
+from spectrum_suite.task import SourceFormatError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TASK = get_task("helpsteer")
@@ -24,7 +25,7 @@ def load_raw() -> list[dict]:
 
 
 def test_pairs_are_the_first_two_responses_of_each_prompt() -> None:
-    fetched = fetch_files(TASK.name, helpsteer.files(TASK), FIXTURES, None)
+    fetched = fetch_files(TASK.name, TASK.files, FIXTURES, None)
     pairs = helpsteer.response_pairs(fetched)
     assert len(pairs) == 45
     second = pairs.iloc[1]
@@ -36,7 +37,7 @@ def test_pairs_are_the_first_two_responses_of_each_prompt() -> None:
 
 
 def test_each_user_prefers_the_response_with_the_larger_weighted_score() -> None:
-    users = helpsteer.instances(TASK, fetch_files(TASK.name, helpsteer.files(TASK), FIXTURES, None))
+    users = TASK.build(TASK, fetch_files(TASK.name, TASK.files, FIXTURES, None))
     assert len(users) == 500
     scores: dict[tuple[str, str], list[float]] = {}
     for record in load_raw():
@@ -71,4 +72,4 @@ def test_a_non_numeric_score_names_the_line(tmp_path: Path) -> None:
     with pytest.raises(
         SourceFormatError, match=r"train.jsonl.gz: line 5: field 'coherence': expected a number"
     ):
-        helpsteer.instances(TASK, fetch_files(TASK.name, helpsteer.files(TASK), tmp_path, None))
+        TASK.build(TASK, fetch_files(TASK.name, TASK.files, tmp_path, None))

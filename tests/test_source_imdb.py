@@ -9,16 +9,17 @@ import pyarrow.parquet as pq
 import pytest
 
 from spectrum_suite.episodes import generate_episodes
+from spectrum_suite.fetch import fetch_files
 from spectrum_suite.registry import get_task
 from spectrum_suite.sources import imdb
-from spectrum_suite.sources.base import SourceFormatError, fetch_files
+from spectrum_suite.task import SourceFormatError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TASK = get_task("imdb")
 
 
 def test_reviews_map_to_negative_or_positive() -> None:
-    (inst,) = imdb.instances(TASK, fetch_files(TASK.name, imdb.files(TASK), FIXTURES, None))
+    (inst,) = TASK.build(TASK, fetch_files(TASK.name, TASK.files, FIXTURES, None))
     raw = pq.read_table(FIXTURES / imdb.LOCAL).to_pylist()
     assert inst.population == [(r["text"], "positive" if r["label"] == 1 else "negative") for r in raw]
     assert inst.descriptions == ["Classify whether the following movie reviews as negative or positive."]
@@ -30,4 +31,4 @@ def test_an_unexpected_label_names_the_row(tmp_path: Path) -> None:
     target.parent.mkdir(parents=True)
     pq.write_table(pa.table({"text": ["fine", "odd"], "label": pa.array([1, 2], pa.int64())}), target)
     with pytest.raises(SourceFormatError, match=r"row 1 \(0-based\): field 'label': unexpected label 2"):
-        imdb.instances(TASK, fetch_files(TASK.name, imdb.files(TASK), tmp_path, None))
+        TASK.build(TASK, fetch_files(TASK.name, TASK.files, tmp_path, None))

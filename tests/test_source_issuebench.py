@@ -8,17 +8,18 @@ import pyarrow.parquet as pq
 import pytest
 
 from spectrum_suite.episodes import generate_episodes
+from spectrum_suite.fetch import fetch_files
 from spectrum_suite.registry import get_task
 from spectrum_suite.sources import issuebench
-from spectrum_suite.sources.base import SourceUnavailable, fetch_files
+from spectrum_suite.task import SourceUnavailable
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TASK = get_task("issuebench")
 
 
 def test_unique_topics_and_templates_across_both_shards() -> None:
-    fetched = fetch_files(TASK.name, issuebench.files(TASK), FIXTURES, None)
-    topics, templates = issuebench.instances(TASK, fetched)
+    fetched = fetch_files(TASK.name, TASK.files, FIXTURES, None)
+    topics, templates = TASK.build(TASK, fetched)
     raw = [
         row
         for shard in issuebench.SHARDS
@@ -37,4 +38,4 @@ def test_both_shards_are_required(tmp_path: Path) -> None:
     shard = issuebench.SHARDS[0]
     (tmp_path / "issuebench" / shard).write_bytes((FIXTURES / "issuebench" / shard).read_bytes())
     with pytest.raises(SourceUnavailable, match="prompts_full-00001-of-00002.parquet"):
-        fetch_files(TASK.name, issuebench.files(TASK), tmp_path, None)
+        fetch_files(TASK.name, TASK.files, tmp_path, None)

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from spectrum_suite.sources import jeopardy
-from spectrum_suite.sources.base import SourceFormatError
+from spectrum_suite.task import SourceFormatError
 from tests.adapter_run import FIXTURES, build, inputs, outputs
 
 
@@ -33,7 +33,7 @@ def test_question_generation_is_joint_with_its_descriptions():
     built = build("jeopardy_question_generation", FIXTURES)
     inst = built.instances[0]
     assert all(x is None for x, _ in inst.population) and len(inst.population) == 3
-    assert list(inst.descriptions) == list(jeopardy.TASKS["jeopardy_question_generation"][2])
+    assert list(inst.descriptions) == list(jeopardy.QUESTION_DESCRIPTIONS)
     assert built.groups[0].params.max_total == 1000
 
 

@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from spectrum_suite.sources import lewidi
-from spectrum_suite.sources.base import SourceFormatError, SourceUnavailable
+from spectrum_suite.task import SourceFormatError, SourceUnavailable
 from tests.adapter_run import FIXTURES, build, inputs, outputs
 
 ROOT = "lewidi/LeWiDi_3-2025"

@@ -8,9 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from spectrum_suite.fetch import fetch_files
 from spectrum_suite.registry import get_task
 from spectrum_suite.sources import mpi
-from spectrum_suite.sources.base import SourceFormatError, SourceUnavailable, fetch_files
+from spectrum_suite.task import SourceFormatError, SourceUnavailable
 
 TASK = get_task("mpi")
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -26,8 +27,8 @@ def data_dir(tmp_path: Path, shared_data: Path) -> Path:
 
 
 def build(root: Path) -> tuple[list[dict], object]:
-    fetched = fetch_files(TASK.name, mpi.files(TASK), root, None)
-    return list(mpi.rows(TASK, fetched)), fetched
+    fetched = fetch_files(TASK.name, TASK.files, root, None)
+    return list(TASK.build(TASK, fetched)), fetched
 
 
 def test_items_use_the_real_statements_and_recomputed_targets(data_dir: Path) -> None:

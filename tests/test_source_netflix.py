@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from spectrum_suite.sources import netflix
-from spectrum_suite.sources.base import SourceFormatError
+from spectrum_suite.task import SourceFormatError
 from tests.adapter_run import FIXTURES, build, inputs, outputs
 
 

@@ -10,16 +10,17 @@ import pyarrow.parquet as pq
 import pytest
 
 from spectrum_suite.episodes import as_groups, generate_episodes
+from spectrum_suite.fetch import fetch_files
 from spectrum_suite.registry import get_task
 from spectrum_suite.sources import novacomet
-from spectrum_suite.sources.base import SourceFormatError, fetch_files
+from spectrum_suite.task import SourceFormatError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def instances(name: str, root: Path = FIXTURES):
     task = get_task(name)
-    return task, novacomet.instances(task, fetch_files(task.name, novacomet.files(task), root, None))
+    return task, task.build(task, fetch_files(task.name, task.files, root, None))
 
 
 def test_premises_are_unique_in_order_of_first_appearance() -> None:
@@ -49,9 +50,8 @@ def test_hypotheses_are_a_json_list_per_sorted_premise() -> None:
     assert inst.descriptions[1].startswith(
         "You will be given a premise. Generate a list of around 8-10 hypotheses"
     )
-    assert novacomet.files(get_task("novacomet_hypothesis"))[0].url.endswith(
-        "tsor13/novacomet/resolve/refs%2Fconvert%2Fparquet/default/train/0000.parquet"
-    )
+    (file,) = get_task("novacomet_hypothesis").files.files
+    assert file.url.endswith("tsor13/novacomet/resolve/refs%2Fconvert%2Fparquet/default/train/0000.parquet")
 
 
 def test_a_missing_column_is_named(tmp_path: Path) -> None:

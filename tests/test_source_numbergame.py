@@ -8,9 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from spectrum_suite.fetch import fetch_files
 from spectrum_suite.registry import get_task
 from spectrum_suite.sources import numbergame
-from spectrum_suite.sources.base import SourceFormatError, fetch_files
+from spectrum_suite.task import SourceFormatError
 from tests.adapter_run import build
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -19,8 +20,8 @@ FIXTURES = Path(__file__).parent / "fixtures"
 def run(name: str, root: Path = FIXTURES):
     task = get_task(name)
     if task.family == "alignment":
-        fetched = fetch_files(task.name, numbergame.files(task), root, None)
-        return list(numbergame.rows(task, fetched)), fetched
+        fetched = fetch_files(task.name, task.files, root, None)
+        return list(task.build(task, fetched)), fetched
     built = build(name, root)
     return built.episodes, built.fetched
 

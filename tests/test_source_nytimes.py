@@ -7,16 +7,17 @@ from pathlib import Path
 
 import pytest
 
+from spectrum_suite.fetch import fetch_files
 from spectrum_suite.registry import get_task
 from spectrum_suite.sources import nytimes
-from spectrum_suite.sources.base import SourceFormatError, SourceUnavailable, fetch_files
+from spectrum_suite.task import SourceFormatError, SourceUnavailable
 
 TASK = get_task("nytimes")
 
 
 def build(root: Path) -> list[dict]:
-    fetched = fetch_files(TASK.name, nytimes.files(TASK), root, None)
-    return list(nytimes.rows(TASK, fetched))
+    fetched = fetch_files(TASK.name, TASK.files, root, None)
+    return list(TASK.build(TASK, fetched))
 
 
 def test_real_file_targets_match_the_raw_counts(shared_data: Path) -> None:
@@ -53,8 +54,8 @@ def test_answer_lines_are_removed_and_zero_counts_are_uniform(tmp_path: Path) ->
     target = tmp_path / nytimes.LOCAL
     target.parent.mkdir(parents=True)
     target.write_text(json.dumps({"Odes": book}), encoding="utf-8")
-    fetched = fetch_files(TASK.name, nytimes.files(TASK), tmp_path, None)
-    rows = list(nytimes.rows(TASK, fetched))
+    fetched = fetch_files(TASK.name, TASK.files, tmp_path, None)
+    rows = list(TASK.build(TASK, fetched))
     assert [r["instance_id"] for r in rows] == ["Odes/Democrat", "Odes/Male"]
     assert (
         rows[0]["input"]
@@ -77,7 +78,7 @@ def test_a_book_without_genre_names_the_file_book_and_field(tmp_path: Path, shar
 
 
 def test_files_pin_the_manifest_commit_and_checksum(tmp_path: Path) -> None:
-    (file,) = nytimes.files(TASK)
+    (file,) = TASK.files.files
     assert file.path == "nytimes/nytimes/NYTIMES_proportions.json"
     assert "36869b56b214b5ddce13dc234d62b4cbce3706cd" in file.url and file.sha256.startswith("854d0321")
     with pytest.raises(SourceUnavailable, match="nytimes/nytimes/NYTIMES_proportions.json"):

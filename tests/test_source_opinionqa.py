@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from spectrum_suite.sources import opinionqa
-from spectrum_suite.sources.base import SourceFormatError, SourceUnavailable
+from spectrum_suite.task import SourceFormatError, SourceUnavailable
 from tests.adapter_run import FIXTURES, build, inputs, outputs
 
 W26 = FIXTURES / "opinionqa/human_resp/American_Trends_Panel_W26"

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from spectrum_suite.sources import polis
-from spectrum_suite.sources.base import SourceFormatError, SourceUnavailable
+from spectrum_suite.task import SourceFormatError, SourceUnavailable
 from tests.adapter_run import build, inputs, link_tree, outputs
 
 CONV = "brexit-consensus"

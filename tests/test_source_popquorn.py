@@ -8,7 +8,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from spectrum_suite.sources.base import SourceFormatError, SourceUnavailable
+from spectrum_suite.task import SourceFormatError, SourceUnavailable
 from tests.adapter_run import FIXTURES, build, inputs, outputs
 
 OFF = "popquorn/dataset/offensiveness/raw_data.csv"

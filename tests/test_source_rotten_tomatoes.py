@@ -8,17 +8,18 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from spectrum_suite.fetch import fetch_files
 from spectrum_suite.registry import get_task
 from spectrum_suite.sources import rotten_tomatoes
-from spectrum_suite.sources.base import SourceFormatError, SourceUnavailable, fetch_files
+from spectrum_suite.task import SourceFormatError, SourceUnavailable
 
 TASK = get_task("rotten_tomatoes")
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def build(root: Path) -> tuple[list[dict], object]:
-    fetched = fetch_files(TASK.name, rotten_tomatoes.files(TASK), root, None)
-    return list(rotten_tomatoes.rows(TASK, fetched)), fetched
+    fetched = fetch_files(TASK.name, TASK.files, root, None)
+    return list(TASK.build(TASK, fetched)), fetched
 
 
 def test_scores_become_good_bad_distributions() -> None:

@@ -7,17 +7,18 @@ from pathlib import Path
 
 import pytest
 
+from spectrum_suite.fetch import fetch_files
 from spectrum_suite.registry import get_task
 from spectrum_suite.sources import valueconsistency
-from spectrum_suite.sources.base import SourceFormatError, fetch_files
+from spectrum_suite.task import SourceFormatError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TASK = get_task("valueconsistency")
 
 
 def run(root: Path = FIXTURES):
-    fetched = fetch_files(TASK.name, valueconsistency.files(TASK), root, None)
-    return valueconsistency.instances(TASK, fetched), fetched
+    fetched = fetch_files(TASK.name, TASK.files, root, None)
+    return TASK.build(TASK, fetched), fetched
 
 
 def test_original_questions_given_controversy_language_and_country() -> None:

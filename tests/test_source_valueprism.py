@@ -9,9 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from spectrum_suite.fetch import fetch_files
 from spectrum_suite.registry import get_task
 from spectrum_suite.sources import valueprism
-from spectrum_suite.sources.base import SourceFormatError, fetch_files
+from spectrum_suite.task import SourceFormatError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 RAW = pd.read_csv(FIXTURES / valueprism.LOCAL)
@@ -19,8 +20,8 @@ RAW = pd.read_csv(FIXTURES / valueprism.LOCAL)
 
 def run(name: str, root: Path = FIXTURES):
     task = get_task(name)
-    fetched = fetch_files(task.name, valueprism.files(task), root, None)
-    return valueprism.instances(task, fetched), fetched
+    fetched = fetch_files(task.name, task.files, root, None)
+    return task.build(task, fetched), fetched
 
 
 def test_situations_are_unique() -> None:

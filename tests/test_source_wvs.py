@@ -6,7 +6,7 @@ import pyreadstat
 import pytest
 
 from spectrum_suite.sources import wvs
-from spectrum_suite.sources.base import SourceFormatError
+from spectrum_suite.task import SourceFormatError
 from tests.adapter_run import FIXTURES, build, inputs, outputs
 
 SAV = FIXTURES / wvs.FILE

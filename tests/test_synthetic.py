@@ -11,9 +11,9 @@ import pytest
 from scipy import stats
 
 from spectrum_suite.episodes import Episode, generate_episodes
+from spectrum_suite.fetch import fetch_files
 from spectrum_suite.registry import get_task
 from spectrum_suite.sources import synthetic
-from spectrum_suite.sources.base import fetch_files
 
 
 def build(name: str, cap: int | None = None, seed: int | None = None) -> list[Episode]:
@@ -21,8 +21,7 @@ def build(name: str, cap: int | None = None, seed: int | None = None) -> list[Ep
     task = get_task(name)
     changes = {k: v for k, v in (("max_instances", cap), ("seed", seed)) if v is not None}
     task = dataclasses.replace(task, params=dataclasses.replace(task.params, **changes))
-    mod = task.adapter()
-    return list(generate_episodes(mod.instances(task, fetch_files(name, mod.files(task), None)), task.params))
+    return list(generate_episodes(task.build(task, fetch_files(name, task.files, None)), task.params))
 
 
 def outputs(episode: Episode) -> list[str]:
@@ -192,8 +191,3 @@ def test_cap_keeps_instances(coins: list[Episode]) -> None:
     """Building only the first N instances gives those instances exactly as the full build does."""
     capped = build("coinflip", cap=20)
     assert [ep.messages() for ep in capped] == [ep.messages() for ep in coins[:20]]
-
-
-def test_unknown_task_rejected() -> None:
-    with pytest.raises(ValueError, match="poisson"):
-        synthetic.instances(get_task("poisson"), fetch_files("poisson", [], None))

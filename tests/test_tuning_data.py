@@ -7,14 +7,14 @@ import pytest
 
 from spectrum_suite.formats import tokenize
 from tests.tokenizer_fixtures import make_tokenizer
-from tuning.data import (
+from tuning.run.data import (
     CachedEncoder,
     TrainDataError,
     build_train_dataset,
     load_episodes,
-    pack,
     tokenize_episode,
 )
+from tuning.run.packing import pack
 
 
 def _episode(n: int, described: bool = True, value: str = "Heads") -> list[dict]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from metrics.coverage import validator_files, validators
+from metrics.coverage import validators
 from metrics.coverage.validator_files import LISTS, ValidatorDataUnavailable, sha256_of
 from metrics.coverage.validators import (
     INCLUSION_TASKS,
@@ -20,6 +20,8 @@ from metrics.coverage.validators import (
     valid_set,
     validator,
 )
+from spectrum_suite import fetch
+from spectrum_suite.fetch import ChecksumMismatch
 
 SPEC_EXAMPLES = {
     "car_make_model": ["Acura Integra", "Ford Mustang", "Tesla Model 3"],
@@ -120,7 +122,7 @@ def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     """Keep the download cache per test, so no test sees a list another one cached, and stay offline."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setenv("SPECTRUM_SUITE_OFFLINE", "1")
-    yield tmp_path / "cache" / "spectrum_suite" / "validators"
+    yield tmp_path / "cache" / "spectrum_suite" / "files"
     for entry in VALIDATORS.values():
         if isinstance(entry, validators.ListValidator):
             entry.clear()
@@ -147,7 +149,7 @@ def test_the_22_tasks_and_the_inclusion_ones() -> None:
 
 def test_same_names_as_the_registry() -> None:
     registry = pytest.importorskip("spectrum_suite.registry")
-    assert sorted(registry.COVERAGE_TASK_NAMES) == sorted(VALIDATORS)
+    assert sorted(t.name for t in registry.list_tasks(family="coverage")) == sorted(VALIDATORS)
 
 
 @pytest.mark.shared
@@ -202,13 +204,13 @@ def test_missing_list_offline_names_task_file_and_place(tmp_path: Path) -> None:
 @pytest.mark.shared
 def test_cached_copy_is_used_and_checked(shared_data: Path, _private_cache: Path) -> None:
     pinned = LISTS["elements"][0]
-    target = _private_cache / pinned.local
+    target = _private_cache / pinned.path
     target.parent.mkdir(parents=True)
-    shutil.copyfile(shared_data / pinned.local, target)
+    shutil.copyfile(shared_data / pinned.path, target)
     assert sha256_of(target) == pinned.sha256
     assert validator("element_symbols")("Sb") is True
     target.write_text("atomicNumber, symbol, name\n1, Xx , Fake\n")
-    with pytest.raises(ValidatorDataUnavailable, match="does not match the pinned sha256"):
+    with pytest.raises(ChecksumMismatch, match=f"not the pinned {pinned.sha256}"):
         validators.ListValidator(
             "element_names", "elements", validators.word_lists.elements, validators.element_name
         ).load()
@@ -226,7 +228,7 @@ def test_a_package_that_ships_the_verb_list_is_used(
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
     with pytest.raises(ValidatorDataUnavailable, match="validators_verbs/word_forms/en-verbs.txt"):
         validator("claude_gerunds", data_dir=tmp_path / "empty")  # a copy that fails the checksum is ignored
-    shutil.copyfile(shared_data / LISTS["verbs"][0].local, copy)
+    shutil.copyfile(shared_data / LISTS["verbs"][0].path, copy)
     check = validator("claude_gerunds", data_dir=tmp_path / "empty")
     assert check("Hoisting") is True and check("Hoist") is False
 
@@ -235,7 +237,7 @@ class _Served:
     """Stands in for the network (urllib), serving the shared copies of the pinned files by URL."""
 
     def __init__(self, shared_data: Path, corrupt: bool = False) -> None:
-        self.by_url = {pinned.url: shared_data / pinned.local for files in LISTS.values() for pinned in files}
+        self.by_url = {pinned.url: shared_data / pinned.path for files in LISTS.values() for pinned in files}
         self.corrupt, self.calls = corrupt, []
 
     def __call__(self, url: str, timeout: float) -> io.BytesIO:
@@ -252,15 +254,15 @@ def test_download_once_into_the_cache_with_checksum(
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("HF_DATASETS_OFFLINE", raising=False)
     corrupt = _Served(shared_data, corrupt=True)
-    monkeypatch.setattr(validator_files.urllib.request, "urlopen", corrupt)
-    with pytest.raises(ValidatorDataUnavailable, match="sha256 is"):
+    monkeypatch.setattr(fetch.urllib.request, "urlopen", corrupt)
+    with pytest.raises(ChecksumMismatch, match="not the pinned"):
         validator("element_symbols", data_dir=tmp_path / "empty")
-    assert not (_private_cache / LISTS["elements"][0].local).exists()
+    assert not (_private_cache / LISTS["elements"][0].path).exists()
     served = _Served(shared_data)
-    monkeypatch.setattr(validator_files.urllib.request, "urlopen", served)
+    monkeypatch.setattr(fetch.urllib.request, "urlopen", served)
     assert validator("element_symbols", data_dir=tmp_path / "empty")("Sb") is True
     assert served.calls == [LISTS["elements"][0].url]
-    assert sha256_of(_private_cache / LISTS["elements"][0].local) == LISTS["elements"][0].sha256
+    assert sha256_of(_private_cache / LISTS["elements"][0].path) == LISTS["elements"][0].sha256
     assert validator("element_names", data_dir=tmp_path / "other")("Niobium") is True
     assert len(served.calls) == 1  # read from the cache the second time
 
@@ -269,7 +271,7 @@ def test_download_once_into_the_cache_with_checksum(
 def test_pinned_files_match_the_shared_data(shared_data: Path) -> None:
     for files in LISTS.values():
         for pinned in files:
-            assert sha256_of(shared_data / pinned.local) == pinned.sha256, pinned.local
+            assert sha256_of(shared_data / pinned.path) == pinned.sha256, pinned.path
     assert len(LISTS["cars"]) == 35
 
 

@@ -1,4 +1,4 @@
-"""Control-token rows from an instruct twin (spec/tuning.md §3), on two tiny random models."""
+"""Control-token rows from an instruct twin, on two tiny random models."""
 
 from __future__ import annotations
 

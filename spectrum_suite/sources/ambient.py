@@ -5,16 +5,20 @@ has one instance per linguist.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..episodes import Instance, pooled_instance, rows_to_samples
-from ..registry import TaskSpec
-from .base import FetchedFiles, RemoteFile, SourceFormatError
-from .hubfiles import github_file
+from ..fetch import FetchedFiles
+from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+from .remote import github_file
 from .tables import read_jsonl
 
+SOURCE = Source(
+    "ambient", "AmbiEnt", "GH", "https://github.com/alisawuffles/ambient", "CC BY 4.0",
+    "Liu et al. 2023, We're Afraid Language Models Aren't Modeling Ambiguity",
+)  # fmt: skip
 REPO = "alisawuffles/ambient"
 COMMIT = "1fcb43effda068f3047d46b6f9ff0e50e0ee1c1b"
 FOLDER = "ambient"
@@ -29,67 +33,52 @@ SHA256 = {
 LABELS = ("entailment", "neutral", "contradiction")
 GOLD_QUESTIONS = ("q0_gold", "q1_gold", "q2_gold", "q3_gold")
 
-DESCRIPTIONS = {
-    "ambient_premise_hypothesis": [
-        "Generate ambiguous premise and hypothesis pairs for natural language inference tasks. These pairs contain "
-        "linguistic ambiguities that can lead to multiple valid interpretations.",
-        "Create premise-hypothesis pairs where the premise contains ambiguity that affects the entailment "
-        "relationship with the hypothesis.",
-        "Generate: premise (ambiguous statement), hypothesis (statement to evaluate against premise). Natural "
-        "language inference with ambiguity.",
-    ],
-    "ambient_ambiguity_detection": [
-        "Given a premise and hypothesis pair, determine whether the premise is ambiguous and whether the hypothesis "
-        "is ambiguous. Answer with 'True' or 'False' for each.",
-        "Analyze premise-hypothesis pairs to detect linguistic ambiguity in either statement.",
-        "Given: premise, hypothesis. Generate: premise_ambiguous_str (True/False), hypothesis_ambiguous_str "
-        "(True/False). Ambiguity detection task.",
-    ],
-    "ambient_disambiguation": [
-        "Given an ambiguous premise-hypothesis pair and a target entailment label, rewrite the premise and/or "
-        "hypothesis to remove ambiguity and achieve the target label.",
-        "Disambiguate premise-hypothesis pairs by rewriting them to clearly express a specific entailment "
-        "relationship (entailment, neutral, or contradiction).",
-        "Given: original_premise (ambiguous), original_hypothesis, target_label (entailment/neutral/contradiction). "
-        "Generate: disambiguated_premise, disambiguated_hypothesis (unambiguous versions).",
-    ],
-    "ambient_linguist_annotations": [
-        "Given a premise-hypothesis pair, predict the entailment annotation that this specific linguist would "
-        "provide (entailment, neutral, contradiction, or combinations like 'entailment|neutral').",
-        "Predict individual linguist annotations for natural language inference tasks based on premise-hypothesis "
-        "pairs.",
-        "Given: premise, hypothesis. Generate: annotation (entailment judgment by this individual linguist).",
-    ],
-    "ambient_interpretation_labels": [
-        "Given a premise-hypothesis pair with an ambiguous sentence and a specific interpretation of that "
-        "ambiguity, predict the entailment label (entailment, neutral, or contradiction).",
-        "Predict entailment labels based on specific interpretations of ambiguous premise-hypothesis pairs.",
-        "Given: premise, hypothesis, ambiguous_sent (which sentence is ambiguous), interpretation (specific "
-        "meaning). Generate: entailment_label (entailment/neutral/contradiction).",
-    ],
-    "ambient_annotation_distributions": [
-        "Given an ambiguous premise-hypothesis pair, predict the distribution of entailment labels that human "
-        "annotators would provide. Format as counts and proportions for each label type.",
-        "Predict how human annotators would distribute their judgments across entailment, neutral, and "
-        "contradiction labels for ambiguous premise-hypothesis pairs.",
-        "Given: premise, hypothesis, ambiguous_sent (which is ambiguous). Generate: label_distribution (annotator "
-        "consensus patterns).",
-    ],
-}
-
-
-def _source_file(task: TaskSpec) -> str:
-    if task.name == "ambient_linguist_annotations":
-        return LINGUIST
-    if task.name in ("ambient_interpretation_labels", "ambient_annotation_distributions"):
-        return CROWD
-    return FULL
-
-
-def files(task: TaskSpec) -> list[RemoteFile]:
-    """The one JSON-lines file the task reads."""
-    rel = _source_file(task)
-    return [github_file(FOLDER, REPO, COMMIT, rel, SHA256[rel])]
+#: The descriptions of each task.
+PREMISE_HYPOTHESIS = [
+    "Generate ambiguous premise and hypothesis pairs for natural language inference tasks. These pairs contain "
+    "linguistic ambiguities that can lead to multiple valid interpretations.",
+    "Create premise-hypothesis pairs where the premise contains ambiguity that affects the entailment "
+    "relationship with the hypothesis.",
+    "Generate: premise (ambiguous statement), hypothesis (statement to evaluate against premise). Natural "
+    "language inference with ambiguity.",
+]
+AMBIGUITY_DETECTION = [
+    "Given a premise and hypothesis pair, determine whether the premise is ambiguous and whether the hypothesis "
+    "is ambiguous. Answer with 'True' or 'False' for each.",
+    "Analyze premise-hypothesis pairs to detect linguistic ambiguity in either statement.",
+    "Given: premise, hypothesis. Generate: premise_ambiguous_str (True/False), hypothesis_ambiguous_str "
+    "(True/False). Ambiguity detection task.",
+]
+DISAMBIGUATION = [
+    "Given an ambiguous premise-hypothesis pair and a target entailment label, rewrite the premise and/or "
+    "hypothesis to remove ambiguity and achieve the target label.",
+    "Disambiguate premise-hypothesis pairs by rewriting them to clearly express a specific entailment "
+    "relationship (entailment, neutral, or contradiction).",
+    "Given: original_premise (ambiguous), original_hypothesis, target_label (entailment/neutral/contradiction). "
+    "Generate: disambiguated_premise, disambiguated_hypothesis (unambiguous versions).",
+]
+LINGUIST_ANNOTATIONS = [
+    "Given a premise-hypothesis pair, predict the entailment annotation that this specific linguist would "
+    "provide (entailment, neutral, contradiction, or combinations like 'entailment|neutral').",
+    "Predict individual linguist annotations for natural language inference tasks based on premise-hypothesis "
+    "pairs.",
+    "Given: premise, hypothesis. Generate: annotation (entailment judgment by this individual linguist).",
+]
+INTERPRETATION_LABELS = [
+    "Given a premise-hypothesis pair with an ambiguous sentence and a specific interpretation of that "
+    "ambiguity, predict the entailment label (entailment, neutral, or contradiction).",
+    "Predict entailment labels based on specific interpretations of ambiguous premise-hypothesis pairs.",
+    "Given: premise, hypothesis, ambiguous_sent (which sentence is ambiguous), interpretation (specific "
+    "meaning). Generate: entailment_label (entailment/neutral/contradiction).",
+]
+ANNOTATION_DISTRIBUTIONS = [
+    "Given an ambiguous premise-hypothesis pair, predict the distribution of entailment labels that human "
+    "annotators would provide. Format as counts and proportions for each label type.",
+    "Predict how human annotators would distribute their judgments across entailment, neutral, and "
+    "contradiction labels for ambiguous premise-hypothesis pairs.",
+    "Given: premise, hypothesis, ambiguous_sent (which is ambiguous). Generate: label_distribution (annotator "
+    "consensus patterns).",
+]
 
 
 def _bool(path: Path, line: int, record: dict, name: str) -> bool:
@@ -235,52 +224,65 @@ def distributions(path: Path, fetched: FetchedFiles) -> list[dict]:
     return rows
 
 
-#: pooled tasks: task -> (row builder, inputs, outputs)
-POOLED: dict[str, tuple[Callable[[Path, FetchedFiles], list[dict]], tuple[str, ...], tuple[str, ...]]] = {
-    "ambient_premise_hypothesis": (premise_hypothesis, (), ("premise", "hypothesis")),
-    "ambient_ambiguity_detection": (
-        ambiguity,
-        ("premise", "hypothesis"),
-        ("premise_ambiguous", "hypothesis_ambiguous"),
-    ),
-    "ambient_disambiguation": (
-        disambiguation,
-        ("original_premise", "original_hypothesis", "target_label"),
-        ("disambiguated_premise", "disambiguated_hypothesis"),
-    ),
-    "ambient_interpretation_labels": (
-        interpretations,
-        ("premise", "hypothesis", "ambiguous_sent", "interpretation"),
-        ("entailment_label",),
-    ),
-    "ambient_annotation_distributions": (
-        distributions,
-        ("premise", "hypothesis", "ambiguous_sent"),
-        ("label_distribution",),
-    ),
-}
+def ambient_file(rel: str) -> TaskFiles:
+    """The one JSON-lines file a task reads (pinned by its SHA-256)."""
+    return TaskFiles((github_file(FOLDER, REPO, COMMIT, rel, SHA256[rel]),))
 
 
-def instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
-    """One pooled instance, or one instance per linguist in order of first appearance."""
-    path = fetched.require(f"{FOLDER}/{_source_file(task)}")
-    descriptions = DESCRIPTIONS.get(task.name)
-    if descriptions is None:
-        raise ValueError(f"the ambient adapter does not serve task {task.name!r}")
-    if task.name == "ambient_linguist_annotations":
-        by_worker: dict[str, list[dict]] = {}
-        for row in linguist_rows(path):
-            by_worker.setdefault(row["worker_id"], []).append(row)
-        return [
-            Instance(
-                key=f"linguist/{worker}",
-                name=task.name,
-                descriptions=descriptions,
-                population=rows_to_samples(rows, ("premise", "hypothesis"), ("annotation",)),
-                meta={"worker_id": worker},
-            )
-            for worker, rows in by_worker.items()
-        ]
-    build, inputs, outputs = POOLED[task.name]
-    rows = build(path, fetched)
-    return [pooled_instance(task.name, descriptions, rows_to_samples(rows, inputs, outputs))]
+def pooled(
+    rel: str,
+    rows: Callable[[Path, FetchedFiles], list[dict]],
+    inputs: Sequence[str],
+    outputs: Sequence[str],
+    descriptions: list[str],
+):
+    """A task over one pooled instance of the rows ``rows`` makes of the file ``rel``."""
+
+    def build(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
+        path = fetched.require(f"{FOLDER}/{rel}")
+        samples = rows_to_samples(rows(path, fetched), inputs, outputs)
+        return [pooled_instance(task.name, descriptions, samples)]
+
+    return build
+
+
+def linguist_instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
+    """One instance per linguist, in order of first appearance."""
+    path = fetched.require(f"{FOLDER}/{LINGUIST}")
+    by_worker: dict[str, list[dict]] = {}
+    for row in linguist_rows(path):
+        by_worker.setdefault(row["worker_id"], []).append(row)
+    return [
+        Instance(
+            key=f"linguist/{worker}",
+            name=task.name,
+            descriptions=LINGUIST_ANNOTATIONS,
+            population=rows_to_samples(rows, ("premise", "hypothesis"), ("annotation",)),
+            meta={"worker_id": worker},
+        )
+        for worker, rows in by_worker.items()
+    ]
+
+
+def _pooled(name: str, kind: str, rel: str, rows, inputs, outputs, descriptions, **params) -> TaskSpec:
+    return episode_task(name, SOURCE, side="train", kind=kind, files=ambient_file(rel),
+                        build=pooled(rel, rows, inputs, outputs, descriptions), n_iter="~64", **params)  # fmt: skip
+
+
+TASKS = (
+    _pooled("ambient_premise_hypothesis", "joint", FULL, premise_hypothesis, (), ("premise", "hypothesis"),
+            PREMISE_HYPOTHESIS, n_per=50),
+    _pooled("ambient_ambiguity_detection", "conditional", FULL, ambiguity, ("premise", "hypothesis"),
+            ("premise_ambiguous", "hypothesis_ambiguous"), AMBIGUITY_DETECTION, seed=43, n_per=50),
+    _pooled("ambient_disambiguation", "conditional", FULL, disambiguation,
+            ("original_premise", "original_hypothesis", "target_label"),
+            ("disambiguated_premise", "disambiguated_hypothesis"), DISAMBIGUATION, seed=44, n_per=50),
+    episode_task("ambient_linguist_annotations", SOURCE, side="train", kind="individual", build=linguist_instances,
+                 files=ambient_file(LINGUIST), seed=45, n_per=2, n_iter="~64"),
+    _pooled("ambient_interpretation_labels", "conditional", CROWD, interpretations,
+            ("premise", "hypothesis", "ambiguous_sent", "interpretation"), ("entailment_label",),
+            INTERPRETATION_LABELS, choices=LABELS, seed=46, n_per=50),
+    _pooled("ambient_annotation_distributions", "conditional", CROWD, distributions,
+            ("premise", "hypothesis", "ambiguous_sent"), ("label_distribution",), ANNOTATION_DISTRIBUTIONS,
+            seed=47, n_per=50),
+)  # fmt: skip

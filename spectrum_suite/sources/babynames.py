@@ -16,8 +16,13 @@ import numpy as np
 import pandas as pd
 
 from ..episodes import Instance
-from ..registry import TaskSpec
-from .base import FetchedFiles, RemoteFile, SourceFormatError
+from ..fetch import FetchedFiles
+from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+
+SOURCE = Source(
+    "babynames", "US SSA baby names", "URL", "https://www.ssa.gov/oact/babynames/limits.html",
+    "public domain (US government)", "US Social Security Administration, Popular Baby Names",
+)  # fmt: skip
 
 FILE = "babynames/names.zip"
 URL = "https://www.ssa.gov/oact/babynames/names.zip"
@@ -29,8 +34,7 @@ TOP_K = (10, 100, 1000, 5000)
 CONFIGURATIONS = 500
 
 
-def files(task: TaskSpec) -> list[RemoteFile]:
-    return [RemoteFile(FILE, url=URL, where=f"{URL} (the national data, names.zip)")]
+FILES = TaskFiles((RemoteFile(FILE, url=URL, where=f"{URL} (the national data, names.zip)"),))
 
 
 def configuration(i: int) -> dict:
@@ -116,7 +120,8 @@ def description(config: dict) -> str:
     return f"The following are drawn from the list of top {k} baby {sex_text}names in the US {year_text}"
 
 
-def instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
+def name_list_instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
+    """One instance per configuration (up to ``max_instances``): its top-K name list."""
     path = files.require(FILE)
     years = read_years(path)
     for year in YEARS:
@@ -160,3 +165,9 @@ def instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
             )
         )
     return out
+
+
+TASKS = (
+    episode_task("babynames", SOURCE, side="train", kind="single_variable", build=name_list_instances, files=FILES,
+                 n_iter=5000, max_instances=500),
+)  # fmt: skip

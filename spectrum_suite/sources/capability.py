@@ -9,17 +9,47 @@ The episode sampler permutes the pool itself, so no separate pre-shuffle is need
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..episodes import Instance
-from ..registry import TaskSpec
-from .base import FetchedFiles, RemoteFile, SourceFormatError
-from .hubfiles import hub_file, letters, missing, parquet_export, records
-from .readers import read_parquet
+from ..fetch import FetchedFiles
+from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+from .remote import hub_file, parquet_export
+from .tables import read_parquet
+from .values import letters, missing, records
+
+MMLU = Source(
+    "mmlu", "MMLU", "HF", "https://huggingface.co/datasets/cais/mmlu", "MIT",
+    "Hendrycks et al. 2021, Measuring Massive Multitask Language Understanding",
+)  # fmt: skip
+HELLASWAG = Source(
+    "hellaswag", "HellaSwag (script-based on the Hub: its Parquet export, refs/convert/parquet)", "HF",
+    "https://huggingface.co/datasets/Rowan/hellaswag", "MIT", "Zellers et al. 2019, HellaSwag",
+)  # fmt: skip
+WINOGRANDE = Source(
+    "winogrande", "WinoGrande (script-based on the Hub: its Parquet export, refs/convert/parquet)", "HF",
+    "https://huggingface.co/datasets/allenai/winogrande", "CC BY 4.0", "Sakaguchi et al. 2020, WinoGrande",
+)  # fmt: skip
+ARC = Source(
+    "arc", "ARC Challenge", "HF", "https://huggingface.co/datasets/allenai/ai2_arc", "CC BY-SA 4.0",
+    "Clark et al. 2018, Think you have Solved Question Answering?",
+)  # fmt: skip
+DROP = Source(
+    "drop", "DROP (script-based on the Hub: its Parquet export, refs/convert/parquet)", "HF",
+    "https://huggingface.co/datasets/ucinlp/drop", "CC BY-SA 4.0", "Dua et al. 2019, DROP",
+)  # fmt: skip
+TRUTHFUL_QA = Source(
+    "truthful_qa", "TruthfulQA (multiple choice; script-based on the Hub: its Parquet export, refs/convert/parquet)",
+    "HF", "https://huggingface.co/datasets/EleutherAI/truthful_qa_mc", "Apache-2.0", "Lin et al. 2022, TruthfulQA",
+)  # fmt: skip
+
+_MC4 = ("A", "B", "C", "D")
 
 Row = dict[str, Any]
+#: A benchmark row -> (prompt, answer), or None when the row has no gold answer.
+Convert = Callable[[Path, str, Row], tuple[str, str] | None]
 
 
 def _lettered(path: Path, where: str, field: str, choices: Any) -> list[str]:
@@ -105,50 +135,74 @@ def truthful_qa(path: Path, where: str, row: Row) -> tuple[str, str]:
     return "\n".join([f"Question: {row['question']}", *options]), "ABCDEFGHIJ"[answer]
 
 
-SPECS: dict[str, tuple[Callable[[], RemoteFile], tuple[str, ...], Callable, str, tuple[str, ...]]] = {
-    "mmlu": (lambda: hub_file("mmlu", "cais/mmlu", "all/test-00000-of-00001.parquet"), ("question", "choices", "answer"),
-             mmlu, "mmlu", ("Given a question and a list of choices, return the correct answer choice.",)),
-    "hellaswag": (lambda: parquet_export("hellaswag", "Rowan/hellaswag", "default", "validation"),
-                  ("activity_label", "ctx", "ctx_a", "ctx_b", "endings", "label"), hellaswag, "hellaswag_validation",
-                  ("Given a context and four possible endings, output the letter of the ending that best completes the context.",
-                   "Respond with the single uppercase letter for the correct choice.")),
-    "winogrande": (lambda: parquet_export("winogrande", "allenai/winogrande", "winogrande_xl", "validation"),
-                   ("sentence", "option1", "option2", "answer"), winogrande, "winogrande_winogrande_xl_validation",
-                   ("Given a sentence with a blank and two candidate fillers, respond with the letter of the correct option.",
-                    "Return the single uppercase letter corresponding to the correct choice.")),
-    "arc": (lambda: hub_file("arc", "allenai/ai2_arc", "ARC-Challenge/test-00000-of-00001.parquet"),
-            ("question", "choices", "answerKey"), arc, "arc_arc_challenge_test",
-            ("Given a question and multiple choice answers, return the correct answer letter.",
-             "Respond with only the uppercase letter corresponding to the correct option.")),
-    "drop": (lambda: parquet_export("drop", "ucinlp/drop", "default", "validation"), ("passage", "question", "answers_spans"),
-             drop, "drop_default_validation",
-             ("Answer the question based on the passage. Respond with just the answer, usually a short word or phrase, either extracted from the passage or deduced from the information in the passage.",)),
-    "truthful_qa": (lambda: parquet_export("truthful_qa", "EleutherAI/truthful_qa_mc", "multiple_choice", "validation"),
-                    ("question", "choices", "label"), truthful_qa, "truthful_qa_mc2_validation",
-                    ("You will be given a question and several answer choices, only one of which is true. Respond with the correct answer letter.",)),
-}  # fmt: skip
+def benchmark(
+    file: RemoteFile, columns: tuple[str, ...], convert: Convert, name: str, descriptions: Sequence[str]
+) -> Callable[[TaskSpec, FetchedFiles], list[Instance]]:
+    """One pooled instance ``name`` of the (prompt, answer) pairs ``convert`` makes of ``file``'s rows."""
+
+    def build(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
+        path = files.require(file.path)
+        samples = []
+        for number, row in records(read_parquet(path, columns)):
+            sample = convert(path, f"row {number}", row)
+            if sample is None:
+                files.drop("questions without a gold answer")
+                continue
+            samples.append(sample)
+        return [
+            Instance(
+                key="pooled",
+                name=name,
+                descriptions=list(descriptions),
+                population=samples,
+                choices=task.choices or None,
+            )
+        ]
+
+    return build
 
 
-def files(task: TaskSpec) -> list[RemoteFile]:
-    return [SPECS[task.name][0]()]
+def _task(
+    name: str,
+    source: Source,
+    file: RemoteFile,
+    columns: tuple[str, ...],
+    convert: Convert,
+    instance_name: str,
+    descriptions: Sequence[str],
+    **params: Any,
+) -> TaskSpec:
+    return episode_task(name, source, side="capability", kind="capability", files=TaskFiles((file,)),
+                        build=benchmark(file, columns, convert, instance_name, descriptions), **params)  # fmt: skip
 
 
-def instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
-    make_file, columns, build, name, descriptions = SPECS[task.name]
-    path = files.require(make_file().path)
-    samples = []
-    for number, row in records(read_parquet(path, columns)):
-        sample = build(path, f"row {number}", row)
-        if sample is None:
-            files.drop("questions without a gold answer")
-            continue
-        samples.append(sample)
-    return [
-        Instance(
-            key="pooled",
-            name=name,
-            descriptions=list(descriptions),
-            population=samples,
-            choices=task.choices or None,
-        )
-    ]
+TASKS = (
+    _task("mmlu", MMLU, hub_file("mmlu", "cais/mmlu", "all/test-00000-of-00001.parquet"),
+          ("question", "choices", "answer"), mmlu, "mmlu",
+          ("Given a question and a list of choices, return the correct answer choice.",),
+          choices=_MC4, n_per=1000, n_iter=20),
+    _task("hellaswag", HELLASWAG, parquet_export("hellaswag", "Rowan/hellaswag", "default", "validation"),
+          ("activity_label", "ctx", "ctx_a", "ctx_b", "endings", "label"), hellaswag, "hellaswag_validation",
+          ("Given a context and four possible endings, output the letter of the ending that best completes the context.",
+           "Respond with the single uppercase letter for the correct choice."),
+          choices=_MC4, n_per=-1, n_iter=20),
+    _task("winogrande", WINOGRANDE, parquet_export("winogrande", "allenai/winogrande", "winogrande_xl", "validation"),
+          ("sentence", "option1", "option2", "answer"), winogrande, "winogrande_winogrande_xl_validation",
+          ("Given a sentence with a blank and two candidate fillers, respond with the letter of the correct option.",
+           "Return the single uppercase letter corresponding to the correct choice."),
+          choices=("A", "B"), n_per=-1, n_iter=10),
+    _task("arc", ARC, hub_file("arc", "allenai/ai2_arc", "ARC-Challenge/test-00000-of-00001.parquet"),
+          ("question", "choices", "answerKey"), arc, "arc_arc_challenge_test",
+          ("Given a question and multiple choice answers, return the correct answer letter.",
+           "Respond with only the uppercase letter corresponding to the correct option."),
+          n_per=-1, n_iter=10),
+    _task("drop", DROP, parquet_export("drop", "ucinlp/drop", "default", "validation"),
+          ("passage", "question", "answers_spans"), drop, "drop_default_validation",
+          ("Answer the question based on the passage. Respond with just the answer, usually a short word or phrase, either extracted from the passage or deduced from the information in the passage.",),
+          n_per=-1, n_iter=10),
+    _task("truthful_qa", TRUTHFUL_QA,
+          parquet_export("truthful_qa", "EleutherAI/truthful_qa_mc", "multiple_choice", "validation"),
+          ("question", "choices", "label"), truthful_qa, "truthful_qa_mc2_validation",
+          ("You will be given a question and several answer choices, only one of which is true. Respond with the correct answer letter.",),
+          n_per=-1, n_iter=10),
+)  # fmt: skip

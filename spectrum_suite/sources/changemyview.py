@@ -15,10 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from ..episodes import Instance, InstanceGroup, rows_to_samples
-from ..registry import TaskSpec
-from .base import FetchedFiles, RemoteFile, SourceFormatError
-from .hubfiles import first_present
+from ..fetch import FetchedFiles
+from ..task import RemoteFile, Source, SourceFormatError, TaskSpec, episode_task, one_of
 from .tables import parse_record
+
+SOURCE = Source(
+    "changemyview", "r/ChangeMyView threads", "URL", "https://zenodo.org/records/3778298", "see homepage",
+    "Tan et al. 2016, Winning Arguments",
+)  # fmt: skip
 
 PLAIN = "changemyview/threads.jsonl"
 COMPRESSED = "changemyview/threads.jsonl.bz2"
@@ -29,12 +33,11 @@ IGNORED = frozenset({"", "[deleted]", "[removed]"})
 FOOTNOTE = re.compile(r"(?mi)^(?:>|\&gt;)\s*\*.*?This is a footnote.*?$\n?")
 FIELDS = ("title", "selftext", "num_comments", "score", "comments")
 
-
-def files(task: TaskSpec) -> list[RemoteFile]:
-    return [
-        RemoteFile(PLAIN, where=f"{URL}, decompressed", optional=True),
-        RemoteFile(COMPRESSED, url=URL, where=URL, optional=True, alternatives=(PLAIN,)),
-    ]
+#: The threads decompressed in the data directory, else the Zenodo download (the same rows).
+FILES = one_of(
+    [RemoteFile(PLAIN, where=f"{URL}, decompressed")],
+    [RemoteFile(COMPRESSED, url=URL, where=URL)],
+)
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
@@ -110,18 +113,27 @@ POSTS = (
 )
 
 
-def instances(task: TaskSpec, files: FetchedFiles) -> list[Instance] | list[InstanceGroup]:
-    _, path = first_present(files, PLAIN, COMPRESSED)
-    rows = threads(path, files)
-    if task.name == "changemyview_categories":
-        posts = list(dict.fromkeys(r["post"] for r in rows))
-        titles = list(dict.fromkeys(r["title"] for r in rows))
-        return [
-            Instance(key="posts", name="cmv_questions", descriptions=["Posts about which one might want to change their view"],
-                     population=[(None, p) for p in posts]),
-            Instance(key="titles", name="cmv_title", descriptions=["Post titles about which one might want to change their view"],
-                     population=[(None, t) for t in titles]),
-        ]  # fmt: skip
+def _threads(files: FetchedFiles) -> list[dict[str, Any]]:
+    _, path = files.first(PLAIN, COMPRESSED)
+    return threads(path, files)
+
+
+def category_instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
+    """Two pooled instances: the distinct posts and the distinct titles."""
+    rows = _threads(files)
+    posts = list(dict.fromkeys(r["post"] for r in rows))
+    titles = list(dict.fromkeys(r["title"] for r in rows))
+    return [
+        Instance(key="posts", name="cmv_questions", descriptions=["Posts about which one might want to change their view"],
+                 population=[(None, p) for p in posts]),
+        Instance(key="titles", name="cmv_title", descriptions=["Post titles about which one might want to change their view"],
+                 population=[(None, t) for t in titles]),
+    ]  # fmt: skip
+
+
+def post_groups(task: TaskSpec, files: FetchedFiles) -> list[InstanceGroup]:
+    """One group per view of the posts (`POSTS`), each capped on its own."""
+    rows = _threads(files)
     return [
         InstanceGroup(
             [
@@ -136,3 +148,11 @@ def instances(task: TaskSpec, files: FetchedFiles) -> list[Instance] | list[Inst
         )
         for key, name, given, generated, desc in POSTS
     ]
+
+
+TASKS = (
+    episode_task("changemyview_categories", SOURCE, side="train", kind="single_variable",
+                 build=category_instances, files=FILES, n_per=-1, n_iter="~16"),
+    episode_task("changemyview_posts", SOURCE, side="train", kind="conditional", build=post_groups,
+                 files=FILES, seed=43, n_per=-1, n_iter="~16", max_total=500),
+)  # fmt: skip

@@ -8,18 +8,22 @@ First turn only; judges with fewer than 4 battles are dropped.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
 from ..episodes import Instance, rng_for, rows_to_samples
-from .base import FetchedFiles, RemoteFile, SourceFormatError
-from .readers import hub_url, read_parquet
-from .tables import group_in_order
+from ..fetch import FetchedFiles
+from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+from .remote import hub_url
+from .tables import read_parquet
+from .values import group_in_order
 
-if TYPE_CHECKING:
-    from ..registry import TaskSpec
-
+SOURCE = Source(
+    "chatbotarena", "Chatbot Arena conversations", "HF",
+    "https://huggingface.co/datasets/lmsys/chatbot_arena_conversations", "CC BY 4.0 (user prompts) / see homepage",
+    "Zheng et al. 2023, Judging LLM-as-a-judge with MT-Bench and Chatbot Arena",
+)  # fmt: skip
 REPO = "lmsys/chatbot_arena_conversations"
 HUB_PATH = "data/train-00000-of-00001-cced8514c7ed782a.parquet"
 LOCAL = f"chatbotarena/{HUB_PATH}"
@@ -43,8 +47,7 @@ ASSISTANT_DESCRIPTION = (
 PREF_INPUTS = ("opening_prompt", "model_a_response", "model_b_response")
 
 
-def files(task: TaskSpec) -> list[RemoteFile]:
-    return [RemoteFile(LOCAL, hub_url(REPO, HUB_PATH), None, WHERE)]
+FILES = TaskFiles((RemoteFile(LOCAL, hub_url(REPO, HUB_PATH), None, WHERE),))
 
 
 def _turn(path: Any, row: int, conversation: Any, field: str, index: int) -> str | None:
@@ -87,8 +90,9 @@ def load_battles(fetched: FetchedFiles) -> pd.DataFrame:
     return pd.DataFrame.from_records(records, columns=["judge", "model_a", "model_b", "winner", *PREF_INPUTS])
 
 
-def _prompts(task: TaskSpec, battles: pd.DataFrame) -> list[Instance]:
+def prompt_instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
     """Judges in a seeded random order (the registry's cap then takes the first 1000), prompts per judge."""
+    battles = load_battles(fetched)
     by_judge = group_in_order(battles.to_dict("records"), "judge")
     judges = list(by_judge)
     order = rng_for(task.params.seed, "judge order").permutation(len(judges))
@@ -99,8 +103,9 @@ def _prompts(task: TaskSpec, battles: pd.DataFrame) -> list[Instance]:
     ]  # fmt: skip
 
 
-def _preferences(task: TaskSpec, battles: pd.DataFrame) -> list[Instance]:
+def preference_instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
     """Judges in file order, each a table of (prompt, two responses) -> verdict."""
+    battles = load_battles(fetched)
     return [
         Instance(key=f"judge/{judge}", name=task.name, descriptions=PREFS_DESCRIPTIONS,
                  population=rows_to_samples(rows, PREF_INPUTS, ["winner"]), meta={"judge": judge},
@@ -109,8 +114,9 @@ def _preferences(task: TaskSpec, battles: pd.DataFrame) -> list[Instance]:
     ]  # fmt: skip
 
 
-def _assistants(task: TaskSpec, battles: pd.DataFrame) -> list[Instance]:
+def assistant_instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
     """Every model seen as A or B (sorted; the reference skipped B-only models, defects D19): its A rows, then B rows."""
+    battles = load_battles(fetched)
     shuffled = battles.sample(frac=1, random_state=task.params.seed).reset_index(drop=True)
     models: Sequence[str] = sorted(set(shuffled["model_a"]) | set(shuffled["model_b"]))
     out = []
@@ -126,12 +132,12 @@ def _assistants(task: TaskSpec, battles: pd.DataFrame) -> list[Instance]:
     return out
 
 
-def instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
-    battles = load_battles(fetched)
-    if task.name == "chatbotarena_prompts":
-        return _prompts(task, battles)
-    if task.name == "chatbotarena_individual_prefs":
-        return _preferences(task, battles)
-    if task.name == "chatbotarena_assistant":
-        return _assistants(task, battles)
-    raise KeyError(f"the chatbotarena adapter has no episode task {task.name!r}")
+TASKS = (
+    episode_task("chatbotarena_prompts", SOURCE, side="test", kind="individual", build=prompt_instances,
+                 files=FILES, n_iter=100, max_instances=1000),
+    episode_task("chatbotarena_individual_prefs", SOURCE, side="test", kind="individual",
+                 build=preference_instances, files=FILES, choices=("a", "b", "tie", "bothbad"), n_per=-1,
+                 n_iter="~16", max_instances=1000),
+    episode_task("chatbotarena_assistant", SOURCE, side="test", kind="group", build=assistant_instances,
+                 files=FILES, n_per=-1, n_iter="~32"),
+)  # fmt: skip

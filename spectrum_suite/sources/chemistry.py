@@ -4,65 +4,73 @@ methane coupling experiments, each a pooled conditional table from GitHub ``ur-w
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import pandas as pd
 
 from ..episodes import Instance, pooled_instance, rows_to_samples
-from ..registry import TaskSpec
-from .base import FetchedFiles, RemoteFile, SourceFormatError
-from .hubfiles import github_file
+from ..fetch import FetchedFiles
+from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+from .remote import github_file
 from .tables import read_csv
 
+SOURCE = Source(
+    "chemistry", "BO-ICL chemistry data", "GH", "https://github.com/ur-whitelab/BO-ICL", "MIT",
+    "Ramos et al. 2023, Bayesian Optimization of Catalysts With In-context Learning",
+)  # fmt: skip
 REPO = "ur-whitelab/BO-ICL"
 COMMIT = "43d38efca6fd91116c7550625ffb7859b6185b54"
 FOLDER = "chemistry"
 SHUFFLE_SEED = 42
 
-#: task -> (file in the repository, its SHA-256, inputs, output, description)
-LAYOUT = {
-    "chemistry_esol": (
-        "paper/dataset/data/esol_iupac.csv",
-        "fabf5b4f7ccf894e31ac304256ffa08bef83f62fff0d57f5e4c6acaac4b547cc",
-        ("SMILES", "SELFIES", "InChI", "IUPAC"),
-        "measured log(solubility:mol/L)",
-        "Predict the measured log(solubility:mol/L) from SMILES, SELFIES, InChI, IUPAC",
+
+def table(
+    rel: str, inputs: Sequence[str], output: str, description: str
+) -> Callable[[TaskSpec, FetchedFiles], list[Instance]]:
+    """A pooled table of ``rel`` (a file of the repository) mapping ``inputs`` to the number ``output``."""
+
+    def build(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
+        """One pooled instance: the table shuffled with seed 42; a missing input is JSON null (defects D14)."""
+        path = fetched.require(f"{FOLDER}/{rel}")
+        frame = read_csv(path, [*inputs, output])
+        numbers = pd.to_numeric(frame[output], errors="coerce")
+        bad = numbers.isna() & frame[output].notna()
+        if bad.any():  # read_csv's index + 2 is the line of the file
+            row = int(frame.index[bad.to_numpy()][0])
+            raise SourceFormatError(
+                path, f"row {row + 2}", output, f"expected a number, got {frame[output][row]!r}"
+            )
+        frame[output] = numbers
+        unlabelled = frame[output].isna()
+        fetched.drop(f"{task.name}: row without a {output} value", int(unlabelled.sum()))
+        frame = frame[~unlabelled].sample(frac=1, random_state=SHUFFLE_SEED)
+        samples = rows_to_samples(frame.to_dict("records"), inputs, (output,))
+        return [pooled_instance(task.name, [description], samples)]
+
+    return build
+
+
+def _files(rel: str, sha256: str) -> TaskFiles:
+    return TaskFiles((github_file(FOLDER, REPO, COMMIT, rel, sha256),))
+
+
+ESOL = "paper/dataset/data/esol_iupac.csv"
+OXIDATIVE = "paper/dataset/data/train_data_num_feats.csv"
+
+TASKS = (
+    episode_task(
+        "chemistry_esol", SOURCE, side="test", kind="conditional",
+        files=_files(ESOL, "fabf5b4f7ccf894e31ac304256ffa08bef83f62fff0d57f5e4c6acaac4b547cc"),
+        build=table(ESOL, ("SMILES", "SELFIES", "InChI", "IUPAC"), "measured log(solubility:mol/L)",
+                    "Predict the measured log(solubility:mol/L) from SMILES, SELFIES, InChI, IUPAC"),
+        n_per=-1, n_iter=15, permutations=5,
     ),
-    "chemistry_oxidative": (
-        "paper/dataset/data/train_data_num_feats.csv",
-        "19e016b74c205c4bf9c39ec2915d1604be53b1b88cfa36d32e454c1d2e124efa",
-        ("prompt",),
-        "C2_yield",
-        "The following is data from a set of chemistry experiments. Predict the C2_yield from the experiment "
-        "description.",
+    episode_task(
+        "chemistry_oxidative", SOURCE, side="test", kind="conditional",
+        files=_files(OXIDATIVE, "19e016b74c205c4bf9c39ec2915d1604be53b1b88cfa36d32e454c1d2e124efa"),
+        build=table(OXIDATIVE, ("prompt",), "C2_yield",
+                    "The following is data from a set of chemistry experiments. Predict the C2_yield from the "
+                    "experiment description."),
+        n_per=-1, n_iter=10,
     ),
-}
-
-
-def _layout(task: TaskSpec):
-    if task.name not in LAYOUT:
-        raise ValueError(f"the chemistry adapter does not serve task {task.name!r}")
-    return LAYOUT[task.name]
-
-
-def files(task: TaskSpec) -> list[RemoteFile]:
-    rel, sha, *_ = _layout(task)
-    return [github_file(FOLDER, REPO, COMMIT, rel, sha)]
-
-
-def instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
-    """One pooled instance: the table shuffled with seed 42; a missing input is JSON null (defects D14)."""
-    rel, _, inputs, output, description = _layout(task)
-    path = fetched.require(f"{FOLDER}/{rel}")
-    frame = read_csv(path, [*inputs, output])
-    numbers = pd.to_numeric(frame[output], errors="coerce")
-    bad = numbers.isna() & frame[output].notna()
-    if bad.any():  # read_csv's index + 2 is the line of the file
-        row = int(frame.index[bad.to_numpy()][0])
-        raise SourceFormatError(
-            path, f"row {row + 2}", output, f"expected a number, got {frame[output][row]!r}"
-        )
-    frame[output] = numbers
-    unlabelled = frame[output].isna()
-    fetched.drop(f"{task.name}: row without a {output} value", int(unlabelled.sum()))
-    frame = frame[~unlabelled].sample(frac=1, random_state=SHUFFLE_SEED)
-    samples = rows_to_samples(frame.to_dict("records"), inputs, (output,))
-    return [pooled_instance(task.name, [description], samples)]
+)  # fmt: skip

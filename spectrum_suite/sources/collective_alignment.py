@@ -13,11 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from ..episodes import Instance, rows_to_samples
-from ..registry import TaskSpec
-from .base import FetchedFiles, RemoteFile, SourceFormatError
-from .hubfiles import hub_file
+from ..fetch import FetchedFiles
+from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+from .remote import hub_file
 from .tables import read_jsonl
 
+SOURCE = Source(
+    "collective_alignment", "Collective Alignment", "HF", "https://huggingface.co/datasets/openai/collective-alignment-1",
+    "CC BY 4.0", "OpenAI 2025, Collective alignment",
+)  # fmt: skip
 REPO = "openai/collective-alignment-1"
 COMPARISONS = "collective_alignment/comparisons.jsonl"
 ASSESSMENTS = "collective_alignment/merged_comparisons_annotators.jsonl"
@@ -34,11 +38,8 @@ DESCRIPTION = (
     "correct answer, how representative the response is of something they would write, and whether they feel the "
     "evaluation is subjective.\nAnnotator demographics: "
 )
-
-
-def files(task: TaskSpec) -> list[RemoteFile]:
-    return [hub_file("collective_alignment", REPO, "comparisons.jsonl"),
-            hub_file("collective_alignment", REPO, "merged_comparisons_annotators.jsonl")]  # fmt: skip
+FILES = TaskFiles((hub_file("collective_alignment", REPO, "comparisons.jsonl"),
+                   hub_file("collective_alignment", REPO, "merged_comparisons_annotators.jsonl")))  # fmt: skip
 
 
 def prompts(path: Path) -> dict[Any, dict[str, str]]:
@@ -92,6 +93,7 @@ def assessment(entry: dict[str, str], rec: dict[str, Any]) -> dict[str, Any]:
 
 
 def instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
+    """One instance per annotator with at least three assessments among the rows read, annotators sorted."""
     lookup = prompts(files.require(COMPARISONS))
     path = files.require(ASSESSMENTS)
     fields = (
@@ -124,3 +126,9 @@ def instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
         out.append(Instance(key=f"annotator/{aid}", name="collective_alignment_individual", descriptions=[DESCRIPTION + demo_text],
                             population=rows_to_samples(members, INPUTS, OUTPUTS), meta={"annotator_id": str(aid)}))  # fmt: skip
     return out
+
+
+TASKS = (
+    episode_task("collective_alignment_individual", SOURCE, side="train", kind="individual", build=instances,
+                 files=FILES),
+)  # fmt: skip

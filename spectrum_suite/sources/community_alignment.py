@@ -15,11 +15,17 @@ from typing import Any
 import pandas as pd
 
 from ..episodes import Instance, render_fields, rows_to_samples
-from ..registry import TaskSpec
-from .base import FetchedFiles, RemoteFile, SourceFormatError
-from .hubfiles import hub_file, missing
+from ..fetch import FetchedFiles
+from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+from .remote import hub_file
 from .tables import read_csv
+from .values import missing
 
+SOURCE = Source(
+    "community_alignment", "Community Alignment", "HF",
+    "https://huggingface.co/datasets/facebook/community-alignment-dataset", "CC BY 4.0",
+    "Meta FAIR 2025, Community Alignment dataset",
+)  # fmt: skip
 REPO = "facebook/community-alignment-dataset"
 PATH = "data/filtered_community_alignment.csv"
 FILE = f"community_alignment/{PATH}"
@@ -35,10 +41,7 @@ COLUMNS = ("annotator_id", "assigned_lang", "first_turn_prompt", "first_turn_pre
 PREFERENCE = "Given a prompt and a set of model responses, the user was tasked with selecting their most preferred response and an optional justification."
 REPLY = "The following are user replies to a language model.\nUser demographics: "
 RESPONSE = "You are a helpful assistant designed to help generate a list of 4 diverse responses for a user to consider."
-
-
-def files(task: TaskSpec) -> list[RemoteFile]:
-    return [hub_file("community_alignment", REPO, PATH)]
+FILES = TaskFiles((hub_file("community_alignment", REPO, PATH),))
 
 
 def load(path: Path, files: FetchedFiles) -> pd.DataFrame:
@@ -77,51 +80,57 @@ def _annotators(frame: pd.DataFrame, files: FetchedFiles) -> list[tuple[Any, lis
     return [(aid, rows.to_dict("records")) for aid, rows in kept.groupby("annotator_id", sort=False)]
 
 
-def instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
-    path = files.require(FILE)
-    frame = load(path, files)
-    if task.name == "community_alignment_initial_prompt":
-        frame = _per_language(frame, files)
-        return [
-            Instance(key=f"lang/{lang}", name="community_alignment_initial_prompt",
-                     descriptions=[f"Generate a prompt for a language model in the following language: {lang}."],
-                     population=[(None, p.strip()) for p in rows["first_turn_prompt"]])
-            for lang, rows in frame.groupby("assigned_lang", sort=False)
-        ]  # fmt: skip
-    if task.name == "community_alignment_response":
-        frame = _per_language(frame, files).copy()
-        shuffler = random.Random(42)
+def prompt_instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
+    """One instance per language: its distinct first-turn prompts."""
+    frame = _per_language(load(files.require(FILE), files), files)
+    return [
+        Instance(key=f"lang/{lang}", name="community_alignment_initial_prompt",
+                 descriptions=[f"Generate a prompt for a language model in the following language: {lang}."],
+                 population=[(None, p.strip()) for p in rows["first_turn_prompt"]])
+        for lang, rows in frame.groupby("assigned_lang", sort=False)
+    ]  # fmt: skip
 
-        def shuffled(row: pd.Series) -> str:
-            items = [row[r] for r in RESPONSES]
-            shuffler.shuffle(items)
-            return json.dumps([None if missing(v) and not isinstance(v, str) else v for v in items])
 
-        frame["responses"] = frame.apply(shuffled, axis=1)
-        return [
-            Instance(key=f"lang/{lang}", name="community_alignment_response", descriptions=[RESPONSE],
-                     population=rows_to_samples(rows.to_dict("records"), ["prompt"], ["responses"]))
-            for lang, rows in frame.groupby("assigned_lang", sort=False)
-        ]  # fmt: skip
-    if task.name == "community_alignment_individual_reply":
-        frame = frame.copy()
-        frame["model_response"] = [
-            row[pref]
-            for pref, row in zip(
-                frame["first_turn_preferred_response"], frame.to_dict("records"), strict=True
-            )
-        ]
-        frame["reply"] = frame["second_turn_prompt"]
-        out = []
-        for aid, rows in _annotators(frame, files):
-            replies = [r for r in rows if not missing(r["reply"])]
-            files.drop("rows without a second-turn prompt (reply)", len(rows) - len(replies))
-            if replies:
-                out.append(Instance(key=f"annotator/{aid}", name="community_alignment_reply",
-                                    descriptions=[REPLY + demographics(rows[0])],
-                                    population=rows_to_samples(replies, ["prompt", "model_response"], ["reply"])))  # fmt: skip
-        return out
-    frame = frame.copy()
+def response_instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
+    """One instance per language: prompt -> its four responses, shuffled (Python's `random`, seed 42)."""
+    frame = _per_language(load(files.require(FILE), files), files).copy()
+    shuffler = random.Random(42)
+
+    def shuffled(row: pd.Series) -> str:
+        items = [row[r] for r in RESPONSES]
+        shuffler.shuffle(items)
+        return json.dumps([None if missing(v) and not isinstance(v, str) else v for v in items])
+
+    frame["responses"] = frame.apply(shuffled, axis=1)
+    return [
+        Instance(key=f"lang/{lang}", name="community_alignment_response", descriptions=[RESPONSE],
+                 population=rows_to_samples(rows.to_dict("records"), ["prompt"], ["responses"]))
+        for lang, rows in frame.groupby("assigned_lang", sort=False)
+    ]  # fmt: skip
+
+
+def reply_instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
+    """One instance per annotator: (prompt, preferred response) -> their second-turn reply."""
+    frame = load(files.require(FILE), files).copy()
+    frame["model_response"] = [
+        row[pref]
+        for pref, row in zip(frame["first_turn_preferred_response"], frame.to_dict("records"), strict=True)
+    ]
+    frame["reply"] = frame["second_turn_prompt"]
+    out = []
+    for aid, rows in _annotators(frame, files):
+        replies = [r for r in rows if not missing(r["reply"])]
+        files.drop("rows without a second-turn prompt (reply)", len(rows) - len(replies))
+        if replies:
+            out.append(Instance(key=f"annotator/{aid}", name="community_alignment_reply",
+                                descriptions=[REPLY + demographics(rows[0])],
+                                population=rows_to_samples(replies, ["prompt", "model_response"], ["reply"])))  # fmt: skip
+    return out
+
+
+def preference_instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
+    """One instance per annotator: prompt and four responses -> preferred response and justification."""
+    frame = load(files.require(FILE), files).copy()
     frame["preferred_response"] = frame["first_turn_preferred_response"]
     frame["justification"] = frame["first_turn_feedback"]
     return [
@@ -130,3 +139,15 @@ def instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
                  population=rows_to_samples(rows, ["prompt", *RESPONSES], ["preferred_response", "justification"]))
         for aid, rows in _annotators(frame, files)
     ]  # fmt: skip
+
+
+TASKS = (
+    episode_task("community_alignment_initial_prompt", SOURCE, side="train", kind="group", build=prompt_instances,
+                 files=FILES, n_per=-1, n_iter="~32"),
+    episode_task("community_alignment_individual_reply", SOURCE, side="train", kind="individual",
+                 build=reply_instances, files=FILES, n_per=-1, n_iter="~25"),
+    episode_task("community_alignment_individual_preferences", SOURCE, side="train", kind="individual",
+                 build=preference_instances, files=FILES, n_per=-1, n_iter="~25"),
+    episode_task("community_alignment_response", SOURCE, side="train", kind="group", build=response_instances,
+                 files=FILES, n_per=-1, n_iter=5),
+)  # fmt: skip

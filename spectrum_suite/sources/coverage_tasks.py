@@ -8,10 +8,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .base import FetchedFiles, RemoteFile
+from ..task import PAPER_CITATION, PAPER_URL, Source, TaskSpec, coverage_task
 
 if TYPE_CHECKING:
-    from ..registry import TaskSpec
+    from ..fetch import FetchedFiles
+
+SOURCE = Source(
+    "diverse_valid", "Diversity/validity generation tasks", "SYN", PAPER_URL, "Apache-2.0", PAPER_CITATION
+)
 
 
 class CoverageTask(NamedTuple):
@@ -68,16 +72,9 @@ COVERAGE_TASKS: dict[str, CoverageTask] = {
 }
 
 
-def files(task: TaskSpec) -> list[RemoteFile]:
-    """The rows are fixed text: nothing to fetch (validator data belongs to `metrics/coverage`)."""
-    return []
-
-
-def rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, Any]]:
-    """The one coverage row of a task."""
-    spec = COVERAGE_TASKS.get(task.name)
-    if spec is None:
-        raise ValueError(f"no coverage task {task.name!r}; the 22 tasks are {sorted(COVERAGE_TASKS)}")
+def rows(task: TaskSpec, fetched: FetchedFiles | None = None) -> Iterator[dict[str, Any]]:
+    """The one coverage row of a task; its validator (in `metrics/coverage`) has the task's name."""
+    spec = COVERAGE_TASKS[task.name]
     row = {
         "task": task.name,
         "description": spec.description,
@@ -86,3 +83,6 @@ def rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, Any]]:
         "max_new_tokens": spec.max_new_tokens,
     }
     return iter([row])
+
+
+TASKS = tuple(coverage_task(name, SOURCE, build=rows) for name in COVERAGE_TASKS)

@@ -10,10 +10,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..episodes import Instance, rng_for, rows_to_samples
-from ..registry import TaskSpec
-from .base import FetchedFiles, RemoteFile
-from .hubfiles import github_file, plain, present
+from ..fetch import FetchedFiles
+from ..task import Source, TaskSpec, each_of, episode_task
+from .remote import github_file
 from .tables import check_labels, read_csv
+from .values import plain
+
+SOURCE = Source(
+    "dices", "DICES", "GH", "https://github.com/google-research-datasets/dices-dataset", "CC BY 4.0",
+    "Aroyo et al. 2023, DICES Dataset",
+)  # fmt: skip
 
 REPO, REF = "google-research-datasets/dices-dataset", "main"
 SETS = {
@@ -30,8 +36,8 @@ DESCRIPTION = (
 )
 
 
-def files(task: TaskSpec) -> list[RemoteFile]:
-    return [github_file("dices", REPO, REF, path, optional=True) for path, _ in SETS.values()]
+#: One group per file: every file that is here is used (the task needs at least one).
+FILES = each_of(*([github_file("dices", REPO, REF, path)] for path, _ in SETS.values()))
 
 
 def _raters(
@@ -63,10 +69,17 @@ def _raters(
     return out
 
 
-def instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
-    found = dict(present(files, [f"dices/{path}" for path, _ in SETS.values()]))
+def rater_instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
+    """Up to 500 raters of every file that is here, 990 first."""
+    found = dict(files.present([f"dices/{path}" for path, _ in SETS.values()]))
     out = []
     for name, (path, demographics) in SETS.items():
         if f"dices/{path}" in found:
             out.extend(_raters(task, name, found[f"dices/{path}"], demographics, files))
     return out
+
+
+TASKS = (
+    episode_task("dices", SOURCE, side="train", kind="individual", build=rater_instances, files=FILES,
+                 choices=LABELS, n_iter=100),
+)  # fmt: skip

@@ -10,10 +10,15 @@ from __future__ import annotations
 import re
 
 from ..episodes import Instance
-from ..registry import TaskSpec
-from .base import FetchedFiles, RemoteFile, SourceFormatError
-from .hubfiles import github_file
+from ..fetch import FetchedFiles
+from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+from .remote import github_file
 from .tables import read_json
+
+SOURCE = Source(
+    "diffuse_distributions", "Diffuse distributions", "GH", "https://github.com/y0mingzhang/diffuse-distributions",
+    "see homepage", "Zhang et al. 2024, Forcing Diffuse Distributions out of Language Models",
+)  # fmt: skip
 
 REPO = "y0mingzhang/diffuse-distributions"
 COMMIT = "7170ab056d790fb3f209a3f5cca2dffe59266996"
@@ -57,11 +62,12 @@ _REMOVED = re.compile("[{}\n\u200b]")
 _SENTENCE_END = re.compile(r"\.(?=\s*$|\s+[A-Z0-9\"'({\[])")
 
 
-def files(task: TaskSpec) -> list[RemoteFile]:
-    """Every prompt file, pinned by commit and checksum."""
-    return [
+#: Every prompt file, pinned by commit and checksum.
+FILES = TaskFiles(
+    tuple(
         github_file(FOLDER, REPO, COMMIT, f"prompts/{rel}", sha) for rel, sha in sorted(PROMPT_FILES.items())
-    ]
+    )
+)
 
 
 def clean_target(text: str) -> str:
@@ -79,10 +85,8 @@ def describe(request: str) -> str:
     return f"{head.strip()}, without replacement."
 
 
-def instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
+def prompt_instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
     """One instance per file with a non-empty target list, in sorted path order."""
-    if task.name != "diffuse_distribution":
-        raise ValueError(f"the diffuse_distributions adapter does not serve task {task.name!r}")
     out = []
     for rel in sorted(PROMPT_FILES):
         path = fetched.require(f"{FOLDER}/prompts/{rel}")
@@ -113,3 +117,9 @@ def instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
             )
         )
     return out
+
+
+TASKS = (
+    episode_task("diffuse_distribution", SOURCE, side="train", kind="single_variable", build=prompt_instances,
+                 files=FILES, seed=43, n_per=1, permutations=10),
+)  # fmt: skip

@@ -16,11 +16,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..episodes import Instance, draw_length, rng_for
-from .base import FetchedFiles, RemoteFile
+from ..task import PAPER_CITATION, PAPER_URL, Source, TaskSpec, episode_task
 from .synthetic import instance_count
 
 if TYPE_CHECKING:
-    from ..registry import TaskSpec
+    from ..fetch import FetchedFiles
+
+SOURCE = Source(
+    "discrete", "Synthetic discrete distributions", "SYN", PAPER_URL, "Apache-2.0", PAPER_CITATION
+)
 
 N_DISTRIBUTIONS = 500
 
@@ -31,11 +35,6 @@ CARDS_DESCRIPTION = (
     "Draw cards at random from a standard 52-card deck without replacement. The deck contains all standard "
     "playing cards (2-10, J, Q, K, A) in four suits (♣, ♦, ♥, ♠)."
 )
-
-
-def files(task: TaskSpec) -> list[RemoteFile]:
-    """Generated in code: nothing to fetch."""
-    return []
 
 
 def approx(m: int, rng: np.random.Generator) -> int:
@@ -185,22 +184,8 @@ def draw_zipfian(rng: np.random.Generator) -> Drawn:
     return Drawn(values, descriptions, {"alpha": alpha, "n_draws": n, "n_values": n})
 
 
-DISTRIBUTIONS: dict[str, Callable[[np.random.Generator], Drawn]] = {
-    "poisson": draw_poisson,
-    "geometric": draw_geometric,
-    "binomial": draw_binomial,
-    "negative_binomial": draw_negative_binomial,
-    "categorical": draw_categorical,
-    "multinomial": draw_multinomial,
-    "hypergeometric": draw_hypergeometric,
-    "geometric_beta": draw_geometric_beta,
-    "zipfian": draw_zipfian,
-}
-
-
-def distribution_instances(task: TaskSpec) -> list[Instance]:
-    """The 500 (or ``max_instances``) instances of one of the nine distributions."""
-    draw = DISTRIBUTIONS[task.name]
+def distribution_instances(task: TaskSpec, draw: Callable[[np.random.Generator], Drawn]) -> list[Instance]:
+    """The 500 (or ``max_instances``) instances of one of the nine distributions, each drawn by ``draw``."""
     out = []
     for i in range(instance_count(task, N_DISTRIBUTIONS)):
         key = f"{task.name}/{i}"
@@ -218,7 +203,7 @@ def distribution_instances(task: TaskSpec) -> list[Instance]:
     return out
 
 
-def card_instances(task: TaskSpec) -> list[Instance]:
+def card_instances(task: TaskSpec, fetched: FetchedFiles | None = None) -> list[Instance]:
     """The one deck: each episode is a random order of all 52 cards (sampling without replacement)."""
     deck = Instance(
         key="deck",
@@ -231,11 +216,29 @@ def card_instances(task: TaskSpec) -> list[Instance]:
     return [deck]
 
 
-def instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
-    """The instances of `cards` or one of the nine distributions."""
-    if task.name == "cards":
-        return card_instances(task)
-    if task.name in DISTRIBUTIONS:
-        return distribution_instances(task)
-    known = ["cards", *DISTRIBUTIONS]
-    raise ValueError(f"spectrum_suite.sources.discrete builds {known}, not task {task.name!r}")
+def distribution(draw: Callable[[np.random.Generator], Drawn]):
+    """A task whose instances are pre-drawn by ``draw`` (generated in code: nothing to fetch)."""
+
+    def build(task: TaskSpec, fetched: FetchedFiles | None = None) -> list[Instance]:
+        return distribution_instances(task, draw)
+
+    return build
+
+
+def _distribution_task(name: str, draw: Callable[[np.random.Generator], Drawn]) -> TaskSpec:
+    return episode_task(name, SOURCE, side="train", kind="single_variable", build=distribution(draw), seed=43,
+                        max_instances=500)  # fmt: skip
+
+
+TASKS = (
+    episode_task("cards", SOURCE, side="train", kind="single_variable", build=card_instances, n_per=100, n_iter=52),
+    _distribution_task("multinomial", draw_multinomial),
+    _distribution_task("geometric", draw_geometric),
+    _distribution_task("poisson", draw_poisson),
+    _distribution_task("binomial", draw_binomial),
+    _distribution_task("negative_binomial", draw_negative_binomial),
+    _distribution_task("categorical", draw_categorical),
+    _distribution_task("geometric_beta", draw_geometric_beta),
+    _distribution_task("hypergeometric", draw_hypergeometric),
+    _distribution_task("zipfian", draw_zipfian),
+)  # fmt: skip

@@ -14,11 +14,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..episodes import Instance
-from .base import FetchedFiles, RemoteFile
+from ..task import PAPER_CITATION, Source, TaskSpec, episode_task
 from .synthetic import instance_count
 
 if TYPE_CHECKING:
-    from ..registry import TaskSpec
+    from ..fetch import FetchedFiles
+
+SOURCE = Source(
+    "flight", "Synthetic flight preferences (arXiv 2503.17523)", "SYN", "https://arxiv.org/abs/2503.17523",
+    "Apache-2.0", PAPER_CITATION,
+)  # fmt: skip
 
 N_INDIVIDUALS = 200
 N_EXAMPLES = 20
@@ -37,11 +42,6 @@ WEIGHTS_DESCRIPTION = (
     "This person assigns a weight of {w0} to flight departure time, {w1} to flight duration, {w3} to number "
     "of stops, and {w2} to price. Predict which flight the indvidual prefers."
 )
-
-
-def files(task: TaskSpec) -> list[RemoteFile]:
-    """Generated in code: nothing to fetch."""
-    return []
 
 
 def departure_text(k: int) -> str:
@@ -89,15 +89,14 @@ def draw_example(rng: np.random.Generator, weights: np.ndarray) -> tuple[str, st
     return text, RATINGS[best]
 
 
-def instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
+def instances(
+    task: TaskSpec, fetched: FetchedFiles | None = None, *, describe_weights: bool = False
+) -> list[Instance]:
     """One instance per synthetic individual with its 20 rated flight sets.
 
-    ``task.extra["describe_weights"] = True`` adds the per-individual description that states the
-    weights (off by default, as in the paper).
+    ``describe_weights=True`` adds the per-individual description that states the weights (off by
+    default, as in the paper, and in the task entry).
     """
-    if task.name != "flight":
-        raise ValueError(f"spectrum_suite.sources.flight builds 'flight', not task {task.name!r}")
-    with_weights = bool(task.extra.get("describe_weights", False))
     out = []
     for i in range(instance_count(task, N_INDIVIDUALS)):
         seed = BASE_SEED + i
@@ -106,7 +105,7 @@ def instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
         examples = [draw_example(rng, weights) for _ in range(N_EXAMPLES)]
         w = [float(x) for x in weights]
         descriptions = [DESCRIPTION]
-        if with_weights:
+        if describe_weights:
             descriptions = [WEIGHTS_DESCRIPTION.format(w0=w[0], w1=w[1], w2=w[2], w3=w[3])]
         out.append(
             Instance(
@@ -119,3 +118,9 @@ def instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
             )
         )
     return out
+
+
+TASKS = (
+    episode_task("flight", SOURCE, side="test", kind="individual", build=instances, choices=("1", "2", "3"),
+                 seed=43, n_iter=20, max_instances=200),
+)  # fmt: skip

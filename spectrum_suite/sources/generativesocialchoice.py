@@ -11,10 +11,17 @@ from pathlib import Path
 import pandas as pd
 
 from ..episodes import Instance, rows_to_samples
-from ..registry import TaskSpec
-from .base import FetchedFiles, RemoteFile, SourceFormatError
-from .hubfiles import github_file
-from .tables import default_descriptions, read_csv
+from ..fetch import FetchedFiles
+from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+from .remote import github_file
+from .tables import read_csv
+from .values import default_descriptions
+
+SOURCE = Source(
+    "generativesocialchoice", "Generative Social Choice survey data", "GH",
+    "https://github.com/generative-social-choice/survey_data", "see homepage",
+    "Fish et al. 2023, Generative Social Choice",
+)  # fmt: skip
 
 REPO = "generative-social-choice/survey_data"
 COMMIT = "3129df3d0f83a598bd5c59c25419b463078d763f"
@@ -24,22 +31,10 @@ SURVEYS = {
     "data/chatbot_personalization_survey.csv": "234f1d879bf9e8399d6ee4a9a485e5fc8a3a1da9afa4aaccea784cb0f5ae8dde",
 }
 QUESTION_TYPES = ("reading", "multiple choice + text", "text")
-
-#: task -> (question_type kept, inputs, outputs, row-name prefix)
-LAYOUT = {
-    "generativesocialchoice_validation": (
-        "multiple choice + text",
-        ("question_text", "json_choices"),
-        ("choice", "response_text"),
-        "gss-validation",
-    ),
-    "generativesocialchoice_freetext": ("text", ("question_text",), ("response_text",), "gss-freetext"),
-}
 COLUMNS = ("user_id", "question_type", "question_text", "json_choices", "choice", "text")
 
 
-def files(task: TaskSpec) -> list[RemoteFile]:
-    return [github_file(FOLDER, REPO, COMMIT, rel, sha) for rel, sha in SURVEYS.items()]
+FILES = TaskFiles(tuple(github_file(FOLDER, REPO, COMMIT, rel, sha) for rel, sha in SURVEYS.items()))
 
 
 def _strip(series: pd.Series) -> pd.Series:
@@ -74,29 +69,47 @@ def survey_rows(path: Path, question_type: str, fetched: FetchedFiles) -> pd.Dat
     return frame
 
 
-def instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
-    """One instance per (survey file, user), users in order of first appearance, all of their answers."""
-    if task.name not in LAYOUT:
-        raise ValueError(f"the generativesocialchoice adapter does not serve task {task.name!r}")
-    question_type, inputs, outputs, prefix = LAYOUT[task.name]
-    descriptions = default_descriptions(inputs, outputs)
-    out = []
-    for rel in SURVEYS:
-        frame = survey_rows(fetched.require(f"{FOLDER}/{rel}"), question_type, fetched)
-        if task.name == "generativesocialchoice_freetext":
-            empty = frame["response_text"].isna() | (frame["response_text"] == "")
-            fetched.drop("generativesocialchoice: free-text answer missing", int(empty.sum()))
-            frame = frame[~empty]
-        stem = rel.rsplit("/", 1)[-1].removesuffix(".csv")
-        for user, rows in frame.groupby("user_id", sort=False):
-            records = rows.to_dict("records")
-            out.append(
-                Instance(
-                    key=f"{stem}/{user}",
-                    name=f"{prefix}/{stem}",
-                    descriptions=descriptions,
-                    population=rows_to_samples(records, inputs, outputs),
-                    meta={"survey": stem, "user_id": str(user)},
+def respondents(
+    question_type: str,
+    inputs: tuple[str, ...],
+    outputs: tuple[str, ...],
+    prefix: str,
+    answered_only: bool = False,
+):
+    """A task over the rows of ``question_type``: one instance per (survey file, user), users in order of first
+    appearance, all of their answers; with ``answered_only``, rows without a free-text answer are dropped."""
+
+    def build(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
+        descriptions = default_descriptions(inputs, outputs)
+        out = []
+        for rel in SURVEYS:
+            frame = survey_rows(fetched.require(f"{FOLDER}/{rel}"), question_type, fetched)
+            if answered_only:
+                empty = frame["response_text"].isna() | (frame["response_text"] == "")
+                fetched.drop("generativesocialchoice: free-text answer missing", int(empty.sum()))
+                frame = frame[~empty]
+            stem = rel.rsplit("/", 1)[-1].removesuffix(".csv")
+            for user, rows in frame.groupby("user_id", sort=False):
+                records = rows.to_dict("records")
+                out.append(
+                    Instance(
+                        key=f"{stem}/{user}",
+                        name=f"{prefix}/{stem}",
+                        descriptions=descriptions,
+                        population=rows_to_samples(records, inputs, outputs),
+                        meta={"survey": stem, "user_id": str(user)},
+                    )
                 )
-            )
-    return out
+        return out
+
+    return build
+
+
+TASKS = (
+    episode_task("generativesocialchoice_validation", SOURCE, side="train", kind="individual", files=FILES,
+                 build=respondents("multiple choice + text", ("question_text", "json_choices"),
+                                   ("choice", "response_text"), "gss-validation")),
+    episode_task("generativesocialchoice_freetext", SOURCE, side="train", kind="individual", files=FILES,
+                 build=respondents("text", ("question_text",), ("response_text",), "gss-freetext",
+                                   answered_only=True)),
+)  # fmt: skip

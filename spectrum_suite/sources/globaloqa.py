@@ -12,16 +12,18 @@ import dataclasses
 import math
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..episodes import Instance, InstanceGroup, rows_to_samples
-from .base import FetchedFiles, RemoteFile, SourceFormatError
-from .readers import hub_url
+from ..fetch import FetchedFiles
+from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, alignment_task, episode_task
+from .remote import hub_url
 from .tables import read_csv
 
-if TYPE_CHECKING:
-    from ..registry import TaskSpec
-
+SOURCE = Source(
+    "globaloqa", "GlobalOpinionQA", "HF", "https://huggingface.co/datasets/Anthropic/llm_global_opinions",
+    "CC BY-NC-SA 4.0", "Durmus et al. 2023, Towards Measuring the Representation of Subjective Global Opinions",
+)  # fmt: skip
 REPO = "Anthropic/llm_global_opinions"
 HUB_PATH = "data/global_opinions.csv"
 LOCAL = f"globaloqa/{HUB_PATH}"
@@ -38,8 +40,9 @@ ALIGNMENT_DESCRIPTION = "Responses from a person from this country: {country}"
 _BRACES = re.compile(r"\{.*\}", re.DOTALL)
 
 
-def files(task: TaskSpec) -> list[RemoteFile]:
-    return [RemoteFile(LOCAL, hub_url(REPO, HUB_PATH), None, f"https://huggingface.co/datasets/{REPO}")]
+FILES = TaskFiles(
+    (RemoteFile(LOCAL, hub_url(REPO, HUB_PATH), None, f"https://huggingface.co/datasets/{REPO}"),)
+)
 
 
 def _selections(path: Any, row: int, text: Any) -> dict[str, list[float]]:
@@ -92,7 +95,8 @@ def survey(fetched: FetchedFiles) -> Iterator[tuple[int, str, list[str], str, li
             yield row, question, options, str(country), probs
 
 
-def _episode_groups(task: TaskSpec, fetched: FetchedFiles) -> list[InstanceGroup]:
+def country_groups(task: TaskSpec, fetched: FetchedFiles) -> list[InstanceGroup]:
+    """One group per country (in order of first appearance): its questions -> its answer distributions."""
     by_country: dict[str, list[dict[str, str]]] = {}
     for _, question, options, country, probs in survey(fetched):
         # round(100 p), not the reference's truncating int(np.round(p, 2) * 100) (defects D7).
@@ -114,15 +118,8 @@ def _episode_groups(task: TaskSpec, fetched: FetchedFiles) -> list[InstanceGroup
     return groups
 
 
-def instances(task: TaskSpec, fetched: FetchedFiles) -> list[InstanceGroup]:
-    if task.name != "globaloqa":
-        raise KeyError(f"the globaloqa adapter has no episode task {task.name!r}")
-    return _episode_groups(task, fetched)
-
-
-def rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, Any]]:
-    if task.name != "global_oqa":
-        raise KeyError(f"the globaloqa adapter has no alignment task {task.name!r}")
+def alignment_rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, Any]]:
+    """One row per usable (question, country): the country's shares over the lettered options, renormalised."""
     for row, question, options, country, probs in survey(fetched):
         total = sum(probs)
         if total <= 0:
@@ -141,5 +138,12 @@ def rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, Any]]:
             "input": text,
             "candidates": letters,
             "target_probs": [p / total for p in probs],
-            "output_name": task.extra["output_name"],
+            "output_name": task.output_name,
         }
+
+
+TASKS = (
+    episode_task("globaloqa", SOURCE, side="test", kind="group", build=country_groups, files=FILES, seed=43,
+                 n_per=2),
+    alignment_task("global_oqa", SOURCE, output_name="Response (letter)", build=alignment_rows, files=FILES),
+)  # fmt: skip

@@ -16,11 +16,14 @@ import numpy as np
 import pandas as pd
 
 from ..episodes import Instance
-from ..registry import TaskSpec
-from .base import FetchedFiles, RemoteFile, SourceFormatError
-from .hubfiles import first_present, letters, missing
+from ..fetch import FetchedFiles
+from ..task import RemoteFile, Source, SourceFormatError, TaskSpec, episode_task, one_of
 from .tables import read_csv
+from .values import letters, missing
 
+SOURCE = Source(
+    "gpqa", "GPQA", "GH", "https://github.com/idavidrein/gpqa", "CC BY 4.0", "Rein et al. 2023, GPQA"
+)
 ZIP = "gpqa/dataset.zip"
 CSV = "gpqa/dataset/gpqa_main.csv"
 MEMBER = "dataset/gpqa_main.csv"
@@ -30,9 +33,11 @@ SUBJECT_COLUMNS = ("Subject", "Domain", "Topic", "Field", "Category")
 DESCRIPTION = "You will be given a difficult question. Respond with the correct answer letter."
 
 
-def files(task: TaskSpec) -> list[RemoteFile]:
-    return [RemoteFile(CSV, where=f"{URL} (password deserted-untie-orchid), extracted", optional=True),
-            RemoteFile(ZIP, url=URL, where=URL, optional=True, alternatives=(CSV,))]  # fmt: skip
+#: The extracted CSV if it is in the data directory, else the zip (downloaded if need be).
+FILES = one_of(
+    [RemoteFile(CSV, where=f"{URL} (password deserted-untie-orchid), extracted")],
+    [RemoteFile(ZIP, url=URL, where=URL)],
+)
 
 
 def read_main(path: Path) -> pd.DataFrame:
@@ -53,8 +58,9 @@ def read_main(path: Path) -> pd.DataFrame:
     return frame
 
 
-def instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
-    _, path = first_present(files, CSV, ZIP)
+def main_instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
+    """One pooled instance of the main set's questions, each with its choices permuted and lettered."""
+    _, path = files.first(CSV, ZIP)
     frame = read_main(path)
     wrong = sorted(
         (c for c in frame.columns if re.fullmatch(r"Incorrect Answer \d+", str(c))),
@@ -87,3 +93,9 @@ def instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
             choices=task.choices,
         )
     ]
+
+
+TASKS = (
+    episode_task("gpqa", SOURCE, side="capability", kind="capability", build=main_instances, files=FILES,
+                 choices=("A", "B", "C", "D"), n_per=1000, n_iter=20),
+)  # fmt: skip

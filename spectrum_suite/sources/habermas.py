@@ -7,21 +7,32 @@ Storage); the alignment task turns each question's ratings into a distribution o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..episodes import Instance, InstanceGroup, rows_to_samples
-from ..registry import AGREE7
-from .base import FetchedFiles, RemoteFile, SourceFormatError
-from .readers import read_parquet
-from .tables import group_in_order
+from ..episodes import Instance, rows_to_samples
+from ..fetch import FetchedFiles
+from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, alignment_task, episode_task
+from .tables import read_parquet
+from .values import group_in_order
 
-if TYPE_CHECKING:
-    from ..registry import TaskSpec
-
+SOURCE = Source(
+    "habermas", "Habermas Machine", "URL", "https://github.com/google-deepmind/habermas_machine", "CC BY 4.0",
+    "Tessler et al. 2024, AI can help humans find common ground in democratic deliberation",
+)  # fmt: skip
+#: The 7-point agreement scale, in order.
+AGREE7 = (
+    "Strongly Agree",
+    "Agree",
+    "Somewhat Agree",
+    "Neutral",
+    "Somewhat Disagree",
+    "Disagree",
+    "Strongly Disagree",
+)
 GCS = "https://storage.googleapis.com/habermas_machine/datasets"
 RATINGS = "habermas/hm_all_position_statement_ratings.parquet"
 SURVEY = "habermas/hm_all_round_survey_responses.parquet"
@@ -74,11 +85,11 @@ INDIVIDUAL_SHUFFLE_SEED = 44
 MAX_OPINIONS = 10
 
 
-def files(task: TaskSpec) -> list[RemoteFile]:
-    ratings = RemoteFile(RATINGS, f"{GCS}/hm_all_position_statement_ratings.parquet", None, WHERE)
-    if task.name == "habermas":
-        return [ratings]
-    return [ratings, RemoteFile(SURVEY, f"{GCS}/hm_all_round_survey_responses.parquet", None, WHERE)]
+RATINGS_FILE = RemoteFile(RATINGS, f"{GCS}/hm_all_position_statement_ratings.parquet", None, WHERE)
+SURVEY_FILE = RemoteFile(SURVEY, f"{GCS}/hm_all_round_survey_responses.parquet", None, WHERE)
+#: The episode tasks read the ratings and the opinions; the alignment task only the ratings.
+EPISODE_FILES = TaskFiles((RATINGS_FILE, SURVEY_FILE))
+ALIGNMENT_FILES = TaskFiles((RATINGS_FILE,))
 
 
 def _raw_label(value: Any) -> str | None:
@@ -131,10 +142,22 @@ def load_responses(fetched: FetchedFiles) -> pd.DataFrame:
     return complete.reset_index(drop=True)
 
 
-def _questions(frame: pd.DataFrame) -> list[Instance]:
-    questions = sorted(frame["question.text"].astype(str).unique())
+def question_instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
+    """One pooled instance of the sorted unique questions."""
+    questions = sorted(load_responses(fetched)["question.text"].astype(str).unique())
     return [Instance(key="pooled", name="habermas_question", descriptions=QUESTION_DESCRIPTIONS,
                      population=[(None, q) for q in questions])]  # fmt: skip
+
+
+def individuals(
+    outputs: list[str], descriptions: list[str], choices: tuple[str, ...] | None
+) -> Callable[[TaskSpec, FetchedFiles], list[Instance]]:
+    """A per-worker task generating ``outputs`` for (question, statement); ``choices`` for a categorical one."""
+
+    def build(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
+        return _individuals(load_responses(fetched), outputs, task.name, descriptions, choices)
+
+    return build
 
 
 def _individuals(
@@ -161,7 +184,9 @@ def _individuals(
     ]
 
 
-def _opinions(frame: pd.DataFrame, fetched: FetchedFiles) -> list[Instance]:
+def opinion_instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
+    """One pooled instance: each question (sorted) -> the Python repr of its first 10 opinions."""
+    frame = load_responses(fetched)
     records = []
     for question, group in frame.groupby("question.text", sort=True):
         opinions = [str(o) for o in group["opinion.text"].tolist()[:MAX_OPINIONS]]
@@ -173,26 +198,11 @@ def _opinions(frame: pd.DataFrame, fetched: FetchedFiles) -> list[Instance]:
                      population=rows_to_samples(records, ["question"], ["opinions"]))]  # fmt: skip
 
 
-def instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance] | list[InstanceGroup]:
-    frame = load_responses(fetched)
-    if task.name == "habermas_question":
-        return _questions(frame)
-    if task.name == "habermas_individual":
-        return _individuals(
-            frame, ["ratings.agreement", "opinion.text"], task.name, INDIVIDUAL_DESCRIPTIONS, None
-        )
-    if task.name == "habermas_individual_categorical":
-        return _individuals(frame, ["ratings.agreement"], task.name, CATEGORICAL_DESCRIPTIONS, LIKERT)
-    if task.name == "habermas_opinions":
-        return _opinions(frame, fetched)
-    raise KeyError(f"the habermas adapter has no episode task {task.name!r}")
-
-
 ALIGNMENT_COLUMNS = KEEP + ("metadata.provenance", "ratings.metadata.participant_id")
 GROUP_KEYS = ["question.id", "question.text", "question.affirming_statement", "question.negating_statement"]
 
 
-def rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, Any]]:
+def alignment_rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, Any]]:
     """Per question with at least 6 citizen ratings: the shares of the 7 labels, A-agreement first."""
     path = fetched.require(RATINGS)
     frame = read_parquet(path, ALIGNMENT_COLUMNS)
@@ -226,5 +236,21 @@ def rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, Any]]:
             "input": f"Question: {text}\nA: {affirming}\nB: {negating}",
             "candidates": [str(i) for i in range(1, len(LIKERT) + 1)],
             "target_probs": [int(counts.get(label, 0)) / total for label in LIKERT],
-            "output_name": task.extra["output_name"],
+            "output_name": task.output_name,
         }
+
+
+TASKS = (
+    episode_task("habermas_question", SOURCE, side="test", kind="single_variable", build=question_instances,
+                 files=EPISODE_FILES, n_per=-1, n_iter="~32"),
+    episode_task("habermas_individual", SOURCE, side="test", kind="individual",
+                 build=individuals(["ratings.agreement", "opinion.text"], INDIVIDUAL_DESCRIPTIONS, None),
+                 files=EPISODE_FILES, n_iter="~32", max_instances=2000),
+    episode_task("habermas_individual_categorical", SOURCE, side="test", kind="individual",
+                 build=individuals(["ratings.agreement"], CATEGORICAL_DESCRIPTIONS, LIKERT),
+                 files=EPISODE_FILES, choices=AGREE7, seed=43, n_iter="~32", max_instances=2000),
+    episode_task("habermas_opinions", SOURCE, side="test", kind="conditional", build=opinion_instances,
+                 files=EPISODE_FILES, n_per=-1, n_iter="~8"),
+    alignment_task("habermas", SOURCE, output_name="Answer (Likert 1-7)", build=alignment_rows,
+                   files=ALIGNMENT_FILES),
+)  # fmt: skip

@@ -13,10 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from ..episodes import Instance, InstanceGroup, render_fields, rng_for
-from ..registry import TaskSpec
-from .base import FetchedFiles, RemoteFile, SourceFormatError
-from .hubfiles import github_file, missing
+from ..fetch import FetchedFiles
+from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+from .remote import github_file
 from .tables import read_csv
+from .values import missing
+
+SOURCE = Source(
+    "haikus", "haikurnn", "GH", "https://github.com/docmarionum1/haikurnn", "see homepage", "docmarionum1/haikurnn",
+)  # fmt: skip
 
 REPO, REF = "docmarionum1/haikurnn", "master"
 PATH = "input/poems/haikus.csv"
@@ -26,8 +31,7 @@ SUBTASK_TOTAL = 200
 SEEDS = {"syllables": 42, "include_word": 43, "poems": 44}
 
 
-def files(task: TaskSpec) -> list[RemoteFile]:
-    return [github_file("haikus", REPO, REF, PATH)]
+FILES = TaskFiles((github_file("haikus", REPO, REF, PATH),))
 
 
 def _first_count(path: Path, row: int, column: str, value: Any) -> int:
@@ -64,7 +68,8 @@ def load(path: Path, files: FetchedFiles) -> list[dict[str, Any]]:
     return rows
 
 
-def instances(task: TaskSpec, files: FetchedFiles) -> list[InstanceGroup]:
+def subtask_groups(task: TaskSpec, files: FetchedFiles) -> list[InstanceGroup]:
+    """The three subtasks as groups, each with its own seed and a cap of 200 episodes."""
     rows = load(files.require(FILE), files)
     for row in rows:
         words = row["poem"].split()
@@ -105,3 +110,9 @@ def instances(task: TaskSpec, files: FetchedFiles) -> list[InstanceGroup]:
         key="poems", name="haikus-egn", descriptions=["haikus."], population=[(None, p) for p in poems]
     )
     return [group("syllables", syllables), group("include_word", include_word), group("poems", [pooled])]
+
+
+TASKS = (
+    episode_task("haikus", SOURCE, side="train", kind="individual", build=subtask_groups, files=FILES, n_per=-1,
+                 n_iter=64),
+)  # fmt: skip

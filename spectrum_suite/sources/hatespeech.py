@@ -12,9 +12,14 @@ import json
 from typing import Any
 
 from ..episodes import Instance, Sample
-from ..registry import TaskSpec
-from .base import FetchedFiles, RemoteFile, SourceFormatError
+from ..fetch import FetchedFiles
+from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 from .tables import read_jsonl
+
+SOURCE = Source(
+    "hatespeech", "Kumar et al. toxicity perspectives", "PERM", "https://data.esrg.stanford.edu/study/toxicity-perspectives",
+    "by permission of the authors", "Kumar et al. 2021, Designing Toxic Content Classification for a Diversity of Perspectives",
+)  # fmt: skip
 
 FILE = "hatespeech/classified_data_final_w_worker_hash.json"
 WHERE = (
@@ -30,8 +35,7 @@ DESCRIPTION = "Given a comment, predict the toxicity score from 0 to 4 (0 is not
 SCORES = ("0", "1", "2", "3", "4")
 
 
-def files(task: TaskSpec) -> list[RemoteFile]:
-    return [RemoteFile(FILE, where=WHERE)]
+FILES = TaskFiles((RemoteFile(FILE, where=WHERE),))
 
 
 def rater_id(rating: dict[str, Any]) -> str:
@@ -53,7 +57,8 @@ def _score(value: Any, path, where: str) -> str:
     return text
 
 
-def instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
+def rater_instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
+    """One instance per rater, in order of first appearance, with every comment they scored."""
     path = files.require(FILE)
     raters: dict[str, list[Sample]] = {}
     for number, record in enumerate(read_jsonl(path, ("comment_id", "comment", "ratings")), start=1):
@@ -81,3 +86,9 @@ def instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
         )
         for rid, samples in raters.items()
     ]
+
+
+TASKS = (
+    episode_task("hatespeech_individual", SOURCE, side="train", kind="individual", build=rater_instances, files=FILES,
+                 choices=SCORES, n_iter="~128", max_instances=1000),
+)  # fmt: skip

@@ -7,17 +7,19 @@ episode per user holds 40 of their judgements; the weights can appear in the des
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 
 from ..episodes import Instance, rng_for, rows_to_samples
-from .base import FetchedFiles, RemoteFile, SourceFormatError
-from .readers import hub_url, read_jsonl_gz
+from ..fetch import FetchedFiles
+from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+from .remote import hub_url
+from .tables import read_jsonl_gz
 
-if TYPE_CHECKING:
-    from ..registry import TaskSpec
+SOURCE = Source(
+    "helpsteer", "HelpSteer2", "HF", "https://huggingface.co/datasets/nvidia/HelpSteer2", "CC BY 4.0",
+    "Wang et al. 2024, HelpSteer2",
+)  # fmt: skip
 
 REPO = "nvidia/HelpSteer2"
 HUB_PATH = "train.jsonl.gz"
@@ -36,8 +38,9 @@ INDIVIDUAL = (
 )
 
 
-def files(task: TaskSpec) -> list[RemoteFile]:
-    return [RemoteFile(LOCAL, hub_url(REPO, HUB_PATH), None, f"https://huggingface.co/datasets/{REPO}")]
+FILES = TaskFiles(
+    (RemoteFile(LOCAL, hub_url(REPO, HUB_PATH), None, f"https://huggingface.co/datasets/{REPO}"),)
+)
 
 
 def response_pairs(fetched: FetchedFiles) -> pd.DataFrame:
@@ -63,9 +66,8 @@ def response_pairs(fetched: FetchedFiles) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows, columns=["prompt", "response1", "response2", "a1", "a2"])
 
 
-def instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
-    if task.name != "helpsteer":
-        raise KeyError(f"the helpsteer adapter has no episode task {task.name!r}")
+def user_instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
+    """One instance per synthetic user: 40 response pairs judged by their weights."""
     pairs = response_pairs(fetched)
     seed = task.params.seed
     users = task.params.max_instances or USERS
@@ -92,3 +94,9 @@ def instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
             )
         )
     return out
+
+
+TASKS = (
+    episode_task("helpsteer", SOURCE, side="train", kind="individual", build=user_instances, files=FILES,
+                 choices=("1", "2"), n_iter=40, max_instances=500),
+)  # fmt: skip

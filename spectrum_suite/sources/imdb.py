@@ -6,29 +6,27 @@ which is data (quirk Q3).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ..episodes import Instance, rows_to_samples
-from .base import FetchedFiles, RemoteFile, SourceFormatError
-from .readers import hub_url, read_parquet
+from ..fetch import FetchedFiles
+from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+from .remote import hub_url
+from .tables import read_parquet
 
-if TYPE_CHECKING:
-    from ..registry import TaskSpec
-
+SOURCE = Source(
+    "imdb", "IMDB reviews", "HF", "https://huggingface.co/datasets/stanfordnlp/imdb", "see homepage",
+    "Maas et al. 2011, Learning Word Vectors for Sentiment Analysis",
+)  # fmt: skip
 REPO = "stanfordnlp/imdb"
 HUB_PATH = "plain_text/train-00000-of-00001.parquet"
 LOCAL = f"imdb/{HUB_PATH}"
 RATINGS = {0: "negative", 1: "positive"}
 DESCRIPTION = "Classify whether the following movie reviews as negative or positive."
-
-
-def files(task: TaskSpec) -> list[RemoteFile]:
-    return [RemoteFile(LOCAL, hub_url(REPO, HUB_PATH), None, f"https://huggingface.co/datasets/{REPO}")]
+FILES = TaskFiles(
+    (RemoteFile(LOCAL, hub_url(REPO, HUB_PATH), None, f"https://huggingface.co/datasets/{REPO}"),)
+)
 
 
 def instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
-    if task.name != "imdb":
-        raise KeyError(f"the imdb adapter has no episode task {task.name!r}")
     path = fetched.require(LOCAL)
     frame = read_parquet(path, ["text", "label"])
     bad = ~frame["label"].isin(list(RATINGS))
@@ -46,3 +44,9 @@ def instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
     ]
     return [Instance(key="pooled", name="imdb", descriptions=[DESCRIPTION], choices=task.choices,
                      population=rows_to_samples(records, ["review"], ["rating"]))]  # fmt: skip
+
+
+TASKS = (
+    episode_task("imdb", SOURCE, side="train", kind="conditional", build=instances, files=FILES,
+                 choices=("negative", "positive"), n_per=200, n_iter="~128"),
+)  # fmt: skip

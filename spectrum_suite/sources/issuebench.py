@@ -6,14 +6,16 @@ template with every topic; only its ``topic_text`` and ``template_text`` columns
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ..episodes import Instance
-from .base import FetchedFiles, RemoteFile
-from .readers import hub_url, read_parquet
+from ..fetch import FetchedFiles
+from ..task import RemoteFile, Source, TaskFiles, TaskSpec, episode_task
+from .remote import hub_url
+from .tables import read_parquet
 
-if TYPE_CHECKING:
-    from ..registry import TaskSpec
+SOURCE = Source(
+    "issuebench", "IssueBench", "HF", "https://huggingface.co/datasets/Paul/IssueBench", "CC BY 4.0",
+    "Röttger et al. 2025, IssueBench",
+)  # fmt: skip
 
 REPO = "Paul/IssueBench"
 SHARDS = tuple(f"prompts/prompts_full-{i:05d}-of-00002.parquet" for i in range(2))
@@ -25,14 +27,14 @@ DESCRIPTIONS = {
 }
 
 
-def files(task: TaskSpec) -> list[RemoteFile]:
-    where = f"https://huggingface.co/datasets/{REPO} (config prompts, split prompts_full)"
-    return [RemoteFile(f"issuebench/{shard}", hub_url(REPO, shard), None, where) for shard in SHARDS]
+WHERE = f"https://huggingface.co/datasets/{REPO} (config prompts, split prompts_full)"
+FILES = TaskFiles(
+    tuple(RemoteFile(f"issuebench/{shard}", hub_url(REPO, shard), None, WHERE) for shard in SHARDS)
+)
 
 
-def instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
-    if task.name != "issuebench":
-        raise KeyError(f"the issuebench adapter has no episode task {task.name!r}")
+def topic_template_instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
+    """Two instances: the unique topics and the unique templates of both shards."""
     topics: dict[str, None] = {}
     templates: dict[str, None] = {}
     for shard in SHARDS:
@@ -46,3 +48,16 @@ def instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
                  population=[(None, text) for text in values])
         for kind, values in (("topics", topics), ("templates", templates))
     ]  # fmt: skip
+
+
+TASKS = (
+    episode_task(
+        "issuebench",
+        SOURCE,
+        side="train",
+        kind="single_variable",
+        build=topic_template_instances,
+        files=FILES,
+        n_per=2,
+    ),
+)

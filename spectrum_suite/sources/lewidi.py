@@ -17,11 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from ..episodes import Instance, rows_to_samples
-from ..registry import TaskSpec
-from .base import FetchedFiles, RemoteFile, SourceFormatError
-from .hubfiles import github_file, missing
+from ..fetch import FetchedFiles
+from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+from .remote import github_file
 from .tables import read_json
+from .values import missing
 
+SOURCE = Source(
+    "lewidi", "LeWiDi 2025", "MAN", "https://www.codabench.org/competitions/7192/", "see homepage",
+    "Leonardelli et al. 2025, LeWiDi-2025",
+)  # fmt: skip
 REPO = "Le-Wi-Di/le-wi-di.github.io"
 COMMIT = "45d7b06e4c36b59472d6bdf9281f7f1e395eb0e0"
 FOLDER = "lewidi"
@@ -56,65 +61,56 @@ class Layout:
     description: str  # ``{demographics}`` is filled per annotator
 
 
-TASKS = {
-    "lewidi_csc_sarcasm_detection_individual": Layout(
-        "CSC",
-        ("context", "response", "lang"),
-        ("sarcasm_rating",),
-        "Given a conversational context and response, rate how sarcastic the response is on a 1-6 scale.\n"
-        "Annotator demographics: {demographics}",
-    ),
-    "lewidi_mp_irony_detection_individual": Layout(
-        "MP",
-        ("post", "reply", "source", "level", "language_variety", "lang"),
-        ("irony_rating",),
-        "Given a post-reply pair from social media (Twitter/Reddit), determine whether the reply is ironic given the "
-        "post. Context includes platform source, reply depth level, language variety, and language code. Binary "
-        "irony detection task.\nAnnotator demographics: {demographics}",
-    ),
-    "lewidi_par_paraphrase_detection_individual": Layout(
-        "Paraphrase",
-        ("question1", "question2", "lang"),
-        ("paraphrase_rating", "explanation"),
-        _PAR + ", and provide a short explanation for your score.\nAnnotator demographics: {demographics}",
-    ),
-    "lewidi_par_paraphrase_detection_individual_categorical": Layout(
-        "Paraphrase",
-        ("question1", "question2", "lang"),
-        ("paraphrase_rating",),
-        _PAR + ".\nAnnotator demographics: {demographics}",
-    ),
-    "lewidi_varierrnli_nli_detection_individual": Layout(
-        "VariErrNLI",
-        ("context", "statement", "lang"),
-        ("nli_label", "explanation"),
-        _NLI
-        + "{Entailment, Neutral, Contradiction} indicating the logical relationship between them, and provide "
-        "an explanation for your reasoning.\nAnnotator demographics: {demographics}",
-    ),
-    "lewidi_varierrnli_nli_detection_individual_categorical": Layout(
-        "VariErrNLI",
-        ("context", "statement", "lang"),
-        ("nli_label",),
-        _NLI + "{entailment, neutral, contradiction} indicating the logical relationship between them.\n"
-        "Annotator demographics: {demographics}",
-    ),
-}
-
-
-def _layout(task: TaskSpec) -> Layout:
-    if task.name not in TASKS:
-        raise ValueError(f"the lewidi adapter does not serve task {task.name!r}")
-    return TASKS[task.name]
+CSC = Layout(
+    "CSC",
+    ("context", "response", "lang"),
+    ("sarcasm_rating",),
+    "Given a conversational context and response, rate how sarcastic the response is on a 1-6 scale.\n"
+    "Annotator demographics: {demographics}",
+)
+MP = Layout(
+    "MP",
+    ("post", "reply", "source", "level", "language_variety", "lang"),
+    ("irony_rating",),
+    "Given a post-reply pair from social media (Twitter/Reddit), determine whether the reply is ironic given the "
+    "post. Context includes platform source, reply depth level, language variety, and language code. Binary "
+    "irony detection task.\nAnnotator demographics: {demographics}",
+)
+PARAPHRASE = Layout(
+    "Paraphrase",
+    ("question1", "question2", "lang"),
+    ("paraphrase_rating", "explanation"),
+    _PAR + ", and provide a short explanation for your score.\nAnnotator demographics: {demographics}",
+)
+PARAPHRASE_CATEGORICAL = Layout(
+    "Paraphrase",
+    ("question1", "question2", "lang"),
+    ("paraphrase_rating",),
+    _PAR + ".\nAnnotator demographics: {demographics}",
+)
+NLI = Layout(
+    "VariErrNLI",
+    ("context", "statement", "lang"),
+    ("nli_label", "explanation"),
+    _NLI
+    + "{Entailment, Neutral, Contradiction} indicating the logical relationship between them, and provide "
+    "an explanation for your reasoning.\nAnnotator demographics: {demographics}",
+)
+NLI_CATEGORICAL = Layout(
+    "VariErrNLI",
+    ("context", "statement", "lang"),
+    ("nli_label",),
+    _NLI + "{entailment, neutral, contradiction} indicating the logical relationship between them.\n"
+    "Annotator demographics: {demographics}",
+)
 
 
 def _rel(dataset: str, kind: str) -> str:
     return f"{dataset}/{dataset}_{kind}.json"
 
 
-def files(task: TaskSpec) -> list[RemoteFile]:
+def dataset_files(dataset: str) -> TaskFiles:
     """The dataset's train file and annotator metadata (GitHub where published, else manual)."""
-    dataset = _layout(task).dataset
     out = []
     for kind in ("train", "annotators_meta"):
         rel = _rel(dataset, kind)
@@ -123,7 +119,7 @@ def files(task: TaskSpec) -> list[RemoteFile]:
             continue
         where = f"{CODABENCH} (LeWiDi 2025 data, the {dataset} train split: {dataset}_train.json)"
         out.append(RemoteFile(path=f"{FOLDER}/{ROOT}/{rel}", url=None, where=where))
-    return out
+    return TaskFiles(tuple(out))
 
 
 def read_meta(path: Path) -> dict[str, Any]:
@@ -257,21 +253,40 @@ def rows_by_annotator(dataset: str, path: Path, fetched: FetchedFiles) -> dict[s
     return out
 
 
-def instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
-    """One instance per annotator of the train split, described with that annotator's demographics."""
-    layout = _layout(task)
-    train = fetched.require(f"{FOLDER}/{ROOT}/{_rel(layout.dataset, 'train')}")
-    meta = read_meta(fetched.require(f"{FOLDER}/{ROOT}/{_rel(layout.dataset, 'annotators_meta')}"))
-    out = []
-    for annotator, rows in rows_by_annotator(layout.dataset, train, fetched).items():
-        demo = demographics(layout.dataset, annotator, meta)
-        out.append(
-            Instance(
-                key=f"{layout.dataset}/{annotator}",
-                name=annotator,
-                descriptions=[layout.description.replace("{demographics}", demo)],
-                population=rows_to_samples(rows, layout.inputs, layout.outputs),
-                meta={"dataset": layout.dataset, "annotator": annotator},
+def annotators(layout: Layout):
+    """A task with one instance per annotator of ``layout``'s train split, described with their demographics."""
+
+    def build(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
+        train = fetched.require(f"{FOLDER}/{ROOT}/{_rel(layout.dataset, 'train')}")
+        meta = read_meta(fetched.require(f"{FOLDER}/{ROOT}/{_rel(layout.dataset, 'annotators_meta')}"))
+        out = []
+        for annotator, rows in rows_by_annotator(layout.dataset, train, fetched).items():
+            demo = demographics(layout.dataset, annotator, meta)
+            out.append(
+                Instance(
+                    key=f"{layout.dataset}/{annotator}",
+                    name=annotator,
+                    descriptions=[layout.description.replace("{demographics}", demo)],
+                    population=rows_to_samples(rows, layout.inputs, layout.outputs),
+                    meta={"dataset": layout.dataset, "annotator": annotator},
+                )
             )
-        )
-    return out
+        return out
+
+    return build
+
+
+def _task(name: str, layout: Layout, **params) -> TaskSpec:
+    return episode_task(name, SOURCE, side="train", kind="individual", build=annotators(layout),
+                        files=dataset_files(layout.dataset), seed=43, **params)  # fmt: skip
+
+
+TASKS = (
+    _task("lewidi_csc_sarcasm_detection_individual", CSC, choices=("1", "2", "3", "4", "5", "6"), n_iter=1000),
+    _task("lewidi_mp_irony_detection_individual", MP, choices=("0", "1"), n_iter=1000),
+    _task("lewidi_par_paraphrase_detection_individual", PARAPHRASE, n_per=-1, n_iter=20),
+    _task("lewidi_par_paraphrase_detection_individual_categorical", PARAPHRASE_CATEGORICAL,
+          choices=tuple(str(i) for i in range(-5, 6)), n_per=-1, n_iter=20),
+    _task("lewidi_varierrnli_nli_detection_individual", NLI, n_per=-1, n_iter=30),
+    _task("lewidi_varierrnli_nli_detection_individual_categorical", NLI_CATEGORICAL, n_per=-1, n_iter=30),
+)  # fmt: skip

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
-from .base import FetchedFiles, RemoteFile, SourceFormatError
-from .readers import github_raw_url
+from ..fetch import FetchedFiles
+from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, alignment_task
+from .remote import github_raw_url
 from .tables import read_csv
 
-if TYPE_CHECKING:
-    from ..registry import TaskSpec
-
+SOURCE = Source(
+    "mpi", "MPI personality inventory", "MAN", "https://github.com/jfisher52/AI_Pluralistic_Alignment",
+    "see homepage", "Jiang et al. 2023, Evaluating and Inducing Personality in Pre-trained Language Models",
+)  # fmt: skip
 REPO = "jfisher52/AI_Pluralistic_Alignment"
 COMMIT = "5056ab9f21d7ba19d4bdcecba8fd139a2ee1ca50"
 QUESTIONS = "mpi/data/mpi_questions.csv"
@@ -40,12 +42,11 @@ DESCRIPTION = (
 )
 
 
-def files(task: TaskSpec) -> list[RemoteFile]:
-    return [
-        RemoteFile(QUESTIONS, github_raw_url(REPO, COMMIT, "data/mpi_questions.csv"), QUESTIONS_SHA256,
-                   f"https://github.com/{REPO}"),
-        RemoteFile(RESPONSES, None, None, RESPONSES_WHERE),
-    ]  # fmt: skip
+FILES = TaskFiles((
+    RemoteFile(QUESTIONS, github_raw_url(REPO, COMMIT, "data/mpi_questions.csv"), QUESTIONS_SHA256,
+               f"https://github.com/{REPO}"),
+    RemoteFile(RESPONSES, None, None, RESPONSES_WHERE),
+))  # fmt: skip
 
 
 def _statement(questions: pd.DataFrame, k: int) -> str:
@@ -70,7 +71,8 @@ def _ratings(path: Any, responses: pd.DataFrame, column: str) -> list[float]:
     return values
 
 
-def rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, Any]]:
+def item_rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, Any]]:
+    """One row per item I1..I120: the human answers' shares of the ratings 0..5."""
     questions = read_csv(fetched.require(QUESTIONS), ["text"], sep="\t")
     responses_path = fetched.require(RESPONSES)
     responses = read_csv(responses_path, [])
@@ -98,5 +100,8 @@ def rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, Any]]:
             "input": _statement(questions, k) + options,
             "candidates": [str(value) for value in RATINGS],
             "target_probs": probs,
-            "output_name": task.extra["output_name"],
+            "output_name": task.output_name,
         }
+
+
+TASKS = (alignment_task("mpi", SOURCE, output_name="Agreement Rating (0-5)", build=item_rows, files=FILES),)

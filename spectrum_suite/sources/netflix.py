@@ -7,16 +7,20 @@ movie's block); titles are split on the first two commas only, so titles with co
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..episodes import Instance, rng_for
-from ..registry import TaskSpec
-from .base import FetchedFiles, RemoteFile, SourceFormatError
-from .hubfiles import present
+from ..fetch import FetchedFiles
+from ..task import RemoteFile, Source, SourceFormatError, TaskSpec, each_of, episode_task
 
+SOURCE = Source(
+    "netflix", "Netflix Prize", "MAN", "https://www.kaggle.com/datasets/netflix-inc/netflix-prize-data",
+    "Netflix Prize terms", "Bennett and Lanning 2007, The Netflix Prize",
+)  # fmt: skip
 WHERE = "https://www.kaggle.com/datasets/netflix-inc/netflix-prize-data (Kaggle account; unzip into <data_dir>/netflix/)"
 TITLES = "netflix/movie_titles.csv"
 RATINGS = tuple(f"netflix/combined_data_{i}.txt" for i in (1, 2, 3))
@@ -25,9 +29,8 @@ CUSTOMERS = 2000
 RATING_DESCRIPTIONS = ("Movie ratings (1-5 stars) for a specific user.", "Movie ratings for a specific user.")
 VIEW_DESCRIPTIONS = ("Movie titles watched by a single user.", "Movies a single user has seen and rated.")
 
-
-def files(task: TaskSpec) -> list[RemoteFile]:
-    return [RemoteFile(TITLES, where=WHERE)] + [RemoteFile(p, where=WHERE, optional=True) for p in RATINGS]
+#: One group per ratings file, each with the titles: every ratings file that is here is read.
+FILES = each_of(*([RemoteFile(TITLES, where=WHERE), RemoteFile(p, where=WHERE)] for p in RATINGS))
 
 
 def read_titles(path: Path) -> dict[int, str]:
@@ -95,7 +98,7 @@ def read_ratings(path: Path, chunksize: int = 2_000_000) -> pd.DataFrame:
 def sample(files: FetchedFiles, seed: int = 42) -> pd.DataFrame:
     """Ratings of the 2000 sampled customers, with titles, in sampled-customer order."""
     titles = read_titles(files.require(TITLES))
-    frames = [read_ratings(path) for _, path in present(files, list(RATINGS))]
+    frames = [read_ratings(path) for _, path in files.present(list(RATINGS))]
     ratings = pd.concat(frames, ignore_index=True)
     known = ratings["movie_id"].isin(list(titles))
     files.drop("ratings of movies without a title", int((~known).sum()))
@@ -111,17 +114,35 @@ def sample(files: FetchedFiles, seed: int = 42) -> pd.DataFrame:
     return ratings.sort_values(["order", "movie_id"], kind="stable")
 
 
-def instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
+def customers(files: FetchedFiles) -> Iterator[tuple[int, pd.DataFrame]]:
+    """(customer id, their rows with titles) of every sampled customer, in sampled order."""
     ratings = sample(files)
-    out = []
     for _customer, rows in ratings.groupby("order", sort=True):
-        cid = int(rows["customer_id"].iloc[0])
-        if task.name == "netflix_individual_ratings":
-            population = [(t, str(int(r))) for t, r in zip(rows["title"], rows["rating"], strict=True)]
-            descriptions, name, choices = RATING_DESCRIPTIONS, "netflix_individual_ratings", task.choices
-        else:
-            population = [(None, t) for t in rows["title"]]
-            descriptions, name, choices = VIEW_DESCRIPTIONS, f"netflix_user_{cid}_views", None
-        out.append(Instance(key=f"customer/{cid}", name=name, descriptions=list(descriptions), population=population,
-                            meta={"customer_id": cid}, choices=choices))  # fmt: skip
-    return out
+        yield int(rows["customer_id"].iloc[0]), rows
+
+
+def rating_instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
+    """One instance per sampled customer: movie title -> their rating."""
+    return [
+        Instance(key=f"customer/{cid}", name="netflix_individual_ratings", descriptions=list(RATING_DESCRIPTIONS),
+                 population=[(t, str(int(r))) for t, r in zip(rows["title"], rows["rating"], strict=True)],
+                 meta={"customer_id": cid}, choices=task.choices)
+        for cid, rows in customers(files)
+    ]  # fmt: skip
+
+
+def view_instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
+    """One instance per sampled customer: the titles they rated."""
+    return [
+        Instance(key=f"customer/{cid}", name=f"netflix_user_{cid}_views", descriptions=list(VIEW_DESCRIPTIONS),
+                 population=[(None, t) for t in rows["title"]], meta={"customer_id": cid}, choices=None)
+        for cid, rows in customers(files)
+    ]  # fmt: skip
+
+
+TASKS = (
+    episode_task("netflix_individual_ratings", SOURCE, side="train", kind="individual", build=rating_instances,
+                 files=FILES, choices=("1", "2", "3", "4", "5"), n_iter="~64", max_instances=1000),
+    episode_task("netflix_individual_views", SOURCE, side="train", kind="individual", build=view_instances,
+                 files=FILES, seed=43, n_iter="~64"),
+)  # fmt: skip

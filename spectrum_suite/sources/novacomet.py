@@ -9,15 +9,18 @@ their own task (the reference swapped the names, defects D10); the hypothesis de
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
 from ..episodes import Instance, rows_to_samples
-from .base import FetchedFiles, RemoteFile, SourceFormatError
-from .readers import hub_url, read_parquet
+from ..fetch import FetchedFiles
+from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+from .remote import hub_url
+from .tables import read_parquet
 
-if TYPE_CHECKING:
-    from ..registry import TaskSpec
-
+SOURCE = Source(
+    "novacomet", "NovaCOMET (the Hub's Parquet export, refs/convert/parquet)", "HF",
+    "https://huggingface.co/datasets/tsor13/novacomet", "see homepage",
+    "West et al. 2023, NovaCOMET: Open Commonsense Foundation Models with Symbolic Knowledge Distillation",
+)  # fmt: skip
 REPO = "tsor13/novacomet"
 # The train split as the Hub's Parquet export serves it (the repository's own file name is not pinned here).
 HUB_PATH = "default/train/0000.parquet"
@@ -37,10 +40,9 @@ HYPOTHESIS_DESCRIPTIONS = [
 ]
 
 
-def files(task: TaskSpec) -> list[RemoteFile]:
-    return [
-        RemoteFile(LOCAL, hub_url(REPO, HUB_PATH, REVISION), None, f"https://huggingface.co/datasets/{REPO}")
-    ]
+FILES = TaskFiles(
+    (RemoteFile(LOCAL, hub_url(REPO, HUB_PATH, REVISION), None, f"https://huggingface.co/datasets/{REPO}"),)
+)
 
 
 def _pairs(fetched: FetchedFiles) -> list[tuple[str, str]]:
@@ -58,19 +60,26 @@ def _pairs(fetched: FetchedFiles) -> list[tuple[str, str]]:
     return pairs
 
 
-def instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
-    pairs = _pairs(fetched)
-    if task.name == "novacomet_premise":
-        premises = list(
-            dict.fromkeys(premise for premise, _ in pairs)
-        )  # unique, in order of first appearance
-        return [Instance(key="pooled", name=task.name, descriptions=PREMISE_DESCRIPTIONS,
-                         population=[(None, p) for p in premises])]  # fmt: skip
-    if task.name == "novacomet_hypothesis":
-        grouped: dict[str, list[str]] = {}
-        for premise, hypothesis in pairs:
-            grouped.setdefault(premise, []).append(hypothesis)
-        records = [{"premise": p, "hypotheses": json.dumps(grouped[p])} for p in sorted(grouped)]
-        return [Instance(key="pooled", name=task.name, descriptions=HYPOTHESIS_DESCRIPTIONS,
-                         population=rows_to_samples(records, ["premise"], ["hypotheses"]))]  # fmt: skip
-    raise KeyError(f"the novacomet adapter has no episode task {task.name!r}")
+def premise_instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
+    """One pooled instance of the premises, unique, in order of first appearance."""
+    premises = list(dict.fromkeys(premise for premise, _ in _pairs(fetched)))
+    return [Instance(key="pooled", name=task.name, descriptions=PREMISE_DESCRIPTIONS,
+                     population=[(None, p) for p in premises])]  # fmt: skip
+
+
+def hypothesis_instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
+    """One pooled instance mapping each premise (sorted) to the JSON list of its hypotheses."""
+    grouped: dict[str, list[str]] = {}
+    for premise, hypothesis in _pairs(fetched):
+        grouped.setdefault(premise, []).append(hypothesis)
+    records = [{"premise": p, "hypotheses": json.dumps(grouped[p])} for p in sorted(grouped)]
+    return [Instance(key="pooled", name=task.name, descriptions=HYPOTHESIS_DESCRIPTIONS,
+                     population=rows_to_samples(records, ["premise"], ["hypotheses"]))]  # fmt: skip
+
+
+TASKS = (
+    episode_task("novacomet_hypothesis", SOURCE, side="test", kind="conditional", build=hypothesis_instances,
+                 files=FILES, seed=43, n_per=-1, n_iter="~32"),
+    episode_task("novacomet_premise", SOURCE, side="test", kind="single_variable", build=premise_instances,
+                 files=FILES, n_per=-1, n_iter="~64"),
+)  # fmt: skip

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
 from ..episodes import Instance, rows_to_samples
-from .base import FetchedFiles, RemoteFile, SourceFormatError
-from .tables import default_descriptions, group_in_order, read_csv
+from ..fetch import FetchedFiles
+from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, alignment_task, episode_task
+from .tables import read_csv
+from .values import default_descriptions, group_in_order
 
-if TYPE_CHECKING:
-    from ..registry import TaskSpec
-
+SOURCE = Source(
+    "numbergame", "Number game", "MAN", "https://doi.org/10.7910/DVN/A8ZWLF", "CC0 (Harvard Dataverse)",
+    "Bigelow and Piantadosi 2016, Inferring priors in compositional cognitive models",
+)  # fmt: skip
 PATH = "numbergame/numbergame_data.csv"
 WHERE = (
     "Harvard Dataverse doi:10.7910/DVN/A8ZWLF (https://doi.org/10.7910/DVN/A8ZWLF; paper: "
@@ -43,8 +46,7 @@ ALIGNMENT_DESCRIPTION = (
 )
 
 
-def files(task: TaskSpec) -> list[RemoteFile]:
-    return [RemoteFile(PATH, None, None, WHERE)]
+FILES = TaskFiles((RemoteFile(PATH, None, None, WHERE),))
 
 
 def _number_text(value: Any) -> str:
@@ -79,7 +81,8 @@ def _load(fetched: FetchedFiles, needed: tuple[str, ...]) -> tuple[Any, pd.DataF
     return path, frame
 
 
-def _individual(fetched: FetchedFiles) -> list[Instance]:
+def participant_instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
+    """One instance per participant (in order of first appearance): (set, target) -> Yes / No."""
     _, frame = _load(fetched, ("set", "target", "rating", "id"))
     records = [
         {
@@ -104,7 +107,8 @@ def _individual(fetched: FetchedFiles) -> list[Instance]:
     ]
 
 
-def _perc(fetched: FetchedFiles) -> list[Instance]:
+def perc_instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
+    """One pooled instance: each (set, target), first row kept, -> the percentage of Yes answers."""
     path = fetched.require(PATH)
     frame = read_csv(path, COLUMNS)
     unique = frame.drop_duplicates(subset=["set", "target"], keep="first")
@@ -136,15 +140,7 @@ def _perc(fetched: FetchedFiles) -> list[Instance]:
     ]
 
 
-def instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
-    if task.name == "numbergame_individual":
-        return _individual(fetched)
-    if task.name == "numbergame_perc":
-        return _perc(fetched)
-    raise KeyError(f"the numbergame adapter has no episode task {task.name!r}")
-
-
-def rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, Any]]:
+def alignment_rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, Any]]:
     """Yes/No distributions of every (set, target) with at least 9 answers, groups in shuffled-row order."""
     _, frame = _load(fetched, ("set", "target", "rating", "id"))
     shuffled = frame.sample(frac=1, random_state=42).reset_index(drop=True)
@@ -163,5 +159,15 @@ def rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, Any]]:
             "input": f"Example set: {given_numbers(raw_set, drop_empty=True)}\nTarget number: {_number_text(target)}",
             "candidates": ["Yes", "No"],
             "target_probs": [yes, 1.0 - yes],
-            "output_name": task.extra["output_name"],
+            "output_name": task.output_name,
         }
+
+
+TASKS = (
+    episode_task("numbergame_individual", SOURCE, side="test", kind="individual", build=participant_instances,
+                 files=FILES, choices=("Yes", "No")),
+    episode_task("numbergame_perc", SOURCE, side="test", kind="conditional", build=perc_instances, files=FILES,
+                 n_per=-1, n_iter="~128"),
+    alignment_task("numbergame", SOURCE, output_name="Target Number Membership (Yes/No)", build=alignment_rows,
+                   files=FILES),
+)  # fmt: skip

@@ -7,15 +7,18 @@ book, on the four options of the book's ``MC_options``; the target is the demogr
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .base import FetchedFiles, RemoteFile, SourceFormatError
-from .readers import github_raw_url
+from ..fetch import FetchedFiles
+from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, alignment_task
+from .remote import github_raw_url
 from .tables import read_json
 
-if TYPE_CHECKING:
-    from ..registry import TaskSpec
-
+SOURCE = Source(
+    "nytimes", "NYT book reading likelihood", "GH",
+    "https://github.com/nicolemeister/benchmarking-distributional-alignment", "see homepage",
+    "Meister et al. 2024, Benchmarking Distributional Alignment of Large Language Models",
+)  # fmt: skip
 REPO = "nicolemeister/benchmarking-distributional-alignment"
 COMMIT = "36869b56b214b5ddce13dc234d62b4cbce3706cd"
 PATH = "nytimes/NYTIMES_proportions.json"
@@ -26,8 +29,9 @@ DEMOGRAPHICS = ("Democrat", "Republican", "Male", "Female")
 DESCRIPTION = "You are a random survey respondent. Respondent demographic: {demographic}"
 
 
-def files(task: TaskSpec) -> list[RemoteFile]:
-    return [RemoteFile(LOCAL, github_raw_url(REPO, COMMIT, PATH), SHA256, f"https://github.com/{REPO}")]
+FILES = TaskFiles(
+    (RemoteFile(LOCAL, github_raw_url(REPO, COMMIT, PATH), SHA256, f"https://github.com/{REPO}"),)
+)
 
 
 def _book_text(title: str, book: dict[str, Any]) -> str:
@@ -54,7 +58,8 @@ def _check_book(path: Any, title: str, book: Any) -> None:
         )
 
 
-def rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, Any]]:
+def book_rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, Any]]:
+    """One row per (book, demographic): the demographic's answer shares over the book's options."""
     path = fetched.require(LOCAL)
     books = read_json(path)
     if not isinstance(books, dict):
@@ -90,5 +95,12 @@ def rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, Any]]:
                 "input": text,
                 "candidates": candidates,
                 "target_probs": probs,
-                "output_name": task.extra["output_name"],
+                "output_name": task.output_name,
             }
+
+
+TASKS = (
+    alignment_task(
+        "nytimes", SOURCE, output_name="Reading Likelihood (1, 2, 3, 4)", build=book_rows, files=FILES
+    ),
+)

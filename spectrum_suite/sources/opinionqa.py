@@ -14,10 +14,15 @@ from typing import Any
 import pandas as pd
 
 from ..episodes import Instance, rng_for
-from ..registry import TaskSpec
-from .base import FetchedFiles, RemoteFile, SourceFormatError
-from .hubfiles import letters, plain, present
+from ..fetch import FetchedFiles
+from ..task import RemoteFile, Source, SourceFormatError, TaskSpec, each_of, episode_task
 from .tables import read_csv
+from .values import letters, plain
+
+SOURCE = Source(
+    "opinionqa", "OpinionQA (Pew ATP)", "MAN", "https://github.com/tatsu-lab/opinions_qa", "see homepage (Pew terms)",
+    "Santurkar et al. 2023, Whose Opinions Do Language Models Reflect?",
+)  # fmt: skip
 
 PEW_SURVEY_LIST = (26, 27, 29, 32, 34, 36, 41, 42, 43, 45, 49, 50, 54, 82, 92)
 DEMOGRAPHICS = (
@@ -41,9 +46,9 @@ def _wave_file(wave: int, name: str) -> str:
     return f"opinionqa/human_resp/American_Trends_Panel_W{wave}/{name}"
 
 
-def files(task: TaskSpec) -> list[RemoteFile]:
-    names = ("info.csv", "responses.csv") if task.name == "opinionqa_individual" else ("info.csv",)
-    return [RemoteFile(_wave_file(w, n), where=WHERE, optional=True) for w in PEW_SURVEY_LIST for n in names]
+def wave_files(*names: str):
+    """One group per wave: the wave's files with these names (a wave without them is left out)."""
+    return each_of(*([RemoteFile(_wave_file(w, n), where=WHERE) for n in names] for w in PEW_SURVEY_LIST))
 
 
 class Question:
@@ -71,33 +76,33 @@ def _questions(path: Path) -> list[Question]:
     return [Question(path, i, rec) for i, rec in enumerate(frame.to_dict("records"))]
 
 
-def _waves(task: TaskSpec, files: FetchedFiles) -> list[int]:
-    keys = [_wave_file(w, "info.csv") for w in PEW_SURVEY_LIST]
-    found = {k for k, _ in present(files, keys)}
-    return [w for w in PEW_SURVEY_LIST if _wave_file(w, "info.csv") in found]
+def _waves(files: FetchedFiles, name: str) -> list[int]:
+    """The waves whose group is here (``name`` is the file that every group of the task has)."""
+    found = {k for k, _ in files.present([_wave_file(w, name) for w in PEW_SURVEY_LIST])}
+    return [w for w in PEW_SURVEY_LIST if _wave_file(w, name) in found]
 
 
-def instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
-    if task.name == "opinionqa_questions":
-        return [
-            Instance(
-                key=f"W{wave}",
-                name=f"opinionqa_question_{wave}",
-                descriptions=[QUESTIONS_DESCRIPTION],
-                population=[(None, q.text) for q in _questions(files.require(_wave_file(wave, "info.csv")))],
-                meta={"wave": wave},
-            )
-            for wave in _waves(task, files)
-        ]
+def question_instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
+    """One instance per wave: its survey questions."""
+    return [
+        Instance(
+            key=f"W{wave}",
+            name=f"opinionqa_question_{wave}",
+            descriptions=[QUESTIONS_DESCRIPTION],
+            population=[(None, q.text) for q in _questions(files.require(_wave_file(wave, "info.csv")))],
+            meta={"wave": wave},
+        )
+        for wave in _waves(files, "info.csv")
+    ]
+
+
+def respondent_instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
+    """Up to 200 respondents of every wave whose questions and responses are both here."""
     out: list[Instance] = []
-    for wave in _waves(task, files):
-        responses = files.paths.get(_wave_file(wave, "responses.csv"))
-        if responses is None:
-            continue
+    for wave in _waves(files, "responses.csv"):
+        questions = _questions(files.require(_wave_file(wave, "info.csv")))
         out.extend(
-            _respondents(
-                task, wave, _questions(files.require(_wave_file(wave, "info.csv"))), responses, files
-            )
+            _respondents(task, wave, questions, files.require(_wave_file(wave, "responses.csv")), files)
         )
     return out
 
@@ -127,3 +132,11 @@ def _respondents(
             )
         )
     return out
+
+
+TASKS = (
+    episode_task("opinionqa_individual", SOURCE, side="train", kind="individual", build=respondent_instances,
+                 files=wave_files("info.csv", "responses.csv"), seed=43),
+    episode_task("opinionqa_questions", SOURCE, side="train", kind="single_variable", build=question_instances,
+                 files=wave_files("info.csv"), seed=43),
+)  # fmt: skip

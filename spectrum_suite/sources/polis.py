@@ -15,10 +15,16 @@ from pathlib import Path
 import pandas as pd
 
 from ..episodes import Instance, InstanceGroup
-from ..registry import TaskSpec
-from .base import FetchedFiles, RemoteFile, SourceFormatError
-from .hubfiles import github_file, plain, present
+from ..fetch import FetchedFiles
+from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, each_of, episode_task
+from .remote import github_file
 from .tables import read_csv
+from .values import plain
+
+SOURCE = Source(
+    "polis", "Polis open data", "GH", "https://github.com/compdemocracy/openData", "CC BY 4.0",
+    "Small et al. 2021, Polis: Scaling deliberation by mapping high dimensional opinion spaces",
+)  # fmt: skip
 
 REPO = "compdemocracy/openData"
 COMMIT = "0bc2ce0f32c673f68da20b57bce15c457aa787b5"
@@ -143,13 +149,18 @@ VOTE_DESCRIPTORS = (
 def _file(conversation: str, name: str) -> RemoteFile:
     """A file of one conversation at the pinned commit; votes not in the manifest carry no checksum."""
     sha = CONVERSATIONS[conversation].get(name)
-    return github_file(FOLDER, REPO, COMMIT, f"{conversation}/{name}", sha, optional=name == "votes.csv")
+    return github_file(FOLDER, REPO, COMMIT, f"{conversation}/{name}", sha)
 
 
-def files(task: TaskSpec) -> list[RemoteFile]:
-    """comments.csv and summary.csv of every conversation; votes.csv too (optional each) for polis_vote."""
-    names = ["comments.csv", "summary.csv"] + (["votes.csv"] if task.name == "polis_vote" else [])
-    return [_file(conv, name) for conv in CONVERSATIONS for name in names]
+#: polis_comment: comments.csv and summary.csv of every conversation, all required.
+COMMENT_FILES = TaskFiles(
+    tuple(_file(conv, name) for conv in CONVERSATIONS for name in ("comments.csv", "summary.csv"))
+)
+#: polis_vote: one group per conversation (its votes, comments and summary); the conversations whose votes
+#: are absent are left out, and at least one must be there.
+VOTE_FILES = each_of(
+    *([_file(conv, name) for name in ("votes.csv", "comments.csv", "summary.csv")] for conv in CONVERSATIONS)
+)
 
 
 def read_summary(path: Path) -> dict[str, str]:
@@ -255,25 +266,39 @@ def voter_instances(
     return out
 
 
-def instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance] | list[InstanceGroup]:
-    """polis_comment: one pool per conversation; polis_vote: one group of voters per conversation (500 each)."""
-    if task.name not in ("polis_comment", "polis_vote"):
-        raise ValueError(f"the polis adapter does not serve task {task.name!r}")
-    pools, groups = [], []
-    voted: dict[str, Path] = {}
-    if task.name == "polis_vote":
-        keys = [f"{FOLDER}/{conv}/votes.csv" for conv in CONVERSATIONS]
-        voted = {key.split("/")[1]: path for key, path in present(fetched, keys)}
+def _conversation(conversation: str, fetched: FetchedFiles) -> tuple[dict[str, str], pd.DataFrame]:
+    """The summary and the kept comments of one conversation."""
+    summary = read_summary(fetched.require(f"{FOLDER}/{conversation}/summary.csv"))
+    comments = kept_comments(conversation, fetched.require(f"{FOLDER}/{conversation}/comments.csv"), fetched)
+    return summary, comments
+
+
+def comment_instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
+    """polis_comment: one pool per conversation."""
+    pools = []
     for conversation in CONVERSATIONS:
-        if task.name == "polis_vote" and conversation not in voted:
+        summary, comments = _conversation(conversation, fetched)
+        pools.append(_comment_instance(conversation, comments, summary))
+    return pools
+
+
+def vote_groups(task: TaskSpec, fetched: FetchedFiles) -> list[InstanceGroup]:
+    """polis_vote: one group of voters per conversation whose votes are here (500 each)."""
+    groups = []
+    keys = [f"{FOLDER}/{conv}/votes.csv" for conv in CONVERSATIONS]
+    voted = {key.split("/")[1]: path for key, path in fetched.present(keys)}
+    for conversation in CONVERSATIONS:
+        if conversation not in voted:
             continue
-        summary = read_summary(fetched.require(f"{FOLDER}/{conversation}/summary.csv"))
-        comments = kept_comments(
-            conversation, fetched.require(f"{FOLDER}/{conversation}/comments.csv"), fetched
-        )
-        if task.name == "polis_comment":
-            pools.append(_comment_instance(conversation, comments, summary))
-            continue
+        summary, comments = _conversation(conversation, fetched)
         voters = voter_instances(conversation, voted[conversation], comments, summary, fetched, task.choices)
         groups.append(InstanceGroup(voters, task.params))
-    return pools if task.name == "polis_comment" else groups
+    return groups
+
+
+TASKS = (
+    episode_task("polis_vote", SOURCE, side="train", kind="individual", build=vote_groups, files=VOTE_FILES,
+                 choices=("Agree", "Disagree", "Pass"), n_per=1, max_instances=500),
+    episode_task("polis_comment", SOURCE, side="train", kind="single_variable", build=comment_instances,
+                 files=COMMENT_FILES, n_per=-1, n_iter="~64"),
+)  # fmt: skip

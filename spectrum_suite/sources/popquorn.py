@@ -17,10 +17,16 @@ from typing import Any
 import pandas as pd
 
 from ..episodes import Instance, InstanceGroup, rows_to_samples
-from ..registry import TaskSpec
-from .base import FetchedFiles, RemoteFile, SourceFormatError
-from .hubfiles import github_file, plain, present
+from ..fetch import FetchedFiles
+from ..task import Source, SourceFormatError, TaskSpec, each_of, episode_task
+from .remote import github_file
 from .tables import read_csv
+from .values import plain
+
+SOURCE = Source(
+    "popquorn", "POPQUORN", "GH", "https://github.com/Jiaxin-Pei/Potato-Prolific-Dataset", "see homepage",
+    "Pei and Jurgens 2023, When Do Annotator Demographics Matter?",
+)  # fmt: skip
 
 REPO = "Jiaxin-Pei/Potato-Prolific-Dataset"
 COMMIT = "dbb118c29b3d9bcce5aa172d8249ded9ece4df84"
@@ -115,12 +121,13 @@ def _path(sub: Subtask) -> str:
     return f"{FOLDER}/dataset/{sub.dataset}/raw_data.csv"
 
 
-def files(task: TaskSpec) -> list[RemoteFile]:
-    """The four raw_data.csv files, each optional (a task needs at least one)."""
-    return [
-        github_file(FOLDER, REPO, COMMIT, f"dataset/{sub.dataset}/raw_data.csv", sub.sha256, optional=True)
+#: The four raw_data.csv files, one group each: every one that is here is used (a task needs at least one).
+FILES = each_of(
+    *(
+        [github_file(FOLDER, REPO, COMMIT, f"dataset/{sub.dataset}/raw_data.csv", sub.sha256)]
         for sub in SUBTASKS
-    ]
+    )
+)
 
 
 def _required_columns(sub: Subtask) -> list[str]:
@@ -220,20 +227,29 @@ def text_pool(sub: Subtask, frame: pd.DataFrame) -> Instance:
     )
 
 
-BUILDERS: dict[str, Callable[..., list[Instance]]] = {
-    "popquorn_individual": user_instances,
-    "popquorn_og_categorical": lambda sub, frame, fetched: [text_pool(sub, frame)],
-}
+def per_subdataset(make: Callable[[Subtask, pd.DataFrame, FetchedFiles], list[Instance]]):
+    """A task with one group per sub-dataset present, its instances made by ``make``."""
+
+    def build(task: TaskSpec, fetched: FetchedFiles) -> list[InstanceGroup]:
+        groups = []
+        by_path = {_path(sub): sub for sub in SUBTASKS}
+        for key, path in fetched.present(list(by_path)):
+            sub = by_path[key]
+            frame = load(sub, path, fetched)
+            groups.append(InstanceGroup(make(sub, frame, fetched), task.params))
+        return groups
+
+    return build
 
 
-def instances(task: TaskSpec, fetched: FetchedFiles) -> list[InstanceGroup]:
-    """One group per sub-dataset present (users, or the one text pool)."""
-    if task.name not in BUILDERS:
-        raise ValueError(f"the popquorn adapter does not serve task {task.name!r}")
-    groups = []
-    by_path = {_path(sub): sub for sub in SUBTASKS}
-    for key, path in present(fetched, list(by_path)):
-        sub = by_path[key]
-        frame = load(sub, path, fetched)
-        groups.append(InstanceGroup(BUILDERS[task.name](sub, frame, fetched), task.params))
-    return groups
+def text_pools(sub: Subtask, frame: pd.DataFrame, fetched: FetchedFiles) -> list[Instance]:
+    """The sub-dataset's one text pool."""
+    return [text_pool(sub, frame)]
+
+
+TASKS = (
+    episode_task("popquorn_individual", SOURCE, side="train", kind="individual", files=FILES,
+                 build=per_subdataset(user_instances)),
+    episode_task("popquorn_og_categorical", SOURCE, side="train", kind="single_variable", files=FILES,
+                 build=per_subdataset(text_pools), n_per=20, n_iter="~128"),
+)  # fmt: skip

@@ -12,11 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from ..episodes import Instance, InstanceGroup, rows_to_samples
-from ..registry import TaskSpec
-from .base import FetchedFiles, RemoteFile, SourceFormatError
-from .hubfiles import hub_file, missing
+from ..fetch import FetchedFiles
+from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+from .remote import hub_file
 from .tables import read_jsonl
+from .values import missing
 
+SOURCE = Source(
+    "prism", "PRISM alignment", "HF", "https://huggingface.co/datasets/HannahRoseKirk/prism-alignment",
+    "CC BY-NC 4.0", "Kirk et al. 2024, The PRISM Alignment Dataset",
+)  # fmt: skip
 REPO = "HannahRoseKirk/prism-alignment"
 CONVERSATIONS = "prism/conversations.jsonl"
 SURVEY = "prism/survey.jsonl"
@@ -40,12 +45,8 @@ PREFERENCES_DESCRIPTION = (
 PER_USER_TOTAL = 800
 LETTERS = "abcd"
 
-
-def files(task: TaskSpec) -> list[RemoteFile]:
-    out = [hub_file("prism", REPO, "conversations.jsonl")]
-    if task.name != "prism_prompts":
-        out.append(hub_file("prism", REPO, "survey.jsonl"))
-    return out
+CONVERSATIONS_FILE = hub_file("prism", REPO, "conversations.jsonl")
+SURVEY_FILE = hub_file("prism", REPO, "survey.jsonl")
 
 
 def _get(record: dict[str, Any], dotted: str) -> Any:
@@ -114,29 +115,46 @@ def preference_row(path: Path, rec: dict[str, Any]) -> dict[str, Any] | None:
     return row
 
 
-def instances(task: TaskSpec, files: FetchedFiles) -> list[Instance] | list[InstanceGroup]:
+GIVEN = ["conversation_type_description"]
+
+
+def prompt_instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
+    """One pooled instance: conversation type description -> opening prompt."""
+    rows = _conversations(files.require(CONVERSATIONS))
+    return [Instance(key="pooled", name="prism_prompt", descriptions=[PROMPTS_DESCRIPTION],
+                     population=rows_to_samples(rows, GIVEN, ["opening_prompt"]))]  # fmt: skip
+
+
+def _surveyed(files: FetchedFiles) -> tuple[Path, list[dict[str, Any]], dict[Any, str]]:
+    """The conversations of users with a survey row (the others counted and dropped), and the demographics."""
     path = files.require(CONVERSATIONS)
     rows = _conversations(path)
-    given = ["conversation_type_description"]
-    if task.name == "prism_prompts":
-        return [Instance(key="pooled", name="prism_prompt", descriptions=[PROMPTS_DESCRIPTION],
-                         population=rows_to_samples(rows, given, ["opening_prompt"]))]  # fmt: skip
     surveys = _surveys(files.require(SURVEY))
     unknown = [r for r in rows if r["user_id"] not in surveys]
     files.drop("conversations of users without a survey row", len(unknown))
     rows = [r for r in rows if r["user_id"] in surveys]
-    if task.name == "prism_prompts_individual":
-        users: dict[Any, list[dict[str, Any]]] = {}
-        for r in rows:
-            users.setdefault(r["user_id"], []).append(r)
-        params = dataclasses.replace(task.params, max_total=PER_USER_TOTAL)
-        return [
-            InstanceGroup([Instance(
-                key=f"user/{uid}", name="prism_prompts_with_demographics",
-                descriptions=[INDIVIDUAL_DESCRIPTIONS[0], INDIVIDUAL_DESCRIPTIONS[1].format(demographics=surveys[uid])],
-                population=rows_to_samples(members, given, ["opening_prompt"]), meta={"user_id": str(uid)})], params)
-            for uid, members in users.items()
-        ]  # fmt: skip
+    return path, rows, surveys
+
+
+def user_prompt_groups(task: TaskSpec, files: FetchedFiles) -> list[InstanceGroup]:
+    """One group per user: their opening prompts, described with their demographics, capped at 800 episodes."""
+    _, rows, surveys = _surveyed(files)
+    users: dict[Any, list[dict[str, Any]]] = {}
+    for r in rows:
+        users.setdefault(r["user_id"], []).append(r)
+    params = dataclasses.replace(task.params, max_total=PER_USER_TOTAL)
+    return [
+        InstanceGroup([Instance(
+            key=f"user/{uid}", name="prism_prompts_with_demographics",
+            descriptions=[INDIVIDUAL_DESCRIPTIONS[0], INDIVIDUAL_DESCRIPTIONS[1].format(demographics=surveys[uid])],
+            population=rows_to_samples(members, GIVEN, ["opening_prompt"]), meta={"user_id": str(uid)})], params)
+        for uid, members in users.items()
+    ]  # fmt: skip
+
+
+def preference_instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
+    """One instance per user with at least two complete first-turn preference rows, users sorted."""
+    path, rows, surveys = _surveyed(files)
     by_user: dict[Any, list[dict[str, Any]]] = {}
     for r in rows:
         pref = preference_row(path, r)
@@ -156,3 +174,14 @@ def instances(task: TaskSpec, files: FetchedFiles) -> list[Instance] | list[Inst
                  population=rows_to_samples(by_user[uid], inputs, outputs), meta={"user_id": str(uid)})
         for uid in sorted(by_user, key=str) if uid not in few
     ]  # fmt: skip
+
+
+WITH_SURVEY = TaskFiles((CONVERSATIONS_FILE, SURVEY_FILE))
+TASKS = (
+    episode_task("prism_prompts", SOURCE, side="train", kind="conditional", build=prompt_instances,
+                 files=TaskFiles((CONVERSATIONS_FILE,)), n_per=-1, n_iter="~128"),
+    episode_task("prism_prompts_individual", SOURCE, side="train", kind="individual", build=user_prompt_groups,
+                 files=WITH_SURVEY, seed=43, n_per=-1, n_iter="~96"),
+    episode_task("prism_individual_preferences", SOURCE, side="train", kind="individual",
+                 build=preference_instances, files=WITH_SURVEY, n_per=-1, n_iter="~20"),
+)  # fmt: skip

@@ -7,16 +7,19 @@ over ``Good`` / ``Bad``. The table is a manual download.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
-from .base import FetchedFiles, RemoteFile
+from ..fetch import FetchedFiles
+from ..task import RemoteFile, Source, TaskFiles, TaskSpec, alignment_task
 from .tables import read_csv
 
-if TYPE_CHECKING:
-    from ..registry import TaskSpec
-
+SOURCE = Source(
+    "rotten_tomatoes", "Rotten Tomatoes movies 1970-2024", "MAN",
+    "https://www.kaggle.com/datasets/andrezaza/clapper-massive-rotten-tomatoes-movies-and-reviews", "see homepage",
+    "Rotten Tomatoes movie info",
+)  # fmt: skip
 PATH = "rotten_tomatoes/rotten_tomatoes_data_1970_2024/movie_info.csv"
 WHERE = (
     "the Google Drive archive https://drive.google.com/file/d/12IpMErb4j83h5gGTdTpv0WZOf5ceY7b3/view "
@@ -29,15 +32,15 @@ DESCRIPTIONS = {
 }
 
 
-def files(task: TaskSpec) -> list[RemoteFile]:
-    return [RemoteFile(PATH, None, None, WHERE)]
+FILES = TaskFiles((RemoteFile(PATH, None, None, WHERE),))
 
 
 def _present(value: Any) -> bool:
     return not (value is None or (isinstance(value, float) and pd.isna(value)) or value == "")
 
 
-def rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, Any]]:
+def movie_rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, Any]]:
+    """One row per (movie, critic or audience) with a percentage score: [score, 100 - score] / 100."""
     # Read every column as text: a score is a digit string once its "%" is removed, never a float.
     frame = read_csv(fetched.require(PATH), COLUMNS, dtype=str, keep_default_na=False)
     for index, record in enumerate(frame.to_dict("records")):
@@ -63,5 +66,11 @@ def rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, Any]]:
                 "input": text,
                 "candidates": ["Good", "Bad"],
                 "target_probs": [good, 1.0 - good],
-                "output_name": task.extra["output_name"],
+                "output_name": task.output_name,
             }
+
+
+TASKS = (
+    alignment_task("rotten_tomatoes", SOURCE, output_name="Movie Rating (Good or Bad)", build=movie_rows,
+                   files=FILES),
+)  # fmt: skip

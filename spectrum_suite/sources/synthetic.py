@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..episodes import Instance, Sample, rng_for
-from .base import FetchedFiles, RemoteFile
+from ..task import PAPER_CITATION, PAPER_URL, Source, TaskSpec, episode_task
 
 if TYPE_CHECKING:
-    from ..registry import TaskSpec
+    from ..fetch import FetchedFiles
 
 N_COINS = 1000
 N_NORMALS = 1000
@@ -31,11 +31,6 @@ COIN_LABELS = ("Heads", "Tails")
 NORMAL_PARAM_FORMATS = (".5f", ".4f", ".3f", ".2f", ".4e", ".2e")
 
 
-def files(task: TaskSpec) -> list[RemoteFile]:
-    """Generated in code: nothing to fetch."""
-    return []
-
-
 def instance_count(task: TaskSpec, total: int) -> int:
     """How many instances to build: all of them, or the task's ``max_instances`` cap when lower.
 
@@ -43,19 +38,6 @@ def instance_count(task: TaskSpec, total: int) -> int:
     """
     cap = task.params.max_instances if task.params is not None else None
     return total if cap is None else max(0, min(total, cap))
-
-
-def instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
-    """The instances of `coinflip` or `normal`."""
-    builders: dict[str, Callable[[TaskSpec], list[Instance]]] = {
-        "coinflip": coin_instances,
-        "normal": normal_instances,
-    }
-    if task.name not in builders:
-        raise ValueError(
-            f"spectrum_suite.sources.synthetic builds {sorted(builders)}, not task {task.name!r}"
-        )
-    return builders[task.name](task)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -94,7 +76,7 @@ def coin_sampler(p: float) -> Callable[[np.random.Generator, int], list[Sample]]
     return draw
 
 
-def coin_instances(task: TaskSpec) -> list[Instance]:
+def coin_instances(task: TaskSpec, fetched: FetchedFiles | None = None) -> list[Instance]:
     out = []
     for i in range(instance_count(task, N_COINS)):
         key = f"coin/{i}"
@@ -172,7 +154,7 @@ def normal_sampler(
     return draw
 
 
-def normal_instances(task: TaskSpec) -> list[Instance]:
+def normal_instances(task: TaskSpec, fetched: FetchedFiles | None = None) -> list[Instance]:
     out = []
     for i in range(instance_count(task, N_NORMALS)):
         key = f"normal/{i}"
@@ -187,3 +169,14 @@ def normal_instances(task: TaskSpec) -> list[Instance]:
             )
         )
     return out
+
+
+COINFLIP = Source("coinflip", "Synthetic coin flips", "SYN", PAPER_URL, "Apache-2.0", PAPER_CITATION)
+NORMAL = Source("normal", "Synthetic normal draws", "SYN", PAPER_URL, "Apache-2.0", PAPER_CITATION)
+
+TASKS = (
+    episode_task("coinflip", COINFLIP, side="train", kind="single_variable", build=coin_instances,
+                 choices=COIN_LABELS, seed=43, n_iter="~128"),
+    episode_task("normal", NORMAL, side="train", kind="single_variable", build=normal_instances,
+                 n_iter="~128", description_prob=0.4),
+)  # fmt: skip

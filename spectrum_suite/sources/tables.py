@@ -1,16 +1,20 @@
-"""Reading raw tables with errors that name the file, the row or line and the field, and grouping helpers."""
+"""Reading raw files (CSV, JSON, JSON lines, gzipped JSON lines, Parquet) with errors that name the file, the
+row or line and the field, and checking a column's labels."""
 
 from __future__ import annotations
 
+import gzip
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-from .base import SourceFormatError
+from ..task import SourceFormatError
 
 
 def read_csv(path: Path, columns: Sequence[str], **kwargs: Any) -> pd.DataFrame:
@@ -60,6 +64,31 @@ def read_json(path: Path) -> Any:
         raise SourceFormatError(path, f"line {err.lineno}", "*", f"not valid JSON ({err.msg})") from err
 
 
+def read_parquet(path: Path, columns: Sequence[str], *, only: bool = False) -> pd.DataFrame:
+    """A Parquet file that must have ``columns``; with ``only``, read just those (large files)."""
+    try:
+        schema_names = pq.read_schema(path).names
+    except (pa.ArrowInvalid, OSError) as err:
+        raise SourceFormatError(path, "whole file", "*", f"not a readable Parquet file ({err})") from err
+    missing = [c for c in columns if c not in schema_names]
+    if missing:
+        raise SourceFormatError(path, "schema", missing[0], f"column missing; have {schema_names}")
+    try:
+        table = pq.read_table(path, columns=list(columns) if only else None)
+    except (pa.ArrowInvalid, OSError) as err:
+        raise SourceFormatError(path, "whole file", "*", f"not a readable Parquet file ({err})") from err
+    return table.to_pandas()
+
+
+def read_jsonl_gz(path: Path, fields: Sequence[str] = ()) -> Iterator[dict[str, Any]]:
+    """Gzipped JSON lines, each an object with ``fields``; a bad line fails with its line number."""
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            yield from iter_records(path, handle, fields)
+    except (gzip.BadGzipFile, EOFError) as err:
+        raise SourceFormatError(path, "whole file", "*", f"not a readable gzip file ({err})") from err
+
+
 def check_labels(path: Path, frame: pd.DataFrame, column: str, allowed: Iterable[Any]) -> None:
     """Every value of ``column`` must be one of ``allowed``; the first that is not is reported with its file row.
 
@@ -76,21 +105,3 @@ def check_labels(path: Path, frame: pd.DataFrame, column: str, allowed: Iterable
         raise SourceFormatError(
             path, where, column, f"unexpected label {value!r}; expected one of {expected}"
         )
-
-
-def group_in_order(records: Iterable[Mapping[str, Any]], key: str) -> dict[Any, list[Mapping[str, Any]]]:
-    """Records grouped by ``key``, groups in order of first appearance (individual tasks)."""
-    groups: dict[Any, list[Mapping[str, Any]]] = {}
-    for record in records:
-        groups.setdefault(record[key], []).append(record)
-    return groups
-
-
-def default_descriptions(inputs: Sequence[str], outputs: Sequence[str]) -> list[str]:
-    """The three default descriptions of generic and individual tables (`spec/tasks.md` §1.1)."""
-    given, generated = ", ".join(inputs), ", ".join(outputs)
-    return [
-        f"The following are given: {given}. You must generate {generated}.",
-        f"Given: {given}. Generate: {generated}.",
-        f"Inputs: {given}. Outputs: {generated}.",
-    ]

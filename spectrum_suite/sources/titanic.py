@@ -18,10 +18,18 @@ from typing import Any
 import pandas as pd
 
 from ..episodes import Instance, pooled_instance, rows_to_samples
-from ..registry import TaskSpec
-from .base import FetchedFiles, RemoteFile, SourceFormatError
-from .hubfiles import github_file, plain
+from ..fetch import FetchedFiles
+from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+from .remote import github_file
 from .tables import check_labels, read_csv
+from .values import plain
+
+SOURCE = Source(
+    "titanic",
+    "Titanic passengers (Kaggle's train.csv from GitHub datasciencedojo/datasets; the spec's Hub mstz/titanic is "
+    "script-based and no longer loads)",
+    "GH", "https://github.com/datasciencedojo/datasets", "CC0", "Kaggle, Titanic - Machine Learning from Disaster",
+)  # fmt: skip
 
 REPO = "datasciencedojo/datasets"
 COMMIT = "f0ccab6a7ceafdff780052166fb6fab3311398eb"
@@ -31,37 +39,23 @@ SHA256 = "4a437fde05fe5264e1701a7387ac6fb75393772ba38bb2c9c566405af5af4bd7"
 KAGGLE_COLUMNS = ("Survived", "Pclass", "Sex", "Age", "SibSp", "Parch", "Fare", "Embarked")
 GIVEN = ("passenger_class", "is_male", "age", "sibsp", "parch", "fare", "embarked")
 
-#: task -> (inputs, outputs, descriptions)
-LAYOUT = {
-    "titanic_all_variables": (
-        (),
-        ("has_survived", *GIVEN),
-        [
-            "Generate complete passenger information for the Titanic dataset, including survival status, passenger "
-            "class, demographics, and travel details.",
-            "Create realistic Titanic passenger profiles with all relevant attributes including whether they survived "
-            "the disaster.",
-            "Generate: has_survived (survival outcome), passenger_class (1st/2nd/3rd class), is_male (gender), age, "
-            "sibsp (siblings/spouses aboard), parch (parents/children aboard), fare (ticket price), embarked (port of "
-            "embarkation).",
-        ],
-    ),
-    "titanic_survival_prediction": (
-        GIVEN,
-        ("has_survived",),
-        [
-            "Given passenger information including class, demographics, family size, and travel details, predict "
-            "whether the passenger survived the Titanic disaster.",
-            "Predict Titanic passenger survival based on socioeconomic status, demographics, and family connections.",
-            "Given: passenger_class (1st/2nd/3rd class), is_male (gender), age, sibsp (siblings/spouses), parch "
-            "(parents/children), fare (ticket price), embarked (port). Generate: has_survived (survival status).",
-        ],
-    ),
-}
-
-
-def files(task: TaskSpec) -> list[RemoteFile]:
-    return [github_file(FOLDER, REPO, COMMIT, FILE, SHA256)]
+ALL_VARIABLES_DESCRIPTIONS = [
+    "Generate complete passenger information for the Titanic dataset, including survival status, passenger "
+    "class, demographics, and travel details.",
+    "Create realistic Titanic passenger profiles with all relevant attributes including whether they survived "
+    "the disaster.",
+    "Generate: has_survived (survival outcome), passenger_class (1st/2nd/3rd class), is_male (gender), age, "
+    "sibsp (siblings/spouses aboard), parch (parents/children aboard), fare (ticket price), embarked (port of "
+    "embarkation).",
+]
+SURVIVAL_DESCRIPTIONS = [
+    "Given passenger information including class, demographics, family size, and travel details, predict "
+    "whether the passenger survived the Titanic disaster.",
+    "Predict Titanic passenger survival based on socioeconomic status, demographics, and family connections.",
+    "Given: passenger_class (1st/2nd/3rd class), is_male (gender), age, sibsp (siblings/spouses), parch "
+    "(parents/children), fare (ticket price), embarked (port). Generate: has_survived (survival status).",
+]
+FILES = TaskFiles((github_file(FOLDER, REPO, COMMIT, FILE, SHA256),))
 
 
 def _number(value: Any) -> Any:
@@ -96,10 +90,19 @@ def passengers(path: Path) -> list[dict[str, Any]]:
     ]
 
 
-def instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
-    """One pooled instance over all passengers."""
-    if task.name not in LAYOUT:
-        raise ValueError(f"the titanic adapter does not serve task {task.name!r}")
-    inputs, outputs, descriptions = LAYOUT[task.name]
-    rows = passengers(fetched.require(f"{FOLDER}/{FILE}"))
-    return [pooled_instance(task.name, descriptions, rows_to_samples(rows, inputs, outputs))]
+def table(inputs: tuple[str, ...], outputs: tuple[str, ...], descriptions: list[str]):
+    """A task over one pooled instance of all passengers, given ``inputs`` and generating ``outputs``."""
+
+    def build(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
+        rows = passengers(fetched.require(f"{FOLDER}/{FILE}"))
+        return [pooled_instance(task.name, descriptions, rows_to_samples(rows, inputs, outputs))]
+
+    return build
+
+
+TASKS = (
+    episode_task("titanic_all_variables", SOURCE, side="train", kind="joint", files=FILES,
+                 build=table((), ("has_survived", *GIVEN), ALL_VARIABLES_DESCRIPTIONS), n_per=-1, n_iter="~64"),
+    episode_task("titanic_survival_prediction", SOURCE, side="train", kind="conditional", files=FILES,
+                 build=table(GIVEN, ("has_survived",), SURVIVAL_DESCRIPTIONS), seed=43, n_per=-1, n_iter="~64"),
+)  # fmt: skip

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .base import FetchedFiles, RemoteFile
+from ..task import PAPER_CITATION, PAPER_URL, Source, TaskSpec, alignment_task
 
 if TYPE_CHECKING:
-    from ..registry import TaskSpec
+    from ..fetch import FetchedFiles
 
 N_URNS = 1000
 URN_SEED = 42
@@ -32,11 +32,6 @@ US_STATES = (
     "Oklahoma", "Oregon", "Pennsylvania", "Rhode Island", "South Carolina", "South Dakota", "Tennessee", "Texas",
     "Utah", "Vermont", "Virginia", "Washington", "West Virginia", "Wisconsin", "Wyoming",
 )  # fmt: skip
-
-
-def files(task: TaskSpec) -> list[RemoteFile]:
-    """Generated in code: nothing to fetch."""
-    return []
 
 
 def urn_description(colours: list[str], counts: list[int]) -> str:
@@ -58,7 +53,7 @@ def draw_urn(rng: np.random.Generator) -> tuple[list[str], list[int]]:
     return colours, counts
 
 
-def urn_rows(task: TaskSpec) -> Iterator[dict[str, Any]]:
+def urn_rows(task: TaskSpec, fetched: FetchedFiles | None = None) -> Iterator[dict[str, Any]]:
     rng = np.random.default_rng(URN_SEED)
     for i in range(N_URNS):
         colours, counts = draw_urn(rng)
@@ -70,11 +65,11 @@ def urn_rows(task: TaskSpec) -> Iterator[dict[str, Any]]:
             "input": URN_INPUT,
             "candidates": colours,
             "target_probs": [c / total for c in counts],
-            "output_name": task.extra["output_name"],
+            "output_name": task.output_name,
         }
 
 
-def states_rows(task: TaskSpec) -> Iterator[dict[str, Any]]:
+def states_rows(task: TaskSpec, fetched: FetchedFiles | None = None) -> Iterator[dict[str, Any]]:
     names = sorted(US_STATES)
     yield {
         "task": task.name,
@@ -83,14 +78,14 @@ def states_rows(task: TaskSpec) -> Iterator[dict[str, Any]]:
         "input": STATES_INPUT,
         "candidates": names,
         "target_probs": [1.0 / len(names)] * len(names),
-        "output_name": task.extra["output_name"],
+        "output_name": task.output_name,
     }
 
 
-def rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, Any]]:
-    """Alignment rows of `urn` or `states`."""
-    if task.name == "urn":
-        return urn_rows(task)
-    if task.name == "states":
-        return states_rows(task)
-    raise ValueError(f"spectrum_suite.sources.urn_states builds 'urn' and 'states', not task {task.name!r}")
+URN = Source("urn", "Synthetic urns", "SYN", PAPER_URL, "Apache-2.0", PAPER_CITATION)
+STATES = Source("states", "US states, uniform", "SYN", PAPER_URL, "Apache-2.0", PAPER_CITATION)
+
+TASKS = (
+    alignment_task("urn", URN, output_name="Response (color)", build=urn_rows),
+    alignment_task("states", STATES, output_name="Response (state)", build=states_rows),
+)

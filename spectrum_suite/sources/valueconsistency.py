@@ -6,15 +6,16 @@ Only original questions are used (``rephrase == False``); the pooled table maps 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ..episodes import Instance, rows_to_samples
-from .base import FetchedFiles, RemoteFile, SourceFormatError
-from .readers import hub_url
+from ..fetch import FetchedFiles
+from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+from .remote import hub_url
 from .tables import read_jsonl
 
-if TYPE_CHECKING:
-    from ..registry import TaskSpec
+SOURCE = Source(
+    "valueconsistency", "ValueConsistency", "HF", "https://huggingface.co/datasets/jlcmoore/ValueConsistency",
+    "see homepage", "Moore et al. 2024, Are Large Language Models Consistent over Value-laden Questions?",
+)  # fmt: skip
 
 REPO = "jlcmoore/ValueConsistency"
 HUB_PATH = "valueconsistency.jsonl"
@@ -27,13 +28,13 @@ DESCRIPTIONS = [
 ]
 
 
-def files(task: TaskSpec) -> list[RemoteFile]:
-    return [RemoteFile(LOCAL, hub_url(REPO, HUB_PATH), None, f"https://huggingface.co/datasets/{REPO}")]
+FILES = TaskFiles(
+    (RemoteFile(LOCAL, hub_url(REPO, HUB_PATH), None, f"https://huggingface.co/datasets/{REPO}"),)
+)
 
 
-def instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
-    if task.name != "valueconsistency":
-        raise KeyError(f"the valueconsistency adapter has no episode task {task.name!r}")
+def question_instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
+    """One pooled instance of the original questions."""
     path = fetched.require(LOCAL)
     records = []
     for number, record in enumerate(read_jsonl(path, (*INPUTS, "question", "rephrase")), start=1):
@@ -47,3 +48,9 @@ def instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
         records.append(record)
     return [Instance(key="pooled", name="valueconsistency_questions", descriptions=DESCRIPTIONS,
                      population=rows_to_samples(records, INPUTS, ["question"]))]  # fmt: skip
+
+
+TASKS = (
+    episode_task("valueconsistency", SOURCE, side="train", kind="conditional", build=question_instances, files=FILES,
+                 n_per=-1, n_iter="~64"),
+)  # fmt: skip

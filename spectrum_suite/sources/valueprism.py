@@ -7,17 +7,20 @@ Each CSV row is one moral consideration (``text``, of kind ``vrd`` = Value / Rig
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
 from ..episodes import Instance, rng_for, rows_to_samples
-from .base import FetchedFiles, RemoteFile
-from .readers import hub_url
+from ..fetch import FetchedFiles
+from ..task import RemoteFile, Source, TaskFiles, TaskSpec, episode_task
+from .remote import hub_url
 from .tables import read_csv
 
-if TYPE_CHECKING:
-    from ..registry import TaskSpec
+SOURCE = Source(
+    "valueprism", "ValuePrism", "HF", "https://huggingface.co/datasets/allenai/ValuePrism",
+    "AI2 ImpACT license (medium risk)", "Sorensen et al. 2024, Value Kaleidoscope",
+)  # fmt: skip
 
 REPO = "allenai/ValuePrism"
 HUB_PATH = "full/full.csv"
@@ -37,8 +40,7 @@ VRD_DESCRIPTION = (
 )
 
 
-def files(task: TaskSpec) -> list[RemoteFile]:
-    return [RemoteFile(LOCAL, hub_url(REPO, HUB_PATH), None, WHERE)]
+FILES = TaskFiles((RemoteFile(LOCAL, hub_url(REPO, HUB_PATH), None, WHERE),))
 
 
 def _load(fetched: FetchedFiles) -> pd.DataFrame:
@@ -48,14 +50,17 @@ def _load(fetched: FetchedFiles) -> pd.DataFrame:
     return frame[~missing].reset_index(drop=True)
 
 
-def _situations(task: TaskSpec, frame: pd.DataFrame) -> list[Instance]:
+def situation_instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
+    """The unique situations, in order of first appearance, as one pool."""
+    frame = _load(fetched)
     situations = list(dict.fromkeys(frame["situation"].astype(str)))
     return [Instance(key="pooled", name=task.name, population=[(None, s) for s in situations],
                      descriptions=["Generate a situation.", "Situations to do moral reasoning over"])]  # fmt: skip
 
 
-def _vrd(task: TaskSpec, frame: pd.DataFrame) -> list[Instance]:
+def vrd_instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
     """Per situation (sorted): the Python repr of its considerations as dicts, in seeded-shuffle order."""
+    frame = _load(fetched)
     shuffled = frame.sample(frac=1, random_state=task.params.seed).reset_index(drop=True)
     grouped: dict[str, list[dict[str, Any]]] = {}
     for row in shuffled.to_dict("records"):
@@ -71,8 +76,9 @@ def _vrd(task: TaskSpec, frame: pd.DataFrame) -> list[Instance]:
                      population=rows_to_samples(records, ["situation"], ["output"]))]  # fmt: skip
 
 
-def _noncontextual(task: TaskSpec, frame: pd.DataFrame) -> list[Instance]:
+def noncontextual_instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
     """Unique texts of each kind, shuffled by one seeded generator shared across the three kinds."""
+    frame = _load(fetched)
     rng = rng_for(task.params.seed, "vrd shuffle")
     out = []
     for kind in VRD_KINDS:
@@ -83,8 +89,9 @@ def _noncontextual(task: TaskSpec, frame: pd.DataFrame) -> list[Instance]:
     return [inst for inst in out if inst.population]
 
 
-def _misc(task: TaskSpec, frame: pd.DataFrame, fetched: FetchedFiles) -> list[Instance]:
+def misc_instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
     """Values named at least 10 times, seeded shuffle, first 400: situations that involve each value."""
+    frame = _load(fetched)
     counts = Counter(str(t) for t in frame.loc[frame["vrd"] == "Value", "text"].dropna())
     frequent = sorted((v for v, c in counts.items() if c >= MIN_VALUE_COUNT), key=lambda v: (-counts[v], v))
     rare = sum(c for c in counts.values() if c < MIN_VALUE_COUNT)
@@ -108,14 +115,15 @@ def _misc(task: TaskSpec, frame: pd.DataFrame, fetched: FetchedFiles) -> list[In
     return out
 
 
-def instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
-    frame = _load(fetched)
-    if task.name == "valueprism_situation":
-        return _situations(task, frame)
-    if task.name == "valueprism_vrd":
-        return _vrd(task, frame)
-    if task.name == "valueprism_vrds_noncontextual":
-        return _noncontextual(task, frame)
-    if task.name == "valueprism_misc":
-        return _misc(task, frame, fetched)
-    raise KeyError(f"the valueprism adapter has no episode task {task.name!r}")
+def _task(name: str, kind: str, build, **params) -> TaskSpec:
+    return episode_task(name, SOURCE, side="train", kind=kind, build=build, files=FILES, **params)
+
+
+TASKS = (
+    _task("valueprism_situation", "single_variable", situation_instances, n_per=-1, n_iter="~256"),
+    _task("valueprism_vrd", "conditional", vrd_instances, n_per=-1, n_iter="~32", max_total=500),
+    _task(
+        "valueprism_vrds_noncontextual", "single_variable", noncontextual_instances, n_per=-1, n_iter="~256"
+    ),
+    _task("valueprism_misc", "single_variable", misc_instances, n_iter="~32"),
+)

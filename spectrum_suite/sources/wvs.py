@@ -13,10 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from ..episodes import Instance
-from ..registry import TaskSpec
-from .base import FetchedFiles, RemoteFile, SourceFormatError
-from .hubfiles import letters
+from ..fetch import FetchedFiles
+from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+from .values import letters
 
+SOURCE = Source(
+    "wvs", "World Values Survey wave 7", "MAN", "https://www.worldvaluessurvey.org/WVSDocumentationWV7.jsp",
+    "WVS terms of use (registration)", "Haerpfer et al. 2022, World Values Survey Wave 7",
+)  # fmt: skip
 FILE = "wvs/WVS_Cross-National_Wave_7_inverted_sav_v6_0.sav"
 WHERE = (
     "https://www.worldvaluessurvey.org/WVSDocumentationWV7.jsp (free registration): download the SPSS file "
@@ -30,8 +34,7 @@ ID_COLUMN = "D_INTERVIEW"
 DESCRIPTIONS = ("response ~ question + options", "Responses from this user: ")
 
 
-def files(task: TaskSpec) -> list[RemoteFile]:
-    return [RemoteFile(FILE, where=WHERE)]
+FILES = TaskFiles((RemoteFile(FILE, where=WHERE),))
 
 
 def _code(value: Any) -> float | None:
@@ -56,7 +59,8 @@ class Variable:
         self.letter = {float(code): first[text] for code, text in value_labels.items()}
 
 
-def instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
+def respondent_instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
+    """Up to 2000 respondents (shuffled with pandas ``random_state=42``), each with every labelled answer."""
     import pyreadstat
 
     path = files.require(FILE)
@@ -113,3 +117,9 @@ def instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
             )
         )
     return out
+
+
+TASKS = (
+    episode_task("wvs_individual", SOURCE, side="test", kind="individual", build=respondent_instances,
+                 files=FILES, seed=43, max_instances=2000),
+)  # fmt: skip

@@ -1,0 +1,1 @@
+"""Benchmarks, and the plain baselines they (and the tests) measure our code against."""

@@ -1,0 +1,88 @@
+"""Tokenisation of rendered segments: per-segment encoding with loss labels and per-token output indices.
+
+Every segment is encoded on its own and the ids concatenated, with the tokenizer's own BOS once at the start,
+no tokenizer-added trailing EOS inside the sequence (an EOS that is part of the text, such as a ChatML
+``<|im_end|>`` terminator, stays), and one unlabelled EOS at the end when the last token is not already the
+EOS. This is how the paper's reference tokenises; `tokenize_segments(..., strict=True)` checks that it agrees
+with tokenising the joined text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .messages import Segment
+
+
+def special_affixes(tokenizer: Any) -> tuple[list[int], list[int]]:
+    """The ids the tokenizer adds by itself before and after any text (e.g. its BOS; some add an EOS)."""
+    bare = tokenizer("a b", add_special_tokens=False)["input_ids"]
+    full = tokenizer("a b", add_special_tokens=True)["input_ids"]
+    for k in range(len(full) - len(bare) + 1):
+        if full[k : k + len(bare)] == bare:
+            return list(full[:k]), list(full[k + len(bare) :])
+    raise ValueError("cannot find the text's tokens among the special tokens this tokenizer adds")
+
+
+def tokenize_segments(
+    segments: list[Segment],
+    tokenizer: Any,
+    max_length: int | None = None,
+    *,
+    add_final_eos: bool = True,
+    strict: bool = False,
+) -> dict[str, list[int]]:
+    """Token ids, labels (-100 where unscored), per-token output index and attention mask of segments.
+
+    Each segment is encoded on its own (`spec/formats.md` §4.1). ``strict`` also encodes the joined text
+    and raises when the two differ (defects D26), which happens with some tokenizers at boundaries.
+    """
+    if max_length is not None and (
+        isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1
+    ):
+        raise ValueError(f"max_length must be a positive int or None, got {max_length!r}")
+    prefix, _added_after = special_affixes(
+        tokenizer
+    )  # ids a tokenizer appends (an EOS) are dropped: §4.1 rule 3
+    ids, labels, owner = list(prefix), [-100] * len(prefix), [-1] * len(prefix)
+    pieces = (
+        tokenizer([seg.text for seg in segments], add_special_tokens=False)["input_ids"] if segments else []
+    )
+    for seg, piece in zip(segments, pieces, strict=True):
+        ids += piece
+        labels += piece if seg.scored else [-100] * len(piece)
+        owner += [seg.output_index if seg.scored else -1] * len(piece)
+    if strict:
+        _check_joined(segments, tokenizer, prefix, ids)
+    eos_id = getattr(tokenizer, "eos_token_id", None)
+    if add_final_eos and eos_id is not None and (not ids or ids[-1] != eos_id):
+        ids.append(eos_id)
+        labels.append(-100)
+        owner.append(-1)
+    _check_separated(owner)
+    if max_length is not None:
+        ids, labels, owner = ids[:max_length], labels[:max_length], owner[:max_length]
+    return {"input_ids": ids, "labels": labels, "output_index": owner, "attention_mask": [1] * len(ids)}
+
+
+def _check_joined(segments: list[Segment], tokenizer: Any, prefix: list[int], ids: list[int]) -> None:
+    """Raise when encoding the joined text gives other ids than encoding segment by segment."""
+    joined = (
+        list(prefix) + tokenizer("".join(s.text for s in segments), add_special_tokens=False)["input_ids"]
+    )
+    if joined != ids:
+        at = next(
+            (k for k, (a, b) in enumerate(zip(joined, ids, strict=False)) if a != b),
+            min(len(joined), len(ids)),
+        )
+        raise ValueError(
+            f"per-segment tokenisation differs from the joined text at token {at} "
+            f"({len(ids)} vs {len(joined)} tokens); this tokenizer merges across segment boundaries"
+        )
+
+
+def _check_separated(owner: list[int]) -> None:
+    """Consecutive scored spans must be apart by at least one unscored token (`spec/formats.md` §4.2)."""
+    for k in range(1, len(owner)):
+        if owner[k] != -1 and owner[k - 1] != -1 and owner[k] != owner[k - 1]:
+            raise ValueError(f"scored spans of outputs {owner[k - 1]} and {owner[k]} touch at token {k}")

@@ -1,0 +1,274 @@
+"""The ground floor of Spectrum Suite: what a task is, where its data comes from, how its episodes are drawn.
+
+Every other module of the package builds on these definitions, and this one imports nothing of the package.
+A source module (`spectrum_suite.sources.<source>`) declares its `Source` and its tasks with `episode_task`,
+`alignment_task` or `coverage_task`, each entry naming the files the task reads (`TaskFiles`) and the function
+that turns them into instances or rows; `spectrum_suite.registry` collects those declarations.
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .fetch import FetchedFiles
+
+FAMILIES = ("episodes", "alignment", "coverage")
+SIDES = ("train", "test", "capability")
+KINDS = ("single_variable", "conditional", "joint", "individual", "group", "capability")
+#: Where a source's data comes from (the paper's availability classes).
+ORIGINS = {
+    "SYN": "generated in code",
+    "HF": "Hugging Face Hub",
+    "GH": "GitHub",
+    "URL": "another URL",
+    "MAN": "manual download",
+    "PERM": "by permission of the authors",
+}
+DATA_ENV = "SPECTRUM_SUITE_DATA"
+PAPER_URL = "https://arxiv.org/abs/2510.06084"
+PAPER_CITATION = (
+    "@article{sorensen2025spectrum, title={Spectrum Tuning: Post-Training for Distributional Coverage and "
+    "In-Context Steerability}, author={Sorensen, Taylor and Newman, Benjamin and Moore, Jared and Park, Chan "
+    "and Fisher, Jillian and Mireshghallah, Niloofar and Jiang, Liwei and Choi, Yejin}, journal={arXiv "
+    "preprint arXiv:2510.06084}, year={2025}}"
+)
+
+
+class SourceUnavailable(RuntimeError):
+    """A task's raw data is neither in the data directory nor downloadable here."""
+
+    def __init__(self, task: str, path: str, where: str, reason: str = "missing") -> None:
+        self.task, self.path, self.where, self.reason = task, path, where, reason
+        super().__init__(
+            f"task {task!r} needs the file {path!r} ({reason}); get it from {where} and place it at "
+            f"<data_dir>/{path} (data_dir= or ${DATA_ENV})"
+        )
+
+
+class SourceFormatError(ValueError):
+    """A raw file does not have the shape its source promises: names the file, the row or line and the field."""
+
+    def __init__(self, path: str | os.PathLike, where: str, field_name: str, problem: str) -> None:
+        super().__init__(f"{path}: {where}: field {field_name!r}: {problem}")
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a task's data comes from, and under which terms."""
+
+    key: str
+    title: str
+    origin: str
+    homepage: str
+    license: str
+    citation: str
+
+    def __post_init__(self) -> None:
+        if self.origin not in ORIGINS:
+            raise ValueError(
+                f"source {self.key!r}: origin must be one of {sorted(ORIGINS)}, got {self.origin!r}"
+            )
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """One raw file of a source.
+
+    ``path`` is relative to the data directory (``<source folder>/<path in the source's release>``); ``url``
+    is where it is downloaded from (None for manual and permission-only files); ``sha256`` pins its content
+    where the file is stable; ``where`` tells a person how to obtain it by hand.
+    """
+
+    path: str
+    url: str | None = None
+    sha256: str | None = None
+    where: str | None = None
+
+    @property
+    def manual(self) -> bool:
+        return self.url is None
+
+    @property
+    def origin_hint(self) -> str:
+        """Words for an error message: where to get the file."""
+        return self.where or self.url or "the source's homepage"
+
+
+#: How a task uses its file groups.
+ALL, ANY, FIRST = "all", "any", "first"
+
+
+@dataclass(frozen=True)
+class TaskFiles:
+    """The files a task reads, in groups that only work together (a survey wave's questions and answers).
+
+    ``mode`` says which groups the task needs: ``all`` of them (the default: one group of every file),
+    ``any`` (every group that can be had is used, at least one must be: the waves of a survey), or the
+    ``first`` that can be had (the same rows published twice, say as JSON lines and as Parquet; a group
+    found in the data directory wins over one that would be downloaded).
+    """
+
+    files: tuple[RemoteFile, ...] = ()
+    groups: tuple[tuple[str, ...], ...] | None = None
+    mode: str = ALL
+
+    def __post_init__(self) -> None:
+        if self.mode not in (ALL, ANY, FIRST):
+            raise ValueError(f"mode must be one of {ALL}, {ANY}, {FIRST}; got {self.mode!r}")
+        known = {f.path for f in self.files}
+        for group in self.groups or ():
+            unknown = [p for p in group if p not in known]
+            if not group or unknown:
+                raise ValueError(f"file group {group!r} names files that are not declared: {unknown}")
+
+    @property
+    def file_groups(self) -> tuple[tuple[RemoteFile, ...], ...]:
+        """The groups as files; without explicit groups, one group of every file."""
+        by_path = {f.path: f for f in self.files}
+        if self.groups is None:
+            return (self.files,) if self.files else ()
+        return tuple(tuple(by_path[p] for p in group) for group in self.groups)
+
+
+def one_of(*groups: Sequence[RemoteFile]) -> TaskFiles:
+    """The first group that can be had (in the data directory first, else downloaded) is read."""
+    return _grouped(groups, FIRST)
+
+
+def each_of(*groups: Sequence[RemoteFile]) -> TaskFiles:
+    """Every group that can be had is read; at least one must be."""
+    return _grouped(groups, ANY)
+
+
+def _grouped(groups: Sequence[Sequence[RemoteFile]], mode: str) -> TaskFiles:
+    files: dict[str, RemoteFile] = {}
+    for group in groups:
+        for f in group:
+            files.setdefault(f.path, f)
+    return TaskFiles(tuple(files.values()), tuple(tuple(f.path for f in g) for g in groups), mode)
+
+
+NO_FILES = TaskFiles()
+
+
+def parse_n_iter(n_iter: int | str | None) -> int | str | None:
+    """An ``n_iter`` normalised: an int >= 1, ``"~m"`` for ``"~m"``/``"gp:m"`` (m >= 2), or None for all samples."""
+    if n_iter is None or n_iter == "all":
+        return None
+    if isinstance(n_iter, numbers.Integral) and not isinstance(n_iter, bool):
+        if n_iter < 1:
+            raise ValueError(f"n_iter must be at least 1, got {n_iter}")
+        return int(n_iter)
+    if isinstance(n_iter, str):
+        text = n_iter.strip()
+        for prefix in ("~", "gp:"):
+            rest = text[len(prefix) :]
+            if text.startswith(prefix) and rest.isdigit() and int(rest) >= 2:
+                return f"~{int(rest)}"
+        if text.isdigit():
+            return parse_n_iter(int(text))
+    raise ValueError(f"n_iter must be an int, '~m' (m >= 2), 'gp:m' or 'all'; got {n_iter!r}")
+
+
+@dataclass(frozen=True)
+class EpisodeParams:
+    """How a task's episodes are drawn: seeds, episodes per instance, samples per episode, caps.
+
+    ``n_per`` is the number of independent episodes per instance, or -1 to partition the instance's samples
+    into disjoint episodes; ``n_iter`` the samples per episode (an int, ``"~m"`` for a random length of
+    mean about m, or all); ``max_instances`` / ``max_total`` cap instances and episodes; ``permutations``
+    orderings of each sample set; ``description_prob`` the chance an episode shows its description.
+    """
+
+    seed: int = 42
+    n_per: int = 1
+    n_iter: int | str | None = None
+    max_instances: int | None = None
+    max_total: int | None = None
+    permutations: int = 1
+    description_prob: float = 0.6
+
+    def __post_init__(self) -> None:
+        parse_n_iter(self.n_iter)
+        if self.n_per == 0 or self.n_per < -1:
+            raise ValueError(f"n_per must be >= 1 or -1 (partition), got {self.n_per}")
+        if self.permutations < 1:
+            raise ValueError(f"permutations must be >= 1, got {self.permutations}")
+        if not 0.0 <= self.description_prob <= 1.0:
+            raise ValueError(f"description_prob must be in [0, 1], got {self.description_prob}")
+        for name in ("max_instances", "max_total"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be at least 1 or None, got {value}")
+
+
+Build = Callable[["TaskSpec", "FetchedFiles"], Any]
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One task: its family, split side, source, files, and the function that builds it from its files.
+
+    ``build(task, files)`` returns instances (or instance groups) for an episode task and row dicts for an
+    alignment or coverage task. Use the constructors `episode_task`, `alignment_task` and `coverage_task`.
+    """
+
+    name: str
+    family: str
+    side: str
+    kind: str
+    source: Source
+    build: Build = field(compare=False, repr=False)
+    files: TaskFiles = NO_FILES
+    params: EpisodeParams | None = None
+    choices: tuple[str, ...] = ()
+    output_name: str | None = None
+
+    def __post_init__(self) -> None:
+        for value, allowed, what in ((self.family, FAMILIES, "family"), (self.side, SIDES, "side"),
+                                     (self.kind, KINDS, "kind")):  # fmt: skip
+            if value not in allowed:
+                raise ValueError(f"task {self.name!r}: {what} must be one of {allowed}, got {value!r}")
+        if (self.family == "episodes") != (self.params is not None):
+            raise ValueError(f"task {self.name!r}: episode tasks and only they have episode parameters")
+        if (self.family == "alignment") != (self.output_name is not None):
+            raise ValueError(f"task {self.name!r}: alignment tasks and only they have an output_name")
+
+    @property
+    def split_names(self) -> tuple[str, ...]:
+        """A training task has train and validation; a held-out or evaluation-only task has test."""
+        return ("train", "validation") if self.side == "train" else ("test",)
+
+
+def episode_task(
+    name: str,
+    source: Source,
+    *,
+    side: str,
+    kind: str,
+    build: Build,
+    files: TaskFiles = NO_FILES,
+    choices: Sequence[str] = (),
+    **params: Any,
+) -> TaskSpec:
+    """An episode task; ``params`` are the `EpisodeParams` fields that differ from the defaults."""
+    return TaskSpec(
+        name, "episodes", side, kind, source, build, files, EpisodeParams(**params), tuple(choices)
+    )
+
+
+def alignment_task(
+    name: str, source: Source, *, output_name: str, build: Build, files: TaskFiles = NO_FILES
+) -> TaskSpec:
+    """A distributional-alignment task (held out; its rows give candidates and target probabilities)."""
+    return TaskSpec(name, "alignment", "test", "conditional", source, build, files, output_name=output_name)
+
+
+def coverage_task(name: str, source: Source, *, build: Build) -> TaskSpec:
+    """A diversity/validity generation task (held out; one row of fixed text)."""
+    return TaskSpec(name, "coverage", "test", "single_variable", source, build)

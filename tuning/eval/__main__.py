@@ -1,0 +1,5 @@
+"""``python -m tuning.eval``."""
+
+from tuning.eval.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,105 @@
+"""Distributional alignment of one model (`docs/evaluation.md`).
+
+Per alignment row: build the prompt in the evaluated format (`spectrum_suite.formats.prompt_text`), score
+every candidate continuing from the prompt's cache (`LM.score_candidates`), and hand the candidate
+log-probabilities with the target probabilities to the distributional-alignment metric.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from tuning.eval.data import subsample
+from tuning.eval.options import EvalOptions
+from tuning.eval.results import AlignExample, AlignResults, AlignTask
+from tuning.jsonfile import json_ready
+from tuning.lm import LM
+from tuning.sequences import TooLongError, encode_candidates, normalise
+
+#: The chat system prompt of the paper's alignment evaluation.
+ALIGNMENT_SYSTEM_PROMPT = "Given the description and an input, respond with just an output."
+#: Alignment rows kept per task for the plots of model against target.
+EXAMPLE_ROWS = 2
+
+
+def row_messages(row: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The row's description and input as messages (either may be missing, not both)."""
+    messages = []
+    if row.get("description") is not None:
+        messages.append({"role": "description", "content": row["description"], "example_ind": -1})
+    if row.get("input") is not None:
+        messages.append({"role": "input", "content": row["input"], "example_ind": 0})
+    if not messages:
+        raise ValueError(f"alignment row {row.get('instance_id')!r} has neither a description nor an input")
+    return messages
+
+
+def prompt_for(row: Mapping[str, Any], fmt: str, tokenizer: Any) -> str:
+    """The generation prompt in ``fmt``: colon ends in the task's output name, chat has its system prompt."""
+    from spectrum_suite.formats import prompt_text
+
+    options: dict[str, Any] = {}
+    if fmt == "colon":
+        options["output_name"] = row["output_name"]
+    elif fmt == "chat":
+        options["system_prompt"] = ALIGNMENT_SYSTEM_PROMPT
+    return prompt_text(row_messages(row), fmt, tokenizer, **options)
+
+
+def terminator(fmt: str, tokenizer: Any) -> str:
+    """What ends an output in ``fmt``: the colon format's scored blank line, else its stop string."""
+    from spectrum_suite.formats import stop_strings
+
+    return "\n\n" if fmt == "colon" else stop_strings(fmt, tokenizer)[0]
+
+
+def evaluate_task(
+    lm: LM, fmt: str, rows: Sequence[Mapping[str, Any]], metric: Any, opts: EvalOptions, suffix: str
+) -> AlignTask:
+    """One task's rows: prompts and candidates encoded, scored, and measured against the targets."""
+    chosen = [rows[i] for i in subsample(len(rows), opts.max_instances)]
+    items, refs, kept = [], [], []
+    too_long = merges = 0
+    for row in chosen:
+        tokens = encode_candidates(
+            lm.tokenizer, prompt_for(row, fmt, lm.tokenizer), row["candidates"], suffix
+        )
+        try:
+            tokens.check_fits(lm.context_length)
+        except TooLongError:
+            too_long += 1
+            continue
+        merges += tokens.boundary_merges
+        items.append(tokens)
+        refs.append(list(row["target_probs"]))
+        kept.append(row)
+    preds = (
+        lm.score_candidates(items, batch_size=opts.batch_size * 4) if items else []
+    )  # candidates are short
+    counts = {
+        "rows": len(rows),
+        "evaluated": len(preds),
+        "skipped_too_long": too_long,
+        "boundary_merges": merges,
+    }
+    if not preds:
+        return AlignTask(counts=counts, failed=f"no row fits the model's context ({too_long} too long)")
+    result = metric.compute(predictions=preds, references=refs, input_type="logprob", return_per_row=True)
+    per_row = result.pop("per_row")
+    examples = [
+        AlignExample(r["instance_id"], list(r["candidates"]), ref, normalise(p))
+        for r, ref, p in list(zip(kept, refs, preds, strict=True))[:EXAMPLE_ROWS]
+    ]
+    return AlignTask(
+        counts=counts, metrics=json_ready(result), js_per_row=per_row["js_divergence"], examples=examples
+    )
+
+
+def evaluate_alignment(
+    lm: LM, fmt: str, tasks: Mapping[str, Sequence[Mapping[str, Any]]], metric: Any, opts: EvalOptions
+) -> AlignResults:
+    """Per-task metric results, counts, a few model-vs-target rows and every row's JS divergence."""
+    suffix = terminator(fmt, lm.tokenizer) if opts.include_terminator else ""
+    per_task = {task: evaluate_task(lm, fmt, rows, metric, opts, suffix) for task, rows in tasks.items()}
+    return AlignResults(tasks=per_task, include_terminator=opts.include_terminator)

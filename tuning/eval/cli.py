@@ -1,0 +1,153 @@
+"""The command line of ``python -m tuning.eval``: one evaluation run, or ``compare`` of several runs.
+
+    python -m tuning.eval --model smollm2-135m-instruct --format spectrum --max-instances 20 --out runs/x
+    python -m tuning.eval compare runs/x runs/y --out runs/compare
+
+Bad input (an unknown model, a format the tokenizer cannot express, an empty config) ends in one clear line
+and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from tuning.eval.data import EmptyConfigError
+from tuning.eval.evaluation import FormatNotExpressibleError, evaluate_lm, write_run
+from tuning.eval.options import DEFAULT_CONFIGS, FORMATS, K_WINDOW, EvalOptions
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The options of one evaluation run (``compare`` has its own parser)."""
+    p = argparse.ArgumentParser(
+        prog="python -m tuning.eval",
+        description="Score one model on Spectrum Suite: steerability, distributional alignment, coverage. "
+        "`python -m tuning.eval compare DIR...` puts several runs side by side.",
+    )
+    p.add_argument("--model", required=True, help="Hub id, local path, or smollm2-135m-instruct (embedded)")
+    p.add_argument("--format", required=True, choices=FORMATS, dest="fmt", help="prompt format")
+    p.add_argument(
+        "--configs", nargs="+", default=list(DEFAULT_CONFIGS), help="builder configs (default: %(default)s)"
+    )
+    p.add_argument("--out", required=True, type=Path, help="run directory for results.json, report.md, plots")
+    p.add_argument(
+        "--max-instances", type=_positive, default=None, help="cap on episodes / alignment rows per task"
+    )
+    p.add_argument(
+        "--num-generations", type=_positive, default=100, help="samples per coverage task and setting"
+    )
+    p.add_argument(
+        "--batch-size", type=_positive, default=8, help="batch size (halves itself on out-of-memory)"
+    )
+    p.add_argument("--seed", type=int, default=42, help="sampling seed")
+    p.add_argument(
+        "--top-k", type=int, default=0, help="sampling top-k; 0 = off (default), -1 = library default"
+    )
+    p.add_argument(
+        "--include-terminator", action="store_true", help="score alignment candidates through end of turn"
+    )
+    p.add_argument(
+        "--k", type=int, default=None, help="fixed number of in-context outputs instead of k selection"
+    )
+    p.add_argument("--k-window", type=_positive, default=K_WINDOW, help="k-selection window in tokens")
+    p.add_argument("--k-tokenizer", default=None, help="tokenizer for k selection (default: the model's own)")
+    p.add_argument("--dtype", default="auto", choices=("auto", "float32", "bfloat16", "float16"))
+    p.add_argument("--device", default=None, help="cuda, cpu, ... (default: cuda when present)")
+    p.add_argument("--data-dir", default=None, help="manual source files (else $SPECTRUM_SUITE_DATA)")
+    p.add_argument("--trust-remote-code", action="store_true", help="allow model code from the Hub")
+    p.add_argument(
+        "--threads", type=_positive, default=None, help="torch CPU threads (1 helps on a busy shared CPU)"
+    )
+    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    return p
+
+
+def options_from(args: argparse.Namespace) -> EvalOptions:
+    """The `EvalOptions` a parsed command line asks for."""
+    return EvalOptions(
+        configs=args.configs,
+        max_instances=args.max_instances,
+        num_generations=args.num_generations,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        top_k=None if args.top_k < 0 else args.top_k,
+        include_terminator=args.include_terminator,
+        k=args.k,
+        k_window=args.k_window,
+        k_tokenizer=args.k_tokenizer,
+        data_dir=args.data_dir,
+        progress=not args.no_progress,
+    )
+
+
+def run_cli(argv: Sequence[str]) -> int:
+    """Load the model, evaluate, write the run directory."""
+    from tuning.eval.report import headline_table
+    from tuning.lm import LM
+    from tuning.loading import ModelLoadError, load_model_and_tokenizer
+
+    args = build_parser().parse_args(argv)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    try:
+        opts = options_from(args)
+        model, tokenizer = load_model_and_tokenizer(
+            args.model, dtype=args.dtype, device=args.device, trust_remote_code=args.trust_remote_code
+        )
+        results = evaluate_lm(
+            LM(model, tokenizer, progress=opts.progress), args.fmt, opts, model_name=args.model
+        )
+    except (ModelLoadError, FormatNotExpressibleError, EmptyConfigError, KeyError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    for path in write_run(results, args.out):
+        print(path)
+    print(headline_table(results))
+    return 0
+
+
+def compare_cli(argv: Sequence[str]) -> int:
+    """``compare DIR...``: one table and overlaid curves of several runs."""
+    from tuning.eval.plots import plot_compare
+    from tuning.eval.report import compare_table
+    from tuning.eval.results import EvalResults
+    from tuning.jsonfile import JSONFileError
+
+    p = argparse.ArgumentParser(prog="python -m tuning.eval compare", description="Compare evaluation runs.")
+    p.add_argument("runs", nargs="+", type=Path, help="run directories holding results.json")
+    p.add_argument(
+        "--out", type=Path, default=None, help="where to write compare.md and plots (default: print only)"
+    )
+    args = p.parse_args(argv)
+    try:
+        runs = [EvalResults.load(d / "results.json") for d in args.runs]
+    except JSONFileError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    labels = [str(d) for d in args.runs]
+    table = compare_table(runs, labels)
+    print(table)
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        plots = plot_compare(runs, labels, args.out)
+        body = "# Comparison\n\n" + table + "\n" + "".join(f"\n![{p.stem}]({p.name})\n" for p in plots)
+        (args.out / "compare.md").write_text(body, encoding="utf-8")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "compare":
+        return compare_cli(argv[1:])
+    return run_cli(argv)

@@ -1,0 +1,99 @@
+"""Valid output-space coverage of one model (`docs/evaluation.md`).
+
+Per coverage task and prompt setting (description, examples, both): N seeded samples of the same prompt,
+cleaned by the metric's own cleaning function, scored by the coverage metric. The prompt string actually used
+for generation is recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from spectrum_suite.formats.families import SAMPLING_STOP_STRINGS
+from tuning.eval.options import SETTINGS, EvalOptions
+from tuning.eval.results import CoverResults, CoverSetting
+from tuning.jsonfile import json_ready
+from tuning.lm import LM, derived_seed
+from tuning.sequences import encode_prompt
+
+#: The chat system prompt of the paper's coverage evaluation (the description is inserted without a prefix).
+COVERAGE_SYSTEM_PROMPT = "Respond with JUST the requested output, nothing else."
+
+
+def sampling_stop_strings(tokenizer: Any) -> list[str]:
+    """The paper's stop list for this tokenizer: turn ends, its EOS, then a newline (no duplicates)."""
+    out: list[str] = []
+    for s in (*SAMPLING_STOP_STRINGS, tokenizer.eos_token, "\n"):
+        if s and s not in out:
+            out.append(s)
+    return out
+
+
+def setting_messages(row: Mapping[str, Any], setting: str) -> list[dict[str, Any]]:
+    """The description and/or the three example outputs, as messages."""
+    if setting not in SETTINGS:
+        raise ValueError(f"prompt setting must be one of {SETTINGS}, got {setting!r}")
+    messages: list[dict[str, Any]] = []
+    if setting in ("description", "both"):
+        messages.append({"role": "description", "content": row["description"], "example_ind": -1})
+    if setting in ("examples", "both"):
+        messages += [
+            {"role": "output", "content": ex, "example_ind": j} for j, ex in enumerate(row["examples"])
+        ]
+    return messages
+
+
+def prompt_for(row: Mapping[str, Any], setting: str, fmt: str, tokenizer: Any) -> str:
+    """The generation prompt in ``fmt`` (chat: every example in the system message)."""
+    from spectrum_suite.formats import prompt_text
+
+    options: dict[str, Any] = {}
+    if fmt == "chat":
+        options = {
+            "system_prompt": COVERAGE_SYSTEM_PROMPT,
+            "description_prefix": "",
+            "all_examples_in_prompt": True,
+        }
+    return prompt_text(setting_messages(row, setting), fmt, tokenizer, **options)
+
+
+def evaluate_coverage(
+    lm: LM, fmt: str, tasks: Mapping[str, Sequence[Mapping[str, Any]]], metric: Any, opts: EvalOptions
+) -> CoverResults:
+    """Per setting: the metric's per-task results and aggregates, the prompts used and skip counts."""
+    from metrics.coverage.cleaning import clean_generation
+
+    stops = sampling_stop_strings(lm.tokenizer)
+    settings = {s: CoverSetting(prompts={}, generations={}, skipped_too_long=[]) for s in opts.settings}
+    validators = {task: rows[0]["validator"] for task, rows in tasks.items() if rows}
+    jobs = [(s, t, r) for s in opts.settings for t, rows in tasks.items() for r in rows]
+    for setting, task, row in tqdm(jobs, desc="coverage sampling", disable=not opts.progress):
+        prompt = prompt_for(row, setting, fmt, lm.tokenizer)
+        ids = encode_prompt(lm.tokenizer, prompt)
+        max_new = int(row["max_new_tokens"])
+        if lm.context_length is not None and len(ids) + max_new > lm.context_length:
+            settings[setting].skipped_too_long.append(task)
+            continue
+        raw = lm.sample(
+            ids, n=opts.num_generations, max_new_tokens=max_new, seed=derived_seed(opts.seed, task, setting),
+            top_k=opts.top_k, stop_strings=stops, batch_size=opts.batch_size,
+        )  # fmt: skip
+        settings[setting].generations[task] = [clean_generation(g, stops) for g in raw]
+        settings[setting].prompts[task] = prompt
+    for res in settings.values():
+        names = list(res.generations)
+        if names:
+            res.metrics = json_ready(
+                metric.compute(
+                    predictions=[res.generations[t] for t in names],
+                    tasks=[validators[t] for t in names],
+                    data_dir=opts.data_dir,
+                )
+            )
+    return CoverResults(
+        settings=settings, num_generations=opts.num_generations, top_k=lm.effective_top_k(opts.top_k),
+        seed=opts.seed, stop_strings=stops,
+    )  # fmt: skip

@@ -1,0 +1,61 @@
+"""`EvalOptions`: every setting of an evaluation run in one typed record.
+
+`tuning.eval`'s command line, `tuning.run`'s before/after evaluation and the Python API all fill this one
+record, so an option has one name, one default and one range check wherever it is set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+FORMATS = ("spectrum", "colon", "chat")
+DEFAULT_CONFIGS = ("test", "alignment", "coverage")
+SETTINGS = ("description", "examples", "both")
+#: The k-selection window of the paper, in tokens.
+K_WINDOW = 2048
+#: Episodes with output 2 that must exist before a k <= 1 is raised to 2.
+MIN_EPISODES_FOR_K2 = 10
+
+
+@dataclass
+class EvalOptions:
+    """What to evaluate and how; the defaults follow the paper's protocol except where the README says."""
+
+    configs: list[str] = field(default_factory=lambda: list(DEFAULT_CONFIGS))
+    max_instances: int | None = None  # episodes / alignment rows per task, a seeded subsample
+    num_generations: int = 100  # coverage samples per task and prompt setting
+    batch_size: int = 8
+    seed: int = 42
+    top_k: int | None = 0  # coverage sampling; 0 = off, None = the model's generation config
+    include_terminator: bool = False  # alignment candidates scored through the end-of-turn token
+    k: int | None = None  # a fixed number of in-context outputs instead of k selection
+    k_window: int = K_WINDOW
+    k_tokenizer: str | None = None  # tokenizer for k selection; None = the evaluated model's own
+    min_episodes_for_k2: int = MIN_EPISODES_FOR_K2
+    settings: tuple[str, ...] = SETTINGS
+    data_dir: str | None = None
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if isinstance(self.configs, str):
+            self.configs = [self.configs]
+        self.configs = list(self.configs)
+        for name in ("num_generations", "batch_size", "k_window", "min_episodes_for_k2"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.max_instances is not None and self.max_instances < 1:
+            raise ValueError(f"max_instances must be at least 1 or None, got {self.max_instances}")
+        if self.k is not None and self.k < 0:
+            raise ValueError(f"k must be >= 0 or None, got {self.k}")
+        unknown = [s for s in self.settings if s not in SETTINGS]
+        if unknown or not self.settings:
+            raise ValueError(f"settings must be some of {SETTINGS}, got {tuple(self.settings)}")
+
+    def record(self) -> dict[str, Any]:
+        """The options as a results file records them (JSON values; the k tokenizer named)."""
+        return {
+            **asdict(self),
+            "settings": list(self.settings),
+            "k_tokenizer": self.k_tokenizer or "model's own",
+        }

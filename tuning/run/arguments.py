@@ -1,0 +1,279 @@
+"""The options of ``python -m tuning.run``: TRL's own parsing over three dataclasses, with YAML recipes.
+
+Every option of TRL's `SFTConfig` (and so of transformers' `TrainingArguments`: ``--report_to``, ``--optim``,
+``--log_level``, ``--hub_model_id``, ...) and of TRL's `ModelConfig` works unchanged, next to Spectrum Tuning's
+own `ScriptArguments`. A preset is a YAML recipe in ``tuning/recipes/`` (``--preset v1`` is short for
+``--config tuning/recipes/v1.yaml``, as TRL's own scripts take ``--config``); the recipe's values become the
+parser's defaults, so ``--help`` shows them, and the command line overrides them. ``--preset auto`` (the
+default) is ``quick`` on a CPU and ``v1`` on CUDA. The short forms of earlier releases (``--model``,
+``--epochs``, ``--lora-r``, ``--packing on``, ``--push-to-hub ORG/NAME``, ...) are translated first.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from trl import ModelConfig, SFTConfig, TrlParser
+
+from tuning.distributed import on_cuda
+from tuning.embedded import EMBEDDED_MODEL
+
+RECIPES = Path(__file__).resolve().parents[1] / "recipes"
+PRESETS = ("auto", "quick", "v0", "v1")
+FAMILY_CHOICES = ("gemma", "chatml", "llama3", "plain")
+
+#: Short option -> the TRL/transformers option it stands for.
+RENAMED = {
+    "--epochs": "--num_train_epochs",
+    "--lr-scheduler": "--lr_scheduler_type",
+    "--per-device-batch": "--per_device_train_batch_size",
+    "--num-proc": "--dataset_num_proc",
+    "--private": "--hub_private_repo",
+    "--gradient-checkpointing": "--activation_checkpointing",
+}
+#: Short switches that set a TRL option to a value.
+SWITCHES = {
+    "--no-bf16": ["--bf16", "false"],
+    "--no-gradient-checkpointing": ["--activation_checkpointing", "false"],
+}
+PACKING = {"auto": "true", "on": "true", "off": "false"}
+
+
+class RunInputError(ValueError):
+    """Bad input found before training: the message names the argument and what was expected."""
+
+
+@dataclass
+class ScriptArguments:
+    """Spectrum Tuning's own options (the model's are TRL's `ModelConfig`, the training's its `SFTConfig`)."""
+
+    preset: str = field(
+        default="auto",
+        metadata={"choices": PRESETS, "help": "recipe in tuning/recipes/ (auto: quick on CPU, v1 on CUDA)"},
+    )
+    instruct_twin: str | None = field(
+        default=None, metadata={"help": "copy the control-token rows and the config from this instruct model"}
+    )
+    family: str | None = field(
+        default=None,
+        metadata={"choices": FAMILY_CHOICES, "help": "prompt family (default: from the tokenizer)"},
+    )
+    lora_embeddings: bool = field(
+        default=True,
+        metadata={"help": "with --use_peft, also adapt the input embedding (TRL refuses the LM head)"},
+    )
+    configs: list[str] = field(
+        default_factory=lambda: ["train"], metadata={"help": "builder configs whose train split is used"}
+    )
+    data_dir: str | None = field(
+        default=None,
+        metadata={"help": "data directory of sources with manual files (else $SPECTRUM_SUITE_DATA)"},
+    )
+    skip_unavailable: bool = field(
+        default=True,
+        metadata={"help": "skip tasks whose source is missing (listed in the log and the model card)"},
+    )
+    description_prob: float | None = field(
+        default=None, metadata={"help": "description inclusion probability (default: each task's own)"}
+    )
+    drop_partial_outputs: bool = field(
+        default=False, metadata={"help": "unlabel an output that truncation cut before its terminator"}
+    )
+    max_train_episodes: int | None = field(
+        default=None, metadata={"help": "use the first N episodes after a seeded shuffle"}
+    )
+    effective_batch: int | None = field(
+        default=None,
+        metadata={
+            "help": "episodes per optimizer step over all processes; sets --gradient_accumulation_steps"
+        },
+    )
+    output_root: str = field(
+        default="runs", metadata={"help": "runs go to OUTPUT_ROOT/RUN_NAME (or --output_dir)"}
+    )
+    resume: bool = field(
+        default=False, metadata={"help": "continue from the run folder's last complete checkpoint"}
+    )
+    overwrite: bool = field(default=False, metadata={"help": "start the run folder over"})
+    eval: bool = field(default=True, metadata={"help": "evaluate the model before and after training"})
+    eval_configs: list[str] = field(
+        default_factory=lambda: ["test", "alignment", "coverage"],
+        metadata={"help": "held-out configs or tasks"},
+    )
+    eval_max_instances: int | None = field(default=None, metadata={"help": "episodes / rows per task"})
+    eval_num_generations: int = field(default=100, metadata={"help": "samples per coverage task and setting"})
+    eval_batch_size: int = field(
+        default=8, metadata={"help": "evaluation batch size (halves on out-of-memory)"}
+    )
+
+
+@dataclass
+class ModelArguments(ModelConfig):
+    """TRL's `ModelConfig`, with the embedded model as the default and ``--model`` as a short name."""
+
+    model_name_or_path: str | None = field(
+        default=EMBEDDED_MODEL,
+        metadata={"help": f"Hub id, local path, or {EMBEDDED_MODEL} (embedded)", "aliases": ["--model"]},
+    )
+
+
+@dataclass
+class RunConfig:
+    """The parsed options of one run, and what follows from them."""
+
+    script: ScriptArguments
+    training: SFTConfig
+    model: ModelArguments
+    recipe: Path
+    explicit_accumulation: bool
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.training.output_dir)
+
+
+def parser() -> TrlParser:
+    return TrlParser((ScriptArguments, SFTConfig, ModelArguments), prog="python -m tuning.run")
+
+
+def translate(argv: Sequence[str]) -> list[str]:
+    """The earlier releases' short forms as TRL options (see the module docstring)."""
+    out: list[str] = []
+    args = list(argv)
+    i = 0
+    while i < len(args):
+        arg, nxt = args[i], args[i + 1] if i + 1 < len(args) else None
+        if arg in RENAMED:
+            out.append(RENAMED[arg])
+        elif arg in SWITCHES:
+            out += SWITCHES[arg]
+        elif arg == "--packing" and nxt in PACKING:
+            out += ["--packing", PACKING[nxt]]
+            i += 1
+        elif arg == "--lora-r":
+            out += ["--use_peft", "true", "--lora_r", str(nxt)]
+            if not {"--lora-alpha", "--lora_alpha"} & set(args) and nxt is not None and nxt.isdigit():
+                out += ["--lora_alpha", str(5 * int(nxt))]
+            i += 1
+        elif arg == "--lora-targets" and nxt is not None:
+            out += ["--lora_target_modules", *[t for t in nxt.split(",") if t]]
+            i += 1
+        elif arg == "--push-to-hub" and nxt is not None and not nxt.startswith("--"):
+            out += ["--push_to_hub", "true", "--hub_model_id", nxt]
+            i += 1
+        else:
+            out.append(arg)
+        i += 1
+    return out
+
+
+def _recipe(argv: list[str]) -> tuple[list[str], Path]:
+    """``argv`` with ``--config <recipe>`` in front (unless the user gave one), and the recipe's path."""
+    if "--config" in argv:
+        return argv, Path(argv[argv.index("--config") + 1])
+    at = argv.index("--preset") if "--preset" in argv else -1
+    preset = argv[at + 1] if 0 <= at < len(argv) - 1 else "auto"
+    if preset not in PRESETS:
+        raise RunInputError(f"--preset must be one of {', '.join(PRESETS)}, got {preset!r}")
+    if preset == "auto":
+        preset = "v1" if on_cuda() else "quick"
+    path = RECIPES / f"{preset}.yaml"
+    return ["--config", str(path), *argv], path
+
+
+def safe_name(model: str) -> str:
+    """A folder-safe model name that keeps the family substrings (gemma-3, Qwen3, Llama-3.1)."""
+    path = Path(model).expanduser()
+    base = path.name if path.exists() else model
+    return re.sub(r"[^\w.-]+", "-", base.strip("/")).strip("-") or "model"
+
+
+def default_run_name(script: ScriptArguments, model: ModelArguments) -> str:
+    """``<model>_<preset>_spectrum[_lora_r<r>]``: runs of different presets never share a folder."""
+    lora = f"_lora_r{model.lora_r}" if model.use_peft else ""
+    return f"{safe_name(model.model_name_or_path or 'model')}_{script.preset}_spectrum{lora}"
+
+
+def parse(argv: Sequence[str] | None = None) -> RunConfig:
+    """Translate short forms, apply the recipe, parse, and derive the run folder."""
+    args = translate(sys.argv[1:] if argv is None else argv)
+    args, recipe = _recipe(args)
+    if not on_cuda() and not {"--use_cpu", "--use-cpu"} & set(args):
+        args += [
+            "--use_cpu",
+            "true",
+        ]  # transformers refuses bf16 without a GPU unless told to train on the CPU
+    script, training, model = parser().parse_args_and_config(args)
+    explicit = bool({"--gradient_accumulation_steps", "--gradient-accumulation-steps"} & set(args))
+    if script.preset == "auto":
+        script.preset = recipe.stem
+    if training.run_name is None:
+        training.run_name = default_run_name(script, model)
+    if training.output_dir in (None, "trainer_output"):
+        training.output_dir = str(Path(script.output_root).expanduser() / training.run_name)
+    check(script, training, model)
+    return RunConfig(script, training, model, recipe, explicit)
+
+
+def check(script: ScriptArguments, training: SFTConfig, model: ModelArguments) -> None:
+    """Ranges and combinations, refused with `RunInputError` before anything is loaded."""
+    if script.effective_batch is not None and script.effective_batch < 1:
+        raise RunInputError(f"--effective-batch must be at least 1, got {script.effective_batch}")
+    if training.max_length is None or training.max_length < 1:
+        raise RunInputError(f"--max-length must be at least 1, got {training.max_length}")
+    for name in ("per_device_train_batch_size", "save_steps"):
+        if getattr(training, name) < 1:
+            raise RunInputError(f"--{name} must be at least 1, got {getattr(training, name)}")
+    if script.eval_batch_size < 1:
+        raise RunInputError(f"--eval-batch-size must be at least 1, got {script.eval_batch_size}")
+    if model.use_peft and model.lora_r < 1:
+        raise RunInputError(f"--lora-r must be positive, got {model.lora_r}")
+    if script.description_prob is not None and not 0.0 <= script.description_prob <= 1.0:
+        raise RunInputError(f"--description-prob must be in [0, 1], got {script.description_prob}")
+    if training.push_to_hub and not re.fullmatch(r"[\w.-]+/[\w.-]+", training.hub_model_id or ""):
+        raise RunInputError(f"--push-to-hub must be ORG/NAME, got {training.hub_model_id!r}")
+
+
+def gradient_accumulation(
+    effective_batch: int, per_device: int, processes: int, episodes_per_row: float
+) -> int:
+    """Micro-steps per optimizer step so that one step sees about ``effective_batch`` episodes."""
+    per_micro = per_device * processes * max(episodes_per_row, 1.0)
+    return max(1, round(effective_batch / per_micro))
+
+
+def hyperparameters(config: RunConfig, packing: bool, steps: int, processes: int) -> dict[str, Any]:
+    """The settings that define the run, for the model card and run_args.json."""
+    s, t, m = config.script, config.training, config.model
+    lora = f"LoRA r={m.lora_r}, alpha={m.lora_alpha:g}, targets {','.join(m.lora_target_modules or [])}"
+    return {
+        "preset": s.preset,
+        "recipe": config.recipe.name,
+        "fine-tuning": lora + (" + input embedding" if s.lora_embeddings else "") if m.use_peft else "full",
+        "format": "spectrum",
+        "max_length": t.max_length,
+        "learning_rate": t.learning_rate,
+        "lr_scheduler": str(getattr(t.lr_scheduler_type, "value", t.lr_scheduler_type)),
+        "warmup_steps": t.warmup_steps,
+        "epochs": t.num_train_epochs,
+        "max_steps": t.max_steps,
+        "optimizer steps": steps,
+        "effective batch (episodes/step)": s.effective_batch,
+        "per-device batch (rows)": t.per_device_train_batch_size,
+        "gradient accumulation": t.gradient_accumulation_steps,
+        "processes": processes,
+        "packing": "padding-free BFD" if packing else "off (one episode per row, right padding)",
+        "bf16": t.bf16,
+        "activation checkpointing": t.activation_checkpointing,
+        "weight decay": t.weight_decay,
+        "max grad norm": t.max_grad_norm,
+        "seed": t.seed,
+        "description inclusion": s.description_prob if s.description_prob is not None else "per task",
+        "drop partial outputs": s.drop_partial_outputs,
+        "max train episodes": s.max_train_episodes,
+    }

@@ -1,0 +1,195 @@
+"""The Spectrum Tuning flow: inputs checked, train set built, TRL's `SFTTrainer` run, outputs saved.
+
+Episodes of the builder's ``train`` split are rendered in the ``spectrum`` format of the model's family with
+loss only on the scored spans (our ``labels``), truncated to ``max_length``, packed into padding-free rows where
+the attention kernel allows it, and trained for one epoch (or ``max_steps``) by `SFTTrainer`. The run folder
+gets safetensors, the tokenizer with the spectrum chat template, a generation config (temperature 1, no
+top-k/top-p), the model card, the train-mix record and the before/after table (`docs/tuning.md`).
+"""
+
+from __future__ import annotations
+
+import copy
+import gc
+import logging
+import math
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tuning.distributed import is_main_process, on_cuda, world_size
+from tuning.jsonfile import write_json
+from tuning.run.arguments import RunConfig, RunInputError, gradient_accumulation, hyperparameters
+from tuning.run.data import TrainData, TrainDataError, build_train_dataset, load_episodes
+
+if TYPE_CHECKING:
+    import datasets
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+logger = logging.getLogger("tuning.run")
+
+
+def train_data(config: RunConfig, tokenizer: PreTrainedTokenizerBase, family: str) -> TrainData:
+    """The tokenised train set the options ask for; any problem with it is a `RunInputError`."""
+    s = config.script
+    try:
+        episodes, skipped = load_episodes(
+            s.configs, "train", s.data_dir, s.skip_unavailable, s.description_prob
+        )
+        data = build_train_dataset(
+            episodes, tokenizer, family, config.training.max_length, s.drop_partial_outputs, s.max_train_episodes,
+            config.training.seed, s.configs, skipped, config.training.dataset_num_proc,
+        )  # fmt: skip
+    except (TrainDataError, ValueError, RuntimeError) as err:
+        raise RunInputError(f"train data ({', '.join(s.configs)}): {err}") from err
+    logger.info("train mix:\n%s", data.table())
+    if data.skipped:
+        logger.warning("skipped tasks: %s", ", ".join(data.skipped))
+    return data
+
+
+def training_rows(
+    config: RunConfig, model: PreTrainedModel, data: TrainData
+) -> tuple[datasets.Dataset, bool, str, float]:
+    """The rows the trainer sees: packed when asked and the model's attention keeps episodes apart."""
+    from tuning.run.packing import pack, packing_supported
+
+    rows = data.dataset.select_columns(["input_ids", "labels"])
+    if not config.training.packing:
+        return rows, False, "off by request", 1.0
+    supported, probe = packing_supported(model)
+    if not supported:
+        logger.warning("packing asked for but not used: %s", probe)
+        return rows, False, probe, 1.0
+    packed, stats = pack(data.dataset, config.training.max_length, config.training.dataset_num_proc)
+    logger.info("packed %d episodes into %d rows (fill %.1f%%)", stats.episodes, stats.rows, 100 * stats.fill)
+    return packed, True, probe, stats.episodes_per_row
+
+
+def trainer_arguments(config: RunConfig, packed: bool, episodes_per_row: float) -> Any:
+    """The `SFTConfig` handed to the trainer: the user's, with what this flow decides filled in."""
+    args = copy.copy(config.training)
+    if config.script.effective_batch is not None and not config.explicit_accumulation:
+        args.gradient_accumulation_steps = gradient_accumulation(
+            config.script.effective_batch, args.per_device_train_batch_size, world_size(), episodes_per_row
+        )
+    args.max_length = None  # episodes are already truncated
+    args.packing = False  # packed above with TRL's own packer, so the step count is known here
+    args.padding_free = packed
+    args.eval_strategy = "no"
+    args.push_to_hub = False  # pushed once at the end, with the model card and without checkpoints
+    return args
+
+
+def optimizer_steps(args: Any, rows: int) -> int:
+    per_step = args.per_device_train_batch_size * world_size() * args.gradient_accumulation_steps
+    return args.max_steps if args.max_steps > 0 else math.ceil(rows * args.num_train_epochs / per_step)
+
+
+def fit(
+    config: RunConfig, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, rows: datasets.Dataset,
+    args: Any, resume_from: Path | None,
+) -> tuple[Any, dict[str, Any]]:  # fmt: skip
+    """Train with `SFTTrainer`, save the final weights; the trained model and the training result."""
+    from trl import SFTTrainer
+
+    from tuning.run.model import lora_config
+    from tuning.run.outputs import mix_record_callback
+
+    run_dir = config.run_dir
+    os.environ.setdefault("TENSORBOARD_LOGGING_DIR", str(run_dir / "logs"))
+    model.train()
+    trainer = SFTTrainer(
+        model=model, args=args, train_dataset=rows, processing_class=tokenizer,
+        peft_config=lora_config(model, config) if config.model.use_peft else None,
+        callbacks=[mix_record_callback(run_dir / "train_data.json")],
+    )  # fmt: skip
+    result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    trainer.save_model(str(run_dir))
+    final = trainer.model
+    if config.model.use_peft and is_main_process():
+        final.save_pretrained(str(run_dir / "adapter"))
+        final = final.merge_and_unload()
+        final.save_pretrained(str(run_dir), safe_serialization=True)
+        for stale in ("adapter_model.safetensors", "adapter_config.json"):
+            (run_dir / stale).unlink(missing_ok=True)
+    if is_main_process():
+        tokenizer.save_pretrained(str(run_dir))
+        final.generation_config.save_pretrained(str(run_dir))
+    outcome = {
+        "global step": trainer.state.global_step,
+        "train loss": round(float(result.training_loss), 4),
+        "train time (s)": round(result.metrics.get("train_runtime", 0.0), 1),
+        "train tokens": int(getattr(trainer, "_total_train_tokens", 0)),
+        "resumed from": resume_from.name if resume_from else "",
+    }
+    return final, outcome
+
+
+def finish(config: RunConfig, data: TrainData, family: str, record: dict[str, Any]) -> str | None:
+    """After training, on the main process: the before/after evaluation, run_args.json, the card, the push."""
+    from tuning.eval.report import headline_table
+    from tuning.run.card import write_model_card
+    from tuning.run.evaluation import before_after
+    from tuning.run.outputs import push_to_hub
+
+    run_dir, table = config.run_dir, None
+    if config.script.eval:
+        before, after = before_after(config, run_dir)
+        table = headline_table(before, after)
+        (run_dir / "before_after.md").write_text(table)
+        write_json(run_dir / "before_after.json", {"before": before.headline, "after": after.headline})
+    write_json(run_dir / "run_args.json", record)
+    t = config.training
+    write_model_card(
+        run_dir / "README.md", run_name=run_dir.name, base_model=config.model.model_name_or_path,
+        instruct_twin=config.script.instruct_twin, family=family, data=data.summary(), data_table=data.table(),
+        hyperparameters=record["hyperparameters"], before_after=table, train_result=record["train_result"],
+        repo_id=t.hub_model_id if t.push_to_hub else None,
+    )  # fmt: skip
+    if t.push_to_hub:
+        record["pushed"] = push_to_hub(run_dir, t.hub_model_id, bool(t.hub_private_repo))
+    return table
+
+
+def train(config: RunConfig) -> dict[str, Any]:
+    """Check the inputs, build the data, train, save, evaluate, write the card, push."""
+    from spectrum_suite.formats import chat_template
+    from tuning.run.model import load_start_model
+    from tuning.run.outputs import prepare_run_dir, spectrum_generation_config
+
+    started = time.perf_counter()
+    run_dir = config.run_dir
+    resume_from = prepare_run_dir(run_dir, config.script.resume, config.script.overwrite)
+    model, tokenizer, family, transfer = load_start_model(config)
+    data = train_data(config, tokenizer, family)
+    rows, packed, probe, per_row = training_rows(config, model, data)
+    args = trainer_arguments(config, packed, per_row)
+    steps = optimizer_steps(args, len(rows))
+    tokenizer.chat_template = chat_template(family, tokenizer)
+    spectrum_generation_config(model, tokenizer, family)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if is_main_process():
+        data.save(run_dir / "train_data.json")
+    final, outcome = fit(config, model, tokenizer, rows, args, resume_from)
+    del final, model
+    gc.collect()
+    if on_cuda():
+        import torch
+
+        torch.cuda.empty_cache()
+    if not is_main_process():
+        return {"run_dir": str(run_dir), **outcome}
+    hyper = {
+        **hyperparameters(config, packed, steps, world_size()),
+        "gradient accumulation": args.gradient_accumulation_steps,
+        "packing probe": probe,
+    }
+    record = {
+        "script": config.script, "training": config.training.to_dict(), "model": config.model,
+        "hyperparameters": hyper, "train_result": outcome, "transfer": transfer,
+    }  # fmt: skip
+    table = finish(config, data, family, record)
+    return {"run_dir": str(run_dir), **outcome, "table": table, "pushed": record.get("pushed"),
+            "total time (s)": round(time.perf_counter() - started, 1)}  # fmt: skip
