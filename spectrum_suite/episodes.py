@@ -4,7 +4,7 @@ An *instance* is one data-generating process (a person, a coin, a country); an *
 description followed by several i.i.d. samples of that one process (`docs/tasks.md`). Every random
 draw comes from its own `numpy.random.Generator`, keyed by (task seed, global instance key, repeat or
 chunk, permutation, purpose), never from numpy's global RNG: instances cannot couple or collapse the way
-the reference's reseeded global stream made them (defects D1-D3).
+the paper's code, which reseeded one global stream, made them (`docs/deviations.md#seeding-independent-streams-per-instance`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from .task import EpisodeParams, parse_n_iter
 
 #: ``n_iter`` of None means "every sample", capped at this many (the reference's 5000).
 ALL_SAMPLES = 5000
-#: Partitions of a pooled table (``n_per = -1``) read at most this many rows (defects D13: explicit).
+#: Partitions of a pooled table (``n_per = -1``) read at most this many rows (an explicit cap: `docs/tasks.md#caps`).
 PARTITION_CAP = 100_000
 
 Sample = tuple[str | None, str]
@@ -43,11 +43,11 @@ def rng_for(seed: int, *keys: object) -> np.random.Generator:
 
 
 # ---------------------------------------------------------------------------------------------------
-# Field -> text rules (spec/formats.md §2)
+# Field -> text rules (`docs/formats.md#field-to-text-rules`)
 
 
 def _json_safe(value: Any) -> Any:
-    """Python scalars for JSON, with missing numbers as null instead of a bare NaN (defects D14)."""
+    """Python scalars for JSON, with missing numbers as null instead of a bare NaN (`docs/deviations.md#episode-rows-and-text`)."""
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -84,7 +84,7 @@ def render_fields(row: Mapping[str, Any], names: Sequence[str]) -> str | None:
 def rows_to_samples(
     rows: Sequence[Mapping[str, Any]], inputs: Sequence[str], outputs: Sequence[str]
 ) -> list[Sample]:
-    """Render table rows into samples with the field rules of `spec/formats.md` §2."""
+    """Render table rows into samples with the field rules of `docs/formats.md#field-to-text-rules`."""
     return [(render_fields(row, inputs), render_fields(row, outputs)) for row in rows]
 
 
@@ -183,7 +183,7 @@ class Episode:
 def _assemble(
     inst: Instance, samples: list[Sample], params: EpisodeParams, repeat: int, perm: int, max_n: int
 ) -> Episode:
-    """Shuffle the samples and decide on the description (`spec/tasks.md` §1.3), each from its own stream."""
+    """Shuffle the samples and decide on the description (`docs/tasks.md#descriptions`), each from its own stream."""
     keys = (inst.key, repeat, perm)
     order = rng_for(params.seed, *keys, "permute").permutation(len(samples))
     include = bool(rng_for(params.seed, *keys, "include").random() < params.description_prob)

@@ -1,4 +1,4 @@
-"""Formats: exact strings of spec/formats.md §3, label masks and BOS/EOS rules of §4, chat-template equivalence."""
+"""Formats: exact strings (`docs/formats.md`), label masks and BOS/EOS rules, chat-template equivalence."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def scored_text(out: dict[str, list[int]], tok) -> str:
     return tok.decode([i for i, lab in zip(out["input_ids"], out["labels"], strict=True) if lab != -100])
 
 
-# --- spectrum format: exact strings (§3.2) -----------------------------------------------------------
+# --- spectrum format: exact strings --------------------------------------------------------------------
 
 
 def test_spectrum_gemma_exact_segments():
@@ -62,7 +62,7 @@ def test_spectrum_gemma_exact_segments():
 
 
 def test_spectrum_evaluation_prompt_matches_spec_example():
-    """evaluations.md §C.3 gives the exact Gemma spectrum prompt with three examples."""
+    """The paper's coverage evaluation gives the exact Gemma spectrum prompt with three examples."""
     msgs = [D] + [
         {"role": "output", "content": y} for y in ("Acura Integra", "Ford Mustang", "Tesla Model 3")
     ]
@@ -141,7 +141,7 @@ def test_generation_prefix_and_stop_strings():
     assert formats.stop_strings("spectrum", make_tokenizer("gemma")) == ["<end_of_turn>"]
 
 
-# --- colon format (§3.3) -----------------------------------------------------------------------------
+# --- colon format --------------------------------------------------------------------------------------
 
 
 def test_colon_exact_strings_and_scoring():
@@ -163,7 +163,7 @@ def test_colon_has_no_first_output_rule():
 
 
 def test_colon_evaluation_prompt_matches_spec_example():
-    """evaluations.md §C.3: the colon prompt of the diversity evaluation."""
+    """The colon prompt of the coverage evaluation."""
     msgs = [D] + [
         {"role": "output", "content": y} for y in ("Acura Integra", "Ford Mustang", "Tesla Model 3")
     ]
@@ -174,7 +174,7 @@ def test_colon_evaluation_prompt_matches_spec_example():
 
 
 def test_colon_output_name_rewrites_only_the_final_label():
-    """evaluations.md §B.2 with defects D41: content mentioning Output stays intact."""
+    """The alignment prompt: content mentioning Output stays intact (docs/deviations.md#colon-output-label)."""
     msgs = [
         {"role": "description", "content": "An urn. Output the colour."},
         {"role": "input", "content": "Draw a ball at random, and tell me the color (lowercase)."},
@@ -193,7 +193,7 @@ def test_colon_accepts_assistant_and_capitalises_other_roles():
     assert texts(segs) == [("Output:", False), (" x\n\n", True), ("Note: n\n\n", False)]
 
 
-# --- chat format (§3.4) ------------------------------------------------------------------------------
+# --- chat format ---------------------------------------------------------------------------------------
 
 
 def test_default_chat_prompt_is_the_spec_text():
@@ -309,7 +309,7 @@ def test_chat_smollm2_is_chatml_without_think_block():
 
 
 def test_chat_evaluation_prompts_on_smollm2():
-    """The chat prompts of evaluations.md §B.2 (alignment) and §C.3 (diversity), on a real template."""
+    """The chat prompts of the alignment and coverage evaluations, on a real template."""
     tok = smollm2_tokenizer()
     urn = [{"role": "description", "content": "An urn."}, {"role": "input", "content": "Draw a ball."}]
     system = "Given the description and an input, respond with just an output."
@@ -367,7 +367,7 @@ def test_chat_errors():
         render(CARS, "chat", make_tokenizer("gemma"), description_lambda=str)
 
 
-# --- tokenisation and masks (§4) ---------------------------------------------------------------------
+# --- tokenisation and masks ----------------------------------------------------------------------------
 
 
 def test_tokenize_gemma_labels_bos_and_final_eos():
@@ -459,7 +459,7 @@ def test_show_marks_scored_spans():
     assert show([Segment("a", False, -1), Segment("b", True, 0), Segment("c", False, 0)]) == "a____b____c"
 
 
-# --- the spectrum chat template (§3.2 "Released models") --------------------------------------------
+# --- the spectrum chat template ------------------------------------------------------------------------
 
 EPISODES = {
     "described": CARS,

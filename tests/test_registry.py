@@ -1,4 +1,4 @@
-"""The registry is the one source of truth: every task of spec/tasks.md, with its metadata."""
+"""The registry is the one source of truth: every task of the paper (`docs/tasks.md`), with its metadata."""
 
 import pytest
 

@@ -1,9 +1,10 @@
-"""Control-token embedding rows from an instruct twin (`spec/tuning.md` §3).
+"""Control-token embedding rows from an instruct twin (`docs/tuning.md#control-token-transfer`).
 
 A base checkpoint has the chat-control tokens (``<|im_start|>``, ``<start_of_turn>``, ...) in its vocabulary,
 but their rows are essentially untrained. Spectrum Tuning uses them as role markers, so before training we
 copy the instruct twin's input-embedding and LM-head rows for exactly those tokens into the base model and
-adopt the instruct config. Unlike the reference (defects D31) every config field that changes is logged and
+adopt the instruct config. Unlike the paper's code (`docs/deviations.md#weight-transfer`) every config field
+that changes is logged and
 returned, and Gemma's ``preprocessor_config.json`` is copied from the instruct checkpoint, not from an
 undefined name.
 
@@ -91,7 +92,7 @@ def _heads_tied(model: PreTrainedModel) -> bool:
 
 
 def _check_compatible(base: PreTrainedModel, instruct: PreTrainedModel) -> None:
-    """Same class, same input-embedding shape, same LM-head shape (`spec/tuning.md` §3 step 2)."""
+    """Same class, same input-embedding shape, same LM-head shape (`docs/tuning.md#control-token-transfer`)."""
     if type(base) is not type(instruct):
         raise WeightTransferError(
             f"model classes differ: base is {type(base).__name__}, instruct is {type(instruct).__name__}"
@@ -233,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("base", help="base (pretrained) model: Hub id or local path")
     parser.add_argument("instruct", help="its instruct twin: Hub id or local path")
-    parser.add_argument("--out", required=True, help="output folder (keep the family name in it, spec D25)")
+    parser.add_argument("--out", required=True, help="output folder (keep the family name, e.g. Qwen3, in it: docs/deviations.md#model-family-detection)")
     parser.add_argument(
         "--family", choices=sorted(CONTROL_TOKENS), help="default: detected from the tokenizer"
     )

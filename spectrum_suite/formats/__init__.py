@@ -38,7 +38,8 @@ __all__ = [
 ]
 
 FORMATS = ("spectrum", "colon", "chat")
-#: The reference truncates every tokenised episode to this many tokens (defects D27); pass it as
+#: The paper's code truncates every tokenised episode to this many tokens
+#: (`docs/deviations.md#per-segment-tokenisation`); pass it as
 #: ``tokenize_max_length`` for parity. Our default is no truncation.
 REFERENCE_MAX_LENGTH = 8192
 SHOW_MARK = "____"
@@ -144,5 +145,5 @@ def prompt_text(
 
 
 def show(segments: list[Segment]) -> str:
-    """The prompt text with every scored span between ``____`` marks (`spec/formats.md` §3.7)."""
+    """The prompt text with every scored span between ``____`` marks (`docs/formats.md#examples`)."""
     return "".join(f"{SHOW_MARK}{s.text}{SHOW_MARK}" if s.scored else s.text for s in segments)

@@ -1,14 +1,15 @@
 """The `chat` format: episodes as an ordinary chat, rendered by the tokenizer's own template.
 
-Instruction-tuned baselines see the episode as system/user/assistant turns (`spec/formats.md` §3.4):
+Instruction-tuned baselines see the episode as system/user/assistant turns (`docs/formats.md#chat-format`):
 the description and the first example go into the system prompt, each later output is an assistant
 turn, and only assistant turns (content plus end-of-turn) are scored. After the template renders the
 chat, family fix-ups make the string what the model expects: Gemma's literal ``<bos>`` goes (the
 tokenizer adds the only BOS), a Qwen3-style template gets an empty think block in every assistant
-turn, and a leading literal BOS is dropped whenever the tokenizer adds its own (defects D28).
+turn, and a leading literal BOS is dropped whenever the tokenizer adds its own
+(`docs/deviations.md#chat-prompts-one-bos-explicit-terminators`).
 
 Scored segments carry the sample index of their output; the unscored text between them mixes system
-and user turns and carries -1. `chat_simple` (§3.5) is this format with ``chat_prompt=""`` and
+and user turns and carries -1. The paper's `chat_simple` is this format with ``chat_prompt=""`` and
 ``description_prefix=""``.
 """
 
@@ -193,7 +194,7 @@ def require_chat_template(tokenizer: Any) -> None:
 
 
 def fix_up(text: str, tokenizer: Any, family: str, header: str) -> str:
-    """Family fix-ups of the rendered chat (`spec/formats.md` §3.4) and a single BOS (defects D28)."""
+    """Family fix-ups of the rendered chat and a single BOS (`docs/formats.md#chat-format`)."""
     if family == "gemma":
         text = text.replace("<bos>", "")
     if header == THINK_HEADER:
@@ -209,7 +210,8 @@ def split_scored(text: str, header: str, end: str, samples: Sequence[int]) -> li
     """Cut the rendered chat into segments: each assistant content plus its end-of-turn is scored.
 
     A header at the very end (the generation prompt) leaves an empty turn; any other assistant turn
-    without an end-of-turn string is an error (defects D29), as is a count of turns that does not
+    without an end-of-turn string is an error (`docs/deviations.md#chat-prompts-one-bos-explicit-terminators`),
+    as is a count of turns that does not
     match the episode's assistant messages.
     """
     segments: list[Segment] = []

@@ -15,7 +15,8 @@ COLON_LABEL = "Output:"
 def render_colon(
     messages: list[Message], add_generation_prompt: bool, output_name: str | None
 ) -> list[Segment]:
-    """Segments of the colon format; ``output_name`` renames only the final generation label (D41)."""
+    """Segments of the colon format; ``output_name`` renames only the final generation label, never text in
+    the content (`docs/deviations.md#colon-output-label`)."""
     segments: list[Segment] = []
     for message in messages:
         if message.role == "description":
@@ -36,7 +37,7 @@ def render_colon(
             raise ValueError(f"output_name must be a non-empty str, got {output_name!r}")
         last = segments[-1]
         if last.text.endswith(COLON_DELIM):
-            # evaluations.md §B.2: the label follows its input after a single newline.
+            # The alignment prompt's label follows its input after a single newline (docs/evaluation.md#alignment-prompts).
             segments[-1] = last._replace(text=last.text[:-1])
         segments.append(Segment(f"{output_name}:", False, -1))
     elif add_generation_prompt:

@@ -34,8 +34,9 @@ def tokenize_segments(
 ) -> dict[str, list[int]]:
     """Token ids, labels (-100 where unscored), per-token output index and attention mask of segments.
 
-    Each segment is encoded on its own (`spec/formats.md` §4.1). ``strict`` also encodes the joined text
-    and raises when the two differ (defects D26), which happens with some tokenizers at boundaries.
+    Each segment is encoded on its own (`docs/formats.md#tokenisation`). ``strict`` also encodes the joined text
+    and raises when the two differ (`docs/deviations.md#per-segment-tokenisation`), which happens with some
+    tokenizers at boundaries.
     """
     if max_length is not None and (
         isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1
@@ -43,7 +44,7 @@ def tokenize_segments(
         raise ValueError(f"max_length must be a positive int or None, got {max_length!r}")
     prefix, _added_after = special_affixes(
         tokenizer
-    )  # ids a tokenizer appends (an EOS) are dropped: §4.1 rule 3
+    )  # ids a tokenizer appends after the text (an EOS) are dropped inside the sequence
     ids, labels, owner = list(prefix), [-100] * len(prefix), [-1] * len(prefix)
     pieces = (
         tokenizer([seg.text for seg in segments], add_special_tokens=False)["input_ids"] if segments else []
@@ -82,7 +83,7 @@ def _check_joined(segments: list[Segment], tokenizer: Any, prefix: list[int], id
 
 
 def _check_separated(owner: list[int]) -> None:
-    """Consecutive scored spans must be apart by at least one unscored token (`spec/formats.md` §4.2)."""
+    """Consecutive scored spans must be apart by at least one unscored token (`docs/formats.md#scored-outputs`)."""
     for k in range(1, len(owner)):
         if owner[k] != -1 and owner[k - 1] != -1 and owner[k] != owner[k - 1]:
             raise ValueError(f"scored spans of outputs {owner[k - 1]} and {owner[k]} touch at token {k}")

@@ -2,7 +2,8 @@
 
 A card has to let someone reproduce or judge the run without the logs: the base model (and the instruct
 twin its control-token rows came from), the data configs with the tasks that were skipped and the realised
-per-task mix (defects D33, D34), every hyperparameter, the before/after table on the held-out tasks, and how
+per-task mix (`docs/deviations.md#training-mix-reported`), every hyperparameter, the before/after table on the
+held-out tasks, and how
 to sample from the model (the spectrum chat template, temperature 1, no top-k/top-p).
 """
 
