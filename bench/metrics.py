@@ -2,8 +2,8 @@
 
     python bench/metrics.py [--alignment-rows 100000] [--steerability-rows 10000] [--seed 0]
 
-Both metrics are timed twice: the numpy core alone, and end to end through ``evaluate.load(...).compute``
-(which adds evaluate's Arrow round trip). The baseline computes the same numbers with one Python loop
+Both metrics are timed twice: the numpy core alone, and end to end through ``metrics.load(...).compute``
+(which adds the checks of the rows as given and evaluate's Arrow round trip). The baseline computes the same numbers with one Python loop
 iteration per row, in the same run on the same data; its results are checked against the metric's, so
 the ratio compares equal work.
 """
@@ -22,6 +22,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+import metrics  # noqa: E402
 from metrics.distributional_alignment.divergences import item_scores  # noqa: E402
 from metrics.steerability.calibration import expected_calibration_error  # noqa: E402
 from metrics.steerability.records import build_records  # noqa: E402
@@ -151,25 +152,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    import evaluate
-
     rng = np.random.default_rng(args.seed)
     predictions, references = alignment_rows(args.alignment_rows, rng)
-    alignment = evaluate.load(str(REPO / "metrics" / "distributional_alignment"))
+    alignment = metrics.load("distributional_alignment")
     core, scores = timed(lambda: item_scores(predictions, references))
-    end_to_end, _ = timed(lambda: alignment.compute(predictions=predictions, references=references))
+    end_to_end, result = timed(lambda: alignment.compute(predictions=predictions, references=references))
     naive, expected = timed(lambda: naive_alignment(predictions, references))
     for key, values in expected.items():
         np.testing.assert_allclose(scores[key], values, rtol=1e-6, atol=1e-9, err_msg=key)
+        assert math.isclose(result[key], float(np.mean(values)), rel_tol=1e-6, abs_tol=1e-9), key
     report("distributional_alignment", args.alignment_rows, core, end_to_end, naive)
 
     rows = steerability_rows(args.steerability_rows, rng)
-    steerability = evaluate.load(str(REPO / "metrics" / "steerability"))
+    steerability = metrics.load("steerability")
     core, got = timed(lambda: vector_steerability(rows))
-    end_to_end, _ = timed(lambda: steerability.compute(**rows))
+    end_to_end, result = timed(lambda: steerability.compute(**rows))
     naive, expected = timed(lambda: naive_steerability(rows))
+    result["ece"] = result["calibration"]["ece"]
     for key, value in expected.items():
         assert math.isclose(got[key], value, rel_tol=1e-9, abs_tol=1e-12), (key, got[key], value)
+        assert math.isclose(result[key], value, rel_tol=1e-9, abs_tol=1e-12), (key, result[key], value)
     report("steerability", args.steerability_rows, core, end_to_end, naive)
     return 0
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 import time
 from collections import Counter
@@ -12,6 +11,7 @@ from collections import Counter
 from . import fetch
 from .registry import SOURCES, UnknownNameError, config_family, list_tasks
 from .task import FAMILIES, KINDS, SIDES
+from .verbosity import add_verbosity_options, set_verbosity
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -39,6 +39,10 @@ def _config_kwargs(args: argparse.Namespace) -> dict:
         kwargs["description_prob"] = args.description_prob
     if args.max_instances is not None:
         kwargs["max_instances"] = args.max_instances
+    if args.validation_fraction is not None:
+        kwargs["validation_fraction"] = args.validation_fraction
+    if not args.verify_checksums:
+        kwargs["verify_checksums"] = False
     return kwargs
 
 
@@ -115,12 +119,22 @@ def _build_options(parser: argparse.ArgumentParser) -> None:
         "--description-prob", type=float, help="probability an episode includes its description"
     )
     parser.add_argument(
-        "--max-instances", type=int, help="cap the instances (persons, distributions) per task"
+        "--max-instances", type=int, help="cap the instances (persons, distributions) per task (at least 1)"
     )
+    parser.add_argument(
+        "--validation-fraction",
+        type=float,
+        help="share of a training task's instances held out (0 <= f < 1; default 0.05)",
+    )
+    parser.add_argument(
+        "--verify-checksums", action=argparse.BooleanOptionalAction, default=True,
+        help="check source files against their pinned SHA-256 (off: use your own versions; the card records it)",
+    )  # fmt: skip
 
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m spectrum_suite", description=__doc__)
+    add_verbosity_options(top)
     commands = top.add_subparsers(dest="command", required=True)
 
     p = commands.add_parser(
@@ -176,16 +190,15 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("spectrum_suite").setLevel(
-        logging.INFO
-    )  # the build log: drops per reason, missing files
+    set_verbosity(
+        args.verbose, args.quiet
+    )  # by default the build log (drops per reason, missing files) shows
     try:
         return args.func(args)
     except UnknownNameError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    except (ValueError, RuntimeError, FileNotFoundError) as err:
+    except (ValueError, RuntimeError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
 

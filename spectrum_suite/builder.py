@@ -4,7 +4,7 @@ Downloads and data-directory look-ups happen in `_split_generators`, as `dataset
 the config is located there first, so a group either fails up front with the full list of unavailable
 tasks or, with ``skip_unavailable=True``, builds the rest and records what it skipped (with the reason) in a
 build record beside the cached Arrow files, which `build_record` reads back, and in the dataset's description. Rows are generated per task in registry order, each task's rows shuffled with
-``row_shuffle_seed`` (`spec/tasks.md` §1.4).
+``row_shuffle_seed`` (`docs/tasks.md#row-order`).
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from typing import Any
 
 import datasets
 
+from .checks import check_range
 from .episodes import InstanceGroup, as_groups, generate_episodes, rng_for
-from .fetch import FetchedFiles, fetch_files, resolve_data_dir
+from .fetch import FetchedFiles, fetch_files, local_path, resolve_data_dir, sha256_of
 from .registry import (
     CONFIG_NAMES,
     GROUP_DESCRIPTIONS,
@@ -56,12 +57,27 @@ def code_hash() -> str:
     return digest.hexdigest()[:16]
 
 
+def data_hash(config: str, data_dir: str | Path | None) -> str:
+    """A digest of the content of every file of the config's tasks that is in the data directory, so that an
+    edited source file is never served from a build cached before the edit."""
+    root = resolve_data_dir(data_dir)
+    digest = hashlib.sha1()
+    for task in config_tasks(config):
+        for file in task.files.files:
+            path = local_path(file, root)
+            if path is not None:
+                digest.update(f"{file.path}\0{sha256_of(path)}\0".encode())
+    return digest.hexdigest()[:16]
+
+
 @dataclass
 class SpectrumSuiteConfig(datasets.BuilderConfig):
     """A task or group config, with the episode parameters a user may override.
 
-    None means "the task's own value" (`spec/tasks.md` §10). ``permutations`` defaults to the task's
-    value on the training side and to 1 on the held-out side (evaluation forces one ordering).
+    None means "the task's own value" (`docs/tasks.md`). ``permutations`` defaults to the task's value on the
+    training side and to 1 on the held-out side (evaluation forces one ordering). ``verify_checksums=False``
+    uses source files whose content differs from their pinned SHA-256 (your own versions); the build record and
+    the dataset card say which.
     """
 
     skip_unavailable: bool = False
@@ -70,6 +86,27 @@ class SpectrumSuiteConfig(datasets.BuilderConfig):
     permutations: int | None = None
     validation_fraction: float = 0.05
     row_shuffle_seed: int = 42
+    verify_checksums: bool = True
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.check()
+
+    def check(self) -> None:
+        """Refuse options out of range before any work (`datasets` sets a named config's options after init)."""
+        for name in ("skip_unavailable", "verify_checksums"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        if self.description_prob is not None:
+            check_range("description_prob", self.description_prob, integer=False, low=0.0, high=1.0)
+        if self.max_instances is not None:
+            check_range("max_instances", self.max_instances, integer=True, low=1)
+        if self.permutations is not None:
+            check_range("permutations", self.permutations, integer=True, low=1)
+        check_range(
+            "validation_fraction", self.validation_fraction, integer=False, low=0.0, high=1.0, below=True
+        )
+        check_range("row_shuffle_seed", self.row_shuffle_seed, integer=True, low=0)
 
 
 def _config(name: str) -> SpectrumSuiteConfig:
@@ -94,8 +131,10 @@ class SpectrumSuite(datasets.GeneratorBasedBuilder):
             raise UnknownNameError("config", name, CONFIG_NAMES)
         if kwargs.get("data_dir") is None and resolve_data_dir(None) is not None:
             kwargs["data_dir"] = str(resolve_data_dir(None))
-        kwargs.setdefault("hash", code_hash())
+        if name is not None:
+            kwargs.setdefault("hash", f"{code_hash()}-{data_hash(name, kwargs.get('data_dir'))}")
         super().__init__(*args, **kwargs)
+        self.config.check()
 
     def _info(self) -> datasets.DatasetInfo:
         family = config_family(self.config.name)
@@ -111,13 +150,19 @@ class SpectrumSuite(datasets.GeneratorBasedBuilder):
 
     def _split_generators(self, dl_manager: datasets.DownloadManager) -> list[datasets.SplitGenerator]:
         located, skipped = prepare_tasks(
-            self.config.name, self.config.data_dir, dl_manager, skip_unavailable=self.config.skip_unavailable
-        )
+            self.config.name, self.config.data_dir, dl_manager, skip_unavailable=self.config.skip_unavailable,
+            verify_checksums=self.config.verify_checksums,
+        )  # fmt: skip
         if skipped:
             self.info.description = (
                 f"{self.config.description} Skipped (unavailable here): {', '.join(skipped)}."
             )
-        record = {"config": self.config.name, "skipped": skipped}
+        record = {
+            "config": self.config.name,
+            "skipped": skipped,
+            "verify_checksums": self.config.verify_checksums,
+            "unverified": {task.name: fetched.unverified for task, fetched in located if fetched.unverified},
+        }
         (Path(self._output_dir) / BUILD_RECORD).write_text(
             json.dumps(record, indent=2, sort_keys=True) + "\n"
         )
@@ -145,6 +190,7 @@ def prepare_tasks(
     data_dir: str | Path | None,
     dl_manager: datasets.DownloadManager | None,
     skip_unavailable: bool = False,
+    verify_checksums: bool = True,
 ) -> tuple[list[tuple[TaskSpec, FetchedFiles]], dict[str, str]]:
     """Locate every task's files; fail listing all unavailable tasks unless ``skip_unavailable``."""
     root = resolve_data_dir(data_dir)
@@ -152,7 +198,7 @@ def prepare_tasks(
     skipped: dict[str, str] = {}
     for task in config_tasks(config):
         try:
-            prepared.append((task, fetch_files(task.name, task.files, root, dl_manager)))
+            prepared.append((task, fetch_files(task.name, task.files, root, dl_manager, verify_checksums)))
         except SourceUnavailable as err:
             skipped[task.name] = str(err)
     if skipped and not skip_unavailable:

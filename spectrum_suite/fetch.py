@@ -43,10 +43,21 @@ DOWNLOAD_TIMEOUT_S = 60
 AVAILABILITY = ("ready", "needs download", "needs a manual file")
 
 
+class DataDirError(ValueError):
+    """The data directory that was named does not exist or is not a folder."""
+
+
 def resolve_data_dir(data_dir: str | os.PathLike | None) -> Path | None:
-    """The data directory: the argument, else ``$SPECTRUM_SUITE_DATA``, else none."""
+    """The data directory: the argument, else ``$SPECTRUM_SUITE_DATA``, else none; a named one must exist."""
     value = data_dir if data_dir is not None else os.environ.get(DATA_ENV)
-    return Path(value).expanduser() if value else None
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_dir():
+        where = "data_dir" if data_dir is not None else f"${DATA_ENV}"
+        what = "is not a folder" if path.exists() else "does not exist"
+        raise DataDirError(f"the data directory {path} ({where}) {what}")
+    return path
 
 
 def cache_root() -> Path:
@@ -72,12 +83,20 @@ def local_path(file: RemoteFile, data_dir: Path | None) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """The file's SHA-256, computed once per (path, size, modification time) in this process."""
+    stat = Path(path).stat()
+    key = (str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _DIGESTS:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        _DIGESTS[key] = digest.hexdigest()
+    return _DIGESTS[key]
 
 
 class ChecksumMismatch(SourceFormatError):
@@ -85,8 +104,18 @@ class ChecksumMismatch(SourceFormatError):
 
     def __init__(self, path: Path, file: RemoteFile, actual: str) -> None:
         super().__init__(
-            path, "whole file", "sha256", f"is {actual}, not the pinned {file.sha256} of {file.origin_hint}"
-        )
+            path, "whole file", "sha256",
+            f"is {actual}, not the pinned {file.sha256} of {file.origin_hint}; the file is truncated, edited or "
+            "another version: replace it, or pass verify_checksums=False (--no-verify-checksums) to use it as it "
+            "is (recorded in the build record and the dataset card)",
+        )  # fmt: skip
+
+
+def verified(path: Path, file: RemoteFile, verify: bool = True) -> Path:
+    """``path``, after checking its content against the file's pinned SHA-256 (when it has one and ``verify``)."""
+    if verify and file.sha256 and sha256_of(path) != file.sha256:
+        raise ChecksumMismatch(path, file, sha256_of(path))
+    return path
 
 
 def download(file: RemoteFile, dl_manager: Any = None) -> Path | None:
@@ -98,7 +127,7 @@ def download(file: RemoteFile, dl_manager: Any = None) -> Path | None:
         return None
     cached = cache_root() / "files" / file.path
     if dl_manager is None and cached.is_file():
-        return _verified(cached, file)
+        return verified(cached, file)
     if offline():
         return None
     try:
@@ -108,13 +137,7 @@ def download(file: RemoteFile, dl_manager: Any = None) -> Path | None:
     except Exception as err:  # noqa: BLE001 - download errors differ by library and version; all mean "not here"
         logger.warning("could not download %s: %s", file.url, err)
         return None
-    return _verified(path, file)
-
-
-def _verified(path: Path, file: RemoteFile) -> Path:
-    if file.sha256 and sha256_of(path) != file.sha256:
-        raise ChecksumMismatch(path, file, sha256_of(path))
-    return path
+    return verified(path, file)
 
 
 def _download_to(target: Path, file: RemoteFile) -> Path:
@@ -138,11 +161,13 @@ def _download_to(target: Path, file: RemoteFile) -> Path:
 
 
 def fetch_file(
-    task: str, file: RemoteFile, data_dir: str | os.PathLike | None = None, dl_manager: Any = None
-) -> Path:
-    """One file, from the data directory or downloaded; `SourceUnavailable` naming the task if neither works."""
-    root = resolve_data_dir(data_dir)
-    path = local_path(file, root) or download(file, dl_manager)
+    task: str, file: RemoteFile, data_dir: str | os.PathLike | None = None, dl_manager: Any = None,
+    verify: bool = True,
+) -> Path:  # fmt: skip
+    """One file, from the data directory (checked against its pin) or downloaded; `SourceUnavailable` naming the
+    task if neither works."""
+    local = local_path(file, resolve_data_dir(data_dir))
+    path = verified(local, file, verify) if local is not None else download(file, dl_manager)
     if path is None:
         raise _unavailable(task, file)
     return path
@@ -166,6 +191,7 @@ class FetchedFiles(Mapping[str, Path | None]):
     paths: dict[str, Path | None]
     dropped: Counter = field(default_factory=Counter)
     missing: list[str] = field(default_factory=list)
+    unverified: dict[str, str] = field(default_factory=dict)  # path -> why its content was not checked
 
     def __getitem__(self, key: str) -> Path | None:
         return self.paths[key]
@@ -210,11 +236,27 @@ class FetchedFiles(Mapping[str, Path | None]):
             logger.info("%s: dropped %d rows: %s", self.task, count, reason)
 
 
-def fetch_files(task: str, needs: TaskFiles, data_dir: Path | None, dl_manager: Any = None) -> FetchedFiles:
-    """Find or download the files of a task's groups, as its mode asks; `SourceUnavailable` if it can't build."""
+def fetch_files(
+    task: str, needs: TaskFiles, data_dir: Path | None, dl_manager: Any = None, verify: bool = True
+) -> FetchedFiles:
+    """Find or download the files of a task's groups, as its mode asks; `SourceUnavailable` if it can't build.
+
+    Files found in the data directory are checked against their pinned SHA-256 (`ChecksumMismatch` if they
+    differ) unless ``verify`` is off; every file that was read unchecked is listed in ``unverified``.
+    """
     fetched = FetchedFiles(task=task, paths={f.path: None for f in needs.files})
     groups = needs.file_groups
     local = {f.path: local_path(f, data_dir) for f in needs.files}
+    for file in needs.files:
+        path = local[file.path]
+        if path is None:
+            continue
+        if not file.sha256:
+            fetched.unverified[file.path] = "no pinned sha256"
+        elif not verify and sha256_of(path) != file.sha256:
+            fetched.unverified[file.path] = f"sha256 {sha256_of(path)} differs from the pinned {file.sha256}"
+        else:
+            verified(path, file, verify)
 
     def complete(group: tuple[RemoteFile, ...]) -> dict[str, Path] | None:
         got: dict[str, Path] = {}

@@ -1,14 +1,19 @@
 """Export to the Hub layout (Parquet per config and split, plus a dataset card) and push it.
 
 The layout is what stock `datasets.load_dataset(DIR, CONFIG)` and `load_dataset("ORG/NAME", CONFIG)` read:
-``data/<config>/<split>-00000-of-00001.parquet`` and a ``README.md`` whose YAML ``configs:`` block maps each
-config to its files. An export is written to a temporary folder beside the target and renamed into
-place, so an interrupted export leaves the previous one intact; configs exported earlier are kept.
+``data/<config>/<split>-NNNNN-of-NNNNN.parquet`` (large splits in shards, as `push_to_hub` writes them) and a
+``README.md`` whose YAML ``configs:`` block maps each config to its files. An export only ever writes and
+replaces what an export wrote: the manifest ``spectrum_suite_export.json`` lists its configs and the checksum
+of the card it wrote, anything else in the folder (a ``.git``, notes) is left alone, and a card or config
+folder that the manifest does not account for is never overwritten. Every config is built into a staging
+folder first and swapped in by renames, so an interrupted export leaves the previous one in place.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -16,42 +21,83 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
+from huggingface_hub import DatasetCard, DatasetCardData
+
 import dataset_cards
 
-from .builder import load_dataset
+from .builder import build_record, load_dataset
 from .registry import GROUP_DESCRIPTIONS, GROUPS, SOURCES, TASKS, config_tasks
 
 MANIFEST = "spectrum_suite_export.json"
+CARD = "README.md"
+STAGING_PREFIX = ".spectrum_suite_export.partial-"
 DEFAULT_OUT = "spectrum_suite"
 DEFAULT_CONFIGS = ("synthetic", "alignment", "coverage")
+#: Splits larger than this (in Arrow bytes) are written in several Parquet shards, as `push_to_hub` does.
+MAX_SHARD_BYTES = 500 * 2**20
 CARD_TEMPLATE = Path(dataset_cards.__file__).resolve().parent / "spectrum_suite.md"
 _CODE_SUFFIXES = {".py", ".toml", ".cfg"}
 
 
 class ExportTargetError(ValueError):
-    """The export folder would overwrite something that is not a previous export."""
+    """The export would overwrite something it did not write; the message names it."""
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _check_target(out: Path) -> None:
-    """Never write into a folder that holds code (the package itself, a project root) or unrelated files."""
+    """Never write into a folder that holds code (the package itself, a project root)."""
+    if out.exists() and not out.is_dir():
+        raise ExportTargetError(f"{out} exists and is not a folder; choose another --out")
     if not out.exists():
         return
-    if not out.is_dir():
-        raise ExportTargetError(f"{out} exists and is not a folder; choose another --out")
-    if (out / MANIFEST).is_file():
-        return
-    if any(p.suffix in _CODE_SUFFIXES for p in out.rglob("*") if p.is_file()):
-        raise ExportTargetError(
-            f"refusing to export into {out}: it holds code (it may be the spectrum_suite package itself, when run "
-            "from the repository root); pass --out with another folder"
-        )
-    if any(out.iterdir()):
-        raise ExportTargetError(f"refusing to export into {out}: it is not empty and not a previous export")
+    for path in out.rglob("*"):
+        if path.suffix in _CODE_SUFFIXES and not any(
+            part.startswith(".") for part in path.relative_to(out).parts
+        ):
+            raise ExportTargetError(
+                f"refusing to export into {out}: it holds code ({path.name}; it may be the spectrum_suite package "
+                "itself, when run from the repository root); pass --out with another folder"
+            )
 
 
 def _read_manifest(out: Path) -> dict[str, Any]:
+    """The manifest of the previous export into ``out`` (an empty one if there is none); a corrupt or foreign
+    manifest is an error naming the file."""
     path = out / MANIFEST
-    return json.loads(path.read_text()) if path.is_file() else {"configs": {}}
+    if not path.is_file():
+        return {"configs": {}, "card_sha256": None}
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ExportTargetError(
+            f"{path} is not readable JSON ({err}); move it away to export into {out}"
+        ) from err
+    configs = manifest.get("configs") if isinstance(manifest, dict) else None
+    if not isinstance(configs, dict) or not all(
+        isinstance(v, dict) and "splits" in v for v in configs.values()
+    ):
+        raise ExportTargetError(
+            f"{path} is not a Spectrum Suite export manifest; move it away to export into {out}"
+        )
+    manifest.setdefault("card_sha256", None)
+    return manifest
+
+
+def _check_ours(out: Path, manifest: dict[str, Any], configs: list[str]) -> None:
+    """Refuse to replace a card or a config folder that the previous export did not write (or that was edited)."""
+    card = out / CARD
+    if card.exists() and (manifest["card_sha256"] is None or _sha256(card) != manifest["card_sha256"]):
+        raise ExportTargetError(
+            f"{card} was not written by an export into {out} (or was edited since): move it away, the export "
+            "writes its own dataset card there"
+        )
+    for name in configs:
+        folder = out / "data" / name
+        if folder.exists() and name not in manifest["configs"]:
+            raise ExportTargetError(f"{folder} was not written by an export into {out}; move it away first")
 
 
 def export(
@@ -65,27 +111,38 @@ def export(
     """Build ``configs`` and write them, with a dataset card, to ``out``; returns the folder."""
     out = Path(out).resolve()
     _check_target(out)
+    configs = list(configs)
     for name in configs:
         config_tasks(name)  # unknown names fail before any work
     manifest = _read_manifest(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    _check_ours(out, manifest, configs)
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
     try:
-        if out.exists():
-            for name in manifest["configs"]:
-                if name not in configs and (out / "data" / name).is_dir():
-                    shutil.copytree(out / "data" / name, staging / "data" / name)
-        for name in configs:
-            manifest["configs"][name] = _write_config(
-                staging, name, data_dir, skip_unavailable, config_kwargs
-            )
-        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
-        (staging / "README.md").write_text(dataset_card(manifest))
-        _swap_into_place(staging, out)
-    except BaseException:
+        built = {
+            name: _write_config(staging, name, data_dir, skip_unavailable, config_kwargs) for name in configs
+        }
+        manifest["configs"].update(built)
+        for name in configs:  # the swap: renames only
+            target = out / "data" / name
+            target.parent.mkdir(exist_ok=True)
+            if target.exists():
+                target.rename(staging / f"previous-{name}")
+            (staging / "data" / name).rename(target)
+        _replace_file(out / CARD, dataset_card(manifest))
+        manifest["card_sha256"] = _sha256(out / CARD)
+        _replace_file(out / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
+    finally:
         shutil.rmtree(staging, ignore_errors=True)
-        raise
     return out
+
+
+def _replace_file(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path`` and rename it in place."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
 
 
 def _write_config(
@@ -96,37 +153,41 @@ def _write_config(
     folder.mkdir(parents=True)
     splits = {}
     for split, table in dataset.items():
-        table.to_parquet(str(folder / f"{split}-00000-of-00001.parquet"))
+        shards = max(1, math.ceil(table.data.nbytes / MAX_SHARD_BYTES))
+        for index in range(shards):
+            part = table.shard(shards, index, contiguous=True) if shards > 1 else table
+            part.to_parquet(str(folder / f"{split}-{index:05d}-of-{shards:05d}.parquet"))
         splits[split] = table.num_rows
     included = sorted({t for table in dataset.values() for t in table.unique("task")})
     skipped = sorted(t.name for t in config_tasks(name) if t.name not in included)
-    return {"splits": splits, "tasks": included, "skipped": skipped, "options": config_kwargs}
-
-
-def _swap_into_place(staging: Path, out: Path) -> None:
-    """Replace ``out`` by ``staging`` with renames only, so a crash never leaves a half-written export."""
-    backup = None
-    if out.exists():
-        backup = out.with_name(f".{out.name}.previous-{os.getpid()}")
-        out.rename(backup)
-    staging.rename(out)
-    if backup is not None:
-        shutil.rmtree(backup, ignore_errors=True)
+    record = build_record(dataset)
+    return {"splits": splits, "tasks": included, "skipped": skipped, "options": config_kwargs,
+            "verify_checksums": record["verify_checksums"], "unverified": record["unverified"]}  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------------
 # Dataset card
 
 
-def _yaml_configs(manifest: dict[str, Any]) -> str:
-    lines = ["configs:"]
-    for name in sorted(manifest["configs"]):
-        lines.append(f"- config_name: {name}")
-        lines.append("  data_files:")
-        for split in manifest["configs"][name]["splits"]:
-            lines.append(f"  - split: {split}")
-            lines.append(f"    path: data/{name}/{split}-*.parquet")
-    return "\n".join(lines)
+def card_data(manifest: dict[str, Any]) -> DatasetCardData:
+    """The card's metadata: the configs block that maps each config to its files, and the licenses of the
+    sources actually included."""
+    included = {t for info in manifest["configs"].values() for t in info["tasks"]}
+    licenses = sorted({TASKS[t].source.license_id for t in included}) or ["other"]
+    configs = [
+        {"config_name": name, "data_files": [{"split": split, "path": f"data/{name}/{split}-*.parquet"}
+                                             for split in manifest["configs"][name]["splits"]]}
+        for name in sorted(manifest["configs"])
+    ]  # fmt: skip
+    return DatasetCardData(
+        pretty_name="Spectrum Suite",
+        language=["en", "multilingual"],
+        license=licenses,
+        task_categories=["text-generation"],
+        tags=["distributional-alignment", "in-context-learning", "pluralistic-alignment", "spectrum-tuning",
+              "arxiv:2510.06084"],
+        configs=configs,
+    )  # fmt: skip
 
 
 def _task_table(manifest: dict[str, Any]) -> str:
@@ -155,7 +216,21 @@ def _config_table(manifest: dict[str, Any]) -> str:
         splits = ", ".join(f"{s}: {n}" for s, n in info["splits"].items())
         skipped = ", ".join(info["skipped"]) or "none"
         rows.append(f"| {name} | {what} | {splits} | {len(info['tasks'])} | {skipped} |")
-    return "\n".join(rows)
+    return "\n".join(rows) + _unverified_note(manifest)
+
+
+def _unverified_note(manifest: dict[str, Any]) -> str:
+    """Which source files were read without a checksum match (their own versions, by the user's choice)."""
+    lines = []
+    for name, info in sorted(manifest["configs"].items()):
+        for task, files in sorted(info.get("unverified", {}).items()):
+            lines += [f"- `{name}` / `{task}`: `{path}`: {why}" for path, why in sorted(files.items())]
+    if not lines:
+        return ""
+    return (
+        "\n\nSource files whose content was not checked against a pinned SHA-256 (no pin, or the user chose to use other versions):\n\n"
+        + "\n".join(lines)
+    )
 
 
 def _citations(manifest: dict[str, Any]) -> str:
@@ -167,14 +242,13 @@ def _citations(manifest: dict[str, Any]) -> str:
 
 
 def dataset_card(manifest: dict[str, Any]) -> str:
-    """The README.md of an export: YAML header with the configs block, then the card from the template."""
-    template = Template(CARD_TEMPLATE.read_text())
-    return template.substitute(
-        yaml_configs=_yaml_configs(manifest),
+    """The README.md of an export: the card's metadata as YAML, then the card from the template."""
+    body = Template(CARD_TEMPLATE.read_text()).substitute(
         config_table=_config_table(manifest),
         task_table=_task_table(manifest),
         citations=_citations(manifest),
     )
+    return str(DatasetCard(f"---\n{card_data(manifest).to_yaml()}\n---\n\n{body}"))
 
 
 # ---------------------------------------------------------------------------------------------------

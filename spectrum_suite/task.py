@@ -30,6 +30,16 @@ ORIGINS = {
     "PERM": "by permission of the authors",
 }
 DATA_ENV = "SPECTRUM_SUITE_DATA"
+#: A source's license text (its start) -> the Hub's license identifier; longest texts first.
+LICENSE_IDS = (
+    ("CC BY-NC-SA 4.0", "cc-by-nc-sa-4.0"),
+    ("CC BY-NC 4.0", "cc-by-nc-4.0"),
+    ("CC BY-SA 4.0", "cc-by-sa-4.0"),
+    ("CC BY 4.0", "cc-by-4.0"),
+    ("CC0", "cc0-1.0"),
+    ("Apache-2.0", "apache-2.0"),
+    ("MIT", "mit"),
+)
 PAPER_URL = "https://arxiv.org/abs/2510.06084"
 PAPER_CITATION = (
     "@article{sorensen2025spectrum, title={Spectrum Tuning: Post-Training for Distributional Coverage and "
@@ -73,6 +83,11 @@ class Source:
             raise ValueError(
                 f"source {self.key!r}: origin must be one of {sorted(ORIGINS)}, got {self.origin!r}"
             )
+
+    @property
+    def license_id(self) -> str:
+        """The Hub's identifier of the source's license (``other`` for terms without one)."""
+        return next((hub_id for text, hub_id in LICENSE_IDS if self.license.startswith(text)), "other")
 
 
 @dataclass(frozen=True)

@@ -25,25 +25,31 @@ class Built:
         return [inst for group in self.groups for inst in group.instances]
 
 
-def fetch(name: str, data_dir: Path | None) -> FetchedFiles:
-    """The task's files from ``data_dir`` only (no download manager)."""
+def fetch(name: str, data_dir: Path | None, verify: bool | None = None) -> FetchedFiles:
+    """The task's files from ``data_dir`` only (no download manager).
+
+    Files are checked against their pinned SHA-256 except under the fixtures folder, whose files have the real
+    schema but not the real content (or when ``verify`` says otherwise).
+    """
     task = get_task(name)
-    return fetch_files(task.name, task.files, data_dir, None)
+    if verify is None:
+        verify = data_dir is None or FIXTURES not in (data_dir, *data_dir.parents)
+    return fetch_files(task.name, task.files, data_dir, None, verify)
 
 
-def build(name: str, data_dir: Path | None, episodes: bool = True) -> Built:
+def build(name: str, data_dir: Path | None, episodes: bool = True, verify: bool | None = None) -> Built:
     """fetch_files -> build -> groups -> episodes, with no download manager (data directory only)."""
     task = get_task(name)
-    fetched = fetch(name, data_dir)
+    fetched = fetch(name, data_dir, verify)
     groups = as_groups(task.build(task, fetched), task.params)
     eps = [ep for g in groups for ep in generate_episodes(g.instances, g.params)] if episodes else []
     return Built(groups, eps, fetched)
 
 
-def rows(name: str, data_dir: Path | None) -> list[dict]:
+def rows(name: str, data_dir: Path | None, verify: bool | None = None) -> list[dict]:
     """The rows of an alignment or coverage task built from ``data_dir``."""
     task = get_task(name)
-    return list(task.build(task, fetch(name, data_dir)))
+    return list(task.build(task, fetch(name, data_dir, verify)))
 
 
 def outputs(episode: Episode) -> list[str]:

@@ -1,9 +1,12 @@
 """The builder: per-task and group configs, splits by instance, determinism, unavailable tasks."""
 
 import json
+import math
 
 import datasets
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import spectrum_suite
 from spectrum_suite import SpectrumSuite, TasksUnavailableError, UnknownNameError, load_dataset
@@ -97,3 +100,59 @@ def test_unknown_config_and_split():
         load_dataset("numeric_dst")
     with pytest.raises(ValueError, match="has no split 'test'"):
         load_dataset("coinflip", split="test")
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("max_instances", -1),  # would have sliced off the last instance
+        ("max_instances", 0),
+        ("max_instances", 2.5),
+        ("description_prob", 1.5),
+        ("description_prob", float("nan")),
+        ("permutations", 0),
+        ("permutations", True),
+        ("validation_fraction", 1.0),
+        ("validation_fraction", -0.1),
+        ("row_shuffle_seed", -1),
+        ("verify_checksums", "no"),
+    ],
+)
+def test_options_out_of_range_are_refused_before_any_work(option: str, value: object) -> None:
+    with pytest.raises(ValueError, match=option):
+        load_dataset("cards", **{option: value})
+
+
+@settings(max_examples=12, deadline=None, derandomize=True)
+@given(
+    max_instances=st.none() | st.integers(min_value=1, max_value=40),
+    description_prob=st.none() | st.floats(min_value=0.0, max_value=1.0),
+    validation_fraction=st.floats(min_value=0.0, max_value=0.9),
+    seed=st.integers(min_value=0, max_value=2**31),
+)
+def test_valid_options_build_what_they_say(
+    max_instances, description_prob, validation_fraction, seed
+) -> None:
+    """Property: any valid options build; caps, description inclusion and the validation split hold exactly."""
+    options = {"validation_fraction": validation_fraction, "row_shuffle_seed": seed}
+    if max_instances is not None:
+        options["max_instances"] = max_instances
+    if description_prob is not None:
+        options["description_prob"] = description_prob
+    ds = load_dataset("coinflip", **options)
+    rows = [row for split in ds.values() for row in split]
+    instances = {row["instance_id"] for row in rows}
+    assert len(instances) == (max_instances or 1000)
+    if description_prob in (0.0, 1.0):
+        assert {row["include_description"] for row in rows} == {bool(description_prob)}
+    held = set(ds["validation"]["instance_id"]) if "validation" in ds else set()
+    assert not held & set(ds["train"]["instance_id"])
+    expected = (
+        0
+        if validation_fraction == 0 or len(instances) < 2
+        else min(len(instances) - 1, math.ceil(validation_fraction * len(instances)))
+    )
+    assert len(held) == expected
+    assert (
+        load_dataset("coinflip", **options)["train"]["episode_id"] == ds["train"]["episode_id"]
+    )  # deterministic

@@ -4,6 +4,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from spectrum_suite.__main__ import main
 
 
@@ -22,7 +24,15 @@ def test_list_prints_every_task_with_filters(capsys):
 def test_list_available_with_shared_data(capsys, shared_data):
     assert main(["list", "--available", "--data-dir", str(shared_data), "--json"]) == 0
     names = {r["name"] for r in json.loads(capsys.readouterr().out)}
-    assert {"polis_vote", "nytimes", "chemistry_esol", "gsm8k_question"} <= names
+    assert {
+        "polis_vote",
+        "nytimes",
+        "chemistry_esol",
+        "gsm8k_question",
+        "gpqa",
+        "opinionqa_questions",
+    } <= names
+    assert "opinionqa_individual" not in names  # only the questions are here, none of the responses
 
 
 def test_build_prints_a_summary(capsys):
@@ -42,6 +52,22 @@ def test_errors_name_the_problem(capsys):
     assert "did you mean 'coinflip'" in capsys.readouterr().err
     assert main(["build", "wvs_individual"]) == 1
     assert "worldvaluessurvey" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["build", "cards", "--max-instances", "-1"], "max_instances must be an integer of at least 1"),
+        (["build", "cards", "--description-prob", "1.5"], "description_prob must be a number"),
+        (["build", "cards", "--validation-fraction", "1"], "validation_fraction must be a number"),
+        (["build", "cards", "--data-dir", "/no/such/dir"], "/no/such/dir (data_dir) does not exist"),
+        (["export", "cards", "--out", "/proc/version"], "is not a folder"),
+    ],
+)
+def test_bad_options_are_one_line_errors_before_any_work(capsys, argv, message):
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and message in err and "Traceback" not in err
 
 
 def test_module_entry_point_and_help():

@@ -1,4 +1,4 @@
-"""`cards` and the nine pre-drawn distributions: goodness of fit per family, no collapse (D1), exact strings."""
+"""`cards` and the nine pre-drawn distributions: goodness of fit per family, no collapse (docs/deviations.md#seeding-independent-streams-per-instance), exact strings."""
 
 from __future__ import annotations
 
@@ -199,7 +199,7 @@ def test_multinomial_vectors_fit_and_print_plain_ints() -> None:
         assert list(ast.literal_eval(pv)) == list(range(k))
         totals = np.zeros(k)
         for value in outputs(ep):
-            assert "np." not in value  # D8
+            assert "np." not in value  # Python scalars, never np.int64(3)
             if meta["format"] == "dict":
                 assert re.fullmatch(r"\{0: \d+(, \d+: \d+)*\}", value), value
                 counts = list(ast.literal_eval(value).values())
@@ -215,7 +215,7 @@ def test_multinomial_vectors_fit_and_print_plain_ints() -> None:
 
 @pytest.mark.parametrize("name", ["poisson", "geometric"])
 def test_no_collapse_500_distinct_instances(name: str) -> None:
-    """D1: the reference produced 2 distinct poisson/geometric rows out of 500; every instance differs here."""
+    """The reference produced 2 distinct poisson/geometric rows out of 500; every instance differs here."""
     episodes = build(name)
     assert len(episodes) == 500
     params = {ep.instance.meta["lambda" if name == "poisson" else "p"] for ep in episodes}
@@ -228,7 +228,7 @@ def test_no_collapse_500_distinct_instances(name: str) -> None:
 
 
 def test_parameter_priors() -> None:
-    """Each family's parameters follow the prior of `spec/tasks.md` §6.4."""
+    """Each family's parameters follow the prior of docs/tasks.md#discrete-distributions."""
 
     def metas(name: str, cap: int = 300) -> list[dict]:
         return [inst.meta for inst in instances(task_with(name, cap))]

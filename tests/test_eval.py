@@ -48,7 +48,7 @@ def test_all_three_evaluations_run_and_reach_the_metrics(tiny_results):
     assert steer.metrics["loss_geq_1"] > 0 and 0 <= steer.metrics["all_acc_geq_1"] <= 1
     urn = r.alignment.tasks["urn"]
     assert urn.counts["evaluated"] == 2 and len(urn.js_per_row) == 2
-    assert 0 <= urn.metrics["js_divergence.mean"] <= 0.7
+    assert 0 <= urn.metrics["js_divergence"] <= 0.7
     assert sum(urn.examples[0].model) == pytest.approx(1.0)
     for setting in ("description", "examples", "both"):
         res = r.coverage.settings[setting]
@@ -58,8 +58,13 @@ def test_all_three_evaluations_run_and_reach_the_metrics(tiny_results):
     assert r.coverage.top_k == 0
     head = r.headline
     assert head["steer/loss_geq_1"] == pytest.approx(steer.metrics["loss_geq_1"])
-    assert head["align/js_divergence"] == pytest.approx(urn.metrics["js_divergence.mean"])
-    assert head["cover/both/percent_valid"] is not None
+    assert head["align/js_divergence"] == pytest.approx(urn.metrics["js_divergence"])
+    both = r.coverage.settings["both"].metrics
+    assert head["cover/both/percent_valid"] == both["percent_valid"] is not None
+    assert (head["cover/both/diversity"], head["cover/both/yield"]) == (
+        both["unique_gens_pct"],
+        both["unique_valid_count"],
+    )
 
 
 def test_run_directory_has_json_report_and_plots(tiny_results, tmp_path):
@@ -74,6 +79,12 @@ def test_run_directory_has_json_report_and_plots(tiny_results, tmp_path):
     report = (tmp_path / "report.md").read_text()
     assert report.index("| run | model | format |") < report.index("![steer_curves.png]")
     assert "| flight | 2 |" in report
+    urn = tiny_results.alignment.tasks["urn"]
+    m = urn.metrics
+    assert (
+        f"| urn | {urn.counts['rows']} | 2 | 0 | {m['js_divergence']:.4f} | {m['kl_divergence']:.3f} | "
+        f"{m['mode_match']:.3f} | {m['coverage']:.3f} |" in report
+    )
 
 
 def test_headline_table_before_after_shows_the_change(tiny_results):

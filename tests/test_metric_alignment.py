@@ -13,6 +13,7 @@ import pytest
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import entropy, sem
 
+import metrics
 from metrics.distributional_alignment import distributional_alignment as module
 from metrics.distributional_alignment.divergences import item_scores
 
@@ -22,38 +23,54 @@ METRICS = ("js_divergence", "kl_divergence", "reverse_kl", "cross_entropy", "mod
 
 @pytest.fixture(scope="module")
 def alignment() -> evaluate.EvaluationModule:
-    return evaluate.load(str(REPO / "metrics" / "distributional_alignment"))
+    return metrics.load("distributional_alignment")
 
 
 @pytest.fixture
 def fresh_alignment() -> evaluate.EvaluationModule:
     """A new instance per failing call: evaluate keeps a failed call's cache-file lock, which costs the next call 1 s."""
-    return evaluate.load(str(REPO / "metrics" / "distributional_alignment"), experiment_id=uuid.uuid4().hex)
+    return metrics.load("distributional_alignment", experiment_id=uuid.uuid4().hex)
 
 
 def _smooth(p: np.ndarray, eps: float) -> np.ndarray:
     return (p + eps) / np.sum(p + eps)
 
 
-def test_docstring_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(REPO)
+def test_docstring_example_runs_from_another_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     test = doctest.DocTestParser().get_doctest(
         module._KWARGS_DESCRIPTION, {}, "alignment", module.__file__, 0
     )
     runner = doctest.DocTestRunner()
     runner.run(test)
-    assert runner.tries >= 5
+    assert runner.tries >= 10
     assert runner.failures == 0
 
 
-def test_loads_by_absolute_path_from_another_directory(
+def test_loads_from_root_and_by_metrics_path_from_another_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.chdir(REPO)
+    relative = evaluate.load("metrics/distributional_alignment")
     monkeypatch.chdir(tmp_path)
-    metric = evaluate.load(str(REPO / "metrics" / "distributional_alignment"))
-    result = metric.compute(predictions=[[0.0, -math.inf]], references=[[1.0, 0.0]])
-    assert result["total_n"] == 1
-    assert result["js_divergence.mean"] == pytest.approx(0.0, abs=1e-12)
+    for metric in (relative, evaluate.load(metrics.path("distributional_alignment"))):
+        result = metric.compute(predictions=[[0.0, -math.inf]], references=[[1.0, 0.0]])
+        assert result["n_items"] == 1
+        assert result["js_divergence"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_add_batch_in_pieces_equals_one_compute(alignment) -> None:
+    rng = np.random.default_rng(5)
+    references = [rng.dirichlet(np.ones(size)).tolist() for size in (2, 3, 5, 2, 4)]
+    predictions = [np.log(rng.dirichlet(np.ones(len(t))) * 0.9).tolist() for t in references]
+    whole = alignment.compute(predictions=predictions, references=references, return_per_row=True)
+    alignment.add_batch(predictions=predictions[:2], references=references[:2])
+    alignment.add(prediction=predictions[2], reference=references[2])
+    alignment.add_batch(predictions=predictions[3:], references=references[3:])
+    assert alignment.compute(return_per_row=True) == whole
+    assert whole["n_items"] == 5
 
 
 def test_hand_computed_two_candidates(alignment) -> None:
@@ -62,15 +79,15 @@ def test_hand_computed_two_candidates(alignment) -> None:
         predictions=[[math.log(0.5), math.log(0.5)]], references=[[1.0, 0.0]], eps=0.0, return_per_row=True
     )
     js = 0.5 * math.log(1 / 0.75) + 0.5 * (0.5 * math.log(0.5 / 0.75) + 0.5 * math.log(0.5 / 0.25))
-    assert result["js_divergence.mean"] == pytest.approx(js, abs=1e-12)
-    assert result["kl_divergence.mean"] == pytest.approx(math.log(2), abs=1e-12)
-    assert result["reverse_kl.mean"] == math.inf
-    assert result["cross_entropy.mean"] == pytest.approx(math.log(2), abs=1e-12)
-    assert result["mode_match.mean"] == 1.0  # Q ties: the first index wins, as P's mode
-    assert result["coverage.mean"] == pytest.approx(1.0)
-    assert result["n_targets.mean"] == 2.0
-    assert result["js_divergence.std"] == 0.0 and result["js_divergence.se"] == 0.0
-    assert result["total_n"] == 1
+    assert result["js_divergence"] == pytest.approx(js, abs=1e-12)
+    assert result["kl_divergence"] == pytest.approx(math.log(2), abs=1e-12)
+    assert result["reverse_kl"] == math.inf
+    assert result["cross_entropy"] == pytest.approx(math.log(2), abs=1e-12)
+    assert result["mode_match"] == 1.0  # Q ties: the first index wins, as P's mode
+    assert result["coverage"] == pytest.approx(1.0)
+    assert result["n_targets"] == 2.0
+    assert result["js_divergence_std"] == 0.0 and result["js_divergence_sem"] == 0.0
+    assert result["n_items"] == 1
     assert result["per_row"]["mode_match"] == [1]
 
 
@@ -79,12 +96,12 @@ def test_default_eps_matches_scipy_on_smoothed_distributions(alignment) -> None:
     q_mass = np.array([0.2, 0.1, 0.3])
     result = alignment.compute(predictions=[np.log(q_mass).tolist()], references=[p.tolist()])
     ps, qs = _smooth(p, 1e-6), _smooth(q_mass / q_mass.sum(), 1e-6)
-    assert result["kl_divergence.mean"] == pytest.approx(entropy(ps, qs), rel=1e-12)
-    assert result["reverse_kl.mean"] == pytest.approx(entropy(qs, ps), rel=1e-12)
-    assert result["cross_entropy.mean"] == pytest.approx(entropy(ps) + entropy(ps, qs), rel=1e-12)
-    assert result["js_divergence.mean"] == pytest.approx(jensenshannon(ps, qs) ** 2, rel=1e-12)
-    assert result["mode_match.mean"] == 0.0
-    assert result["coverage.mean"] == pytest.approx(0.6, rel=1e-12)
+    assert result["kl_divergence"] == pytest.approx(entropy(ps, qs), rel=1e-12)
+    assert result["reverse_kl"] == pytest.approx(entropy(qs, ps), rel=1e-12)
+    assert result["cross_entropy"] == pytest.approx(entropy(ps) + entropy(ps, qs), rel=1e-12)
+    assert result["js_divergence"] == pytest.approx(jensenshannon(ps, qs) ** 2, rel=1e-12)
+    assert result["mode_match"] == 0.0
+    assert result["coverage"] == pytest.approx(0.6, rel=1e-12)
 
 
 @pytest.mark.parametrize("input_type", ["logprob", "prob"])
@@ -104,22 +121,22 @@ def test_eps_zero_js_equals_scipy_jensenshannon_squared(alignment, input_type: s
     )
     expected = np.array([jensenshannon(t, m) ** 2 for t, m in zip(targets, models, strict=True)])
     np.testing.assert_allclose(result["per_row"]["js_divergence"], expected, rtol=0, atol=1e-9)
-    assert result["js_divergence.mean"] == pytest.approx(expected.mean(), abs=1e-9)
-    assert result["js_divergence.se"] == pytest.approx(sem(expected), rel=1e-9)
-    assert result["js_divergence.std"] == pytest.approx(np.std(expected, ddof=1), rel=1e-9)
+    assert result["js_divergence"] == pytest.approx(expected.mean(), abs=1e-9)
+    assert result["js_divergence_sem"] == pytest.approx(sem(expected), rel=1e-9)
+    assert result["js_divergence_std"] == pytest.approx(np.std(expected, ddof=1), rel=1e-9)
     assert all(0 <= value <= math.log(2) + 1e-12 for value in result["per_row"]["js_divergence"])
     modes = [int(np.argmax(t) == np.argmax(m)) for t, m in zip(targets, models, strict=True)]
     assert result["per_row"]["mode_match"] == modes
     assert result["per_row"]["n_targets"] == [t.size for t in targets]
-    assert ("coverage.mean" in result) == (input_type == "logprob")  # normalised probabilities say nothing
+    assert ("coverage" in result) == (input_type == "logprob")  # normalised probabilities say nothing
 
 
 def test_infinite_values_give_infinite_spread_not_nan(alignment) -> None:
     result = alignment.compute(
-        predictions=[[math.log(0.5)] * 2, [0.0, -1.0]], references=[[1.0, 0.0]] * 2, eps=0.0
+        predictions=[[math.log(0.5)] * 2, [math.log(0.9), -math.inf]], references=[[1.0, 0.0]] * 2, eps=0.0
     )
-    assert result["reverse_kl.mean"] == math.inf
-    assert result["reverse_kl.std"] == math.inf and result["reverse_kl.se"] == math.inf
+    assert result["reverse_kl"] == math.inf
+    assert result["reverse_kl_std"] == math.inf and result["reverse_kl_sem"] == math.inf
 
 
 def test_coverage_from_unnormalised_probabilities(alignment) -> None:
@@ -130,16 +147,16 @@ def test_coverage_from_unnormalised_probabilities(alignment) -> None:
         return_per_row=True,
     )
     assert result["per_row"]["coverage"] == pytest.approx([0.4, 1.0])
-    assert result["coverage.mean"] == pytest.approx(0.7)
-    assert result["js_divergence.mean"] == pytest.approx(0.0, abs=1e-15)
+    assert result["coverage"] == pytest.approx(0.7)
+    assert result["js_divergence"] == pytest.approx(0.0, abs=1e-15)
 
 
 def test_tiny_logprobs_do_not_underflow_into_nan(alignment) -> None:
     result = alignment.compute(
         predictions=[[-2000.0, -2000.0 + math.log(3)]], references=[[0.25, 0.75]], eps=0.0
     )
-    assert result["js_divergence.mean"] == pytest.approx(0.0, abs=1e-12)
-    assert result["coverage.mean"] == 0.0
+    assert result["js_divergence"] == pytest.approx(0.0, abs=1e-12)
+    assert result["coverage"] == 0.0
     assert not any(isinstance(v, float) and math.isnan(v) for v in result.values())
 
 
@@ -188,7 +205,35 @@ BAD_INPUTS = [
     ),
     ({"predictions": [[-1.0]], "references": [[1.0]], "input_type": "logit"}, "input_type", "logprob"),
     ({"predictions": [[-1.0]], "references": [[1.0]], "eps": -1e-3}, "eps", ">= 0"),
+    ({"predictions": [[-1.0]], "references": [[1.0]], "eps": True}, "eps", ">= 0"),
+    (
+        {"predictions": [[-1.0]], "references": [[1.0]], "return_per_row": 1},
+        "return_per_row",
+        "True or False",
+    ),
 ]
+
+NOT_A_DISTRIBUTION = [
+    ({"predictions": [[0.5, 0.5], [0.6, 0.6]], "input_type": "prob"}, "row 1", "sum to 1.2 > 1"),
+    ({"predictions": [[0.5, 0.5], [1.2, 0.0]], "input_type": "prob"}, "row 1", "candidate 0 is 1.2"),
+    ({"predictions": [[0.5, 0.5], [-0.2, 0.7]], "input_type": "prob"}, "row 1", "candidate 0 is -0.2"),
+    ({"predictions": [[-1.0, -1.0], [math.log(0.7), math.log(0.5)]]}, "row 1", "sum to 1.2"),
+    ({"predictions": [[True, 0.0], [0.5, 0.5]], "input_type": "prob"}, "row 0", "candidate 0 is True"),
+    ({"predictions": [[-1.0, -1.0], [-1.0, "-2"]]}, "row 1", "candidate 1 is '-2'"),
+]
+"""Model scores no model can give over mutually exclusive candidates, and values evaluate would cast."""
+
+
+@pytest.mark.parametrize(("change", "where", "what"), NOT_A_DISTRIBUTION)
+def test_scores_that_are_not_probabilities_are_refused(
+    fresh_alignment, change: dict, where: str, what: str
+) -> None:
+    with pytest.raises(ValueError) as info:
+        fresh_alignment.compute(references=[[0.5, 0.5], [0.5, 0.5]], **change)
+    message = str(info.value)
+    assert message.startswith(f"{where}: field 'predictions'") and what in message
+    if "sum to" in what:
+        assert "prefixes" in message and "include_terminator" in message
 
 
 @pytest.mark.parametrize(("kwargs", "where", "what"), BAD_INPUTS)
@@ -199,7 +244,7 @@ def test_bad_input_names_the_row_and_field(fresh_alignment, kwargs: dict, where:
 
 
 def test_row_counts_must_match() -> None:
-    with pytest.raises(ValueError, match="predictions has 2 rows but references has 1"):
+    with pytest.raises(ValueError, match="references has 1 rows but predictions has 2"):
         item_scores([[0.0], [0.0]], [[1.0]])
     with pytest.raises(ValueError, match="row 1: field 'references': expected a list of numbers"):
         item_scores([[0.0], [0.0]], [[1.0], None])

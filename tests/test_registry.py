@@ -67,3 +67,33 @@ def test_unknown_names_get_close_matches():
         config_tasks("numeric_dst")
     with pytest.raises(ValueError, match="family must be one of"):
         spectrum_suite.list_tasks(family="episode")
+
+
+def test_ready_needs_a_group_that_builds(tmp_path, shared_data):
+    """Only the questions (info.csv) of a survey wave are no reason to call the respondents task ready."""
+    waves = sorted((shared_data / "opinionqa" / "human_resp").glob("American_Trends_Panel_W*"))
+    for wave in waves:
+        target = tmp_path / "opinionqa" / "human_resp" / wave.name / "info.csv"
+        target.parent.mkdir(parents=True)
+        target.symlink_to(wave / "info.csv")
+    assert availability(get_task("opinionqa_individual"), tmp_path) == "needs a manual file"
+    assert availability(get_task("opinionqa_questions"), tmp_path) == "ready"
+
+
+@pytest.mark.shared
+def test_every_ready_task_builds_at_least_one_instance_from_the_real_data(shared_data):
+    from tests.adapter_run import build, rows
+
+    ready = [
+        t for t in spectrum_suite.list_tasks(availability="ready", data_dir=shared_data) if t.files.files
+    ]
+    assert {"gpqa", "opinionqa_questions", "chemistry_esol", "nytimes", "polis_vote"} <= {
+        t.name for t in ready
+    }
+    for task in ready:
+        built = (
+            build(task.name, shared_data, episodes=False).instances
+            if task.family == "episodes"
+            else rows(task.name, shared_data)
+        )
+        assert built, f"{task.name} is 'ready' but builds nothing"

@@ -16,7 +16,7 @@ from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM
 
 from spectrum_suite.formats import chat_template
 from tests.tokenizer_fixtures import build_tokenizer
-from tuning.run import arguments, outputs
+from tuning.run import arguments, folder, outputs
 from tuning.run.cli import main as run_main
 from tuning.run.data import build_train_dataset, load_episodes
 from tuning.run.packing import pack, packing_supported
@@ -122,6 +122,13 @@ def test_accelerate_configs_parse() -> None:
 # Bad input: a clear error before any training starts
 
 
+def test_a_malformed_option_is_argparse_usage_error(capsys: pytest.CaptureFixture) -> None:
+    # argparse reads -1e-5 as an option (--learning-rate=-1e-5 gets through to the range check)
+    with pytest.raises(SystemExit) as info:
+        run_main(["--learning-rate", "-1e-5"])
+    assert info.value.code == 2 and "expected one argument" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
@@ -130,6 +137,10 @@ def test_accelerate_configs_parse() -> None:
         (["--configs", "flight"], "held out"),
         (["--configs", "babynames"], "every task was skipped"),
         (["--max-length", "3"], "max_length=3 is too short"),
+        (["--max-steps", "0"], "--max_steps must be -1"),
+        (["--learning-rate=-1e-5"], "--learning_rate must be a positive number"),
+        (["--num_train_epochs", "0"], "--num_train_epochs must be a positive number"),
+        (["--eval-max-instances", "-1"], "--eval_max_instances must be an integer of at least 1"),
     ],
 )
 def test_bad_input_fails_before_training(
@@ -248,9 +259,24 @@ def test_cli_end_to_end_outputs(tiny: Path, tmp_path: Path, monkeypatch: pytest.
     for needle in ("base model", "babynames", "learning_rate", "Before and after", "| before |", "| after |"):
         assert needle.lower() in card.lower()
     assert (out / "before_after.md").read_text().strip() in card
+    from huggingface_hub import ModelCard
+
+    meta = ModelCard(card).data  # the metadata parses as the Hub's model card, model-index included
+    assert meta.model_name == out.name and meta.base_model is None  # a local base has no Hub link
+    (result,) = meta.eval_results
+    after = json.loads((out / "before_after.json").read_text())["after"]
+    assert result.metric_type == "js_divergence" and result.metric_value == pytest.approx(
+        after["align/js_divergence"]
+    )
+    assert "arxiv:2510.06084" in meta.tags and "- transformers:" in card
     assert set(json.loads((out / "before_after.json").read_text())) == {"before", "after"}
+    for side in ("before", "after"):  # each side as tuning.eval writes a run: results, report and plots
+        assert {"results.json", "report.md", "align_js_hist.png"} <= {
+            p.name for p in (out / "eval" / side).iterdir()
+        }
+    assert (out / "train_loss.png").stat().st_size > 0
     assert uploads and uploads[0]["repo_id"] == "org/tiny"
-    checkpoints = outputs.complete_checkpoints(out)
+    checkpoints = folder.complete_checkpoints(out)
     assert (
         checkpoints and json.loads((checkpoints[-1] / "trainer_state.json").read_text())["global_step"] == 4
     )
@@ -270,7 +296,7 @@ def _launch(tiny: Path, root: Path, *extra: str) -> subprocess.Popen:
 
 
 def _state(run_dir: Path) -> dict:
-    return json.loads((outputs.complete_checkpoints(run_dir)[-1] / "trainer_state.json").read_text())
+    return json.loads((folder.complete_checkpoints(run_dir)[-1] / "trainer_state.json").read_text())
 
 
 def test_killed_run_resumes_to_the_same_step(tmp_path: Path) -> None:
@@ -283,11 +309,11 @@ def test_killed_run_resumes_to_the_same_step(tmp_path: Path) -> None:
     victim = _launch(tiny, tmp_path / "cut")
     run_dir = tmp_path / "cut" / "r"
     deadline = time.time() + 240
-    while time.time() < deadline and not outputs.complete_checkpoints(run_dir) and victim.poll() is None:
+    while time.time() < deadline and not folder.complete_checkpoints(run_dir) and victim.poll() is None:
         time.sleep(0.05)
     victim.send_signal(signal.SIGKILL)
     victim.wait(timeout=30)
-    saved = outputs.complete_checkpoints(run_dir)
+    saved = folder.complete_checkpoints(run_dir)
     assert saved, "no checkpoint was written before the kill"
     step_at_kill = _state(run_dir)["global_step"]
     assert step_at_kill < 40, "the run finished before it could be killed"
@@ -320,3 +346,116 @@ def test_lora_run_saves_adapter_and_merged_weights(tiny: Path, tmp_path: Path) -
     assert not torch.equal(merged.state_dict()[q], base.state_dict()[q])  # the adapter was merged in
     k = "model.layers.0.self_attn.k_proj.weight"
     assert torch.equal(merged.state_dict()[k], base.state_dict()[k])  # untargeted modules are unchanged
+
+
+# ---------------------------------------------------------------------------------------------------
+# Nothing a user wrote is ever removed
+
+
+def _finished_run(tiny: Path, root: Path, name: str = "r") -> Path:
+    argv = ["--model", str(tiny), *TINY_ARGS, "--output-root", str(root), "--run-name", name, "--no-eval"]
+    assert run_main(argv) == 0
+    return root / name
+
+
+@pytest.mark.parametrize("name", ["..", "/", ".", "a/b", "~"])
+def test_a_run_name_must_be_one_plain_folder_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture, name: str
+) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    (tmp_path / "precious.txt").write_text("keep me")
+    argv = ["--output-root", str(root), "--run-name", name, "--overwrite", "--no-eval"]
+    assert run_main(argv) == 2
+    assert "--run_name must be one plain folder name" in capsys.readouterr().err
+    assert (tmp_path / "precious.txt").read_text() == "keep me" and root.is_dir()
+
+
+def test_a_folder_tuning_run_did_not_make_is_never_written_or_replaced(
+    tiny: Path, tmp_path: Path, capsys
+) -> None:
+    theirs = tmp_path / "root" / "theirs"
+    theirs.mkdir(parents=True)
+    (theirs / "thesis.tex").write_text("years of work")
+    argv = ["--model", str(tiny), *TINY_ARGS, "--output-root", str(tmp_path / "root"), "--run-name", "theirs"]
+    for extra in ([], ["--overwrite"], ["--resume"]):
+        assert run_main([*argv, *extra, "--no-eval"]) == 2
+        assert "tuning.run did not write" in capsys.readouterr().err
+    assert (theirs / "thesis.tex").read_text() == "years of work" and len(list(theirs.iterdir())) == 1
+
+
+def test_overwrite_keeps_the_old_run_until_the_new_one_has_succeeded(tiny: Path, tmp_path: Path) -> None:
+    run_dir = _finished_run(tiny, tmp_path)
+    weights = (run_dir / "model.safetensors").read_bytes()
+    bad = ["--model", str(tmp_path / "typo"), *TINY_ARGS, "--output-root", str(tmp_path), "--run-name", "r"]
+    assert run_main([*bad, "--overwrite", "--no-eval"]) == 2  # a typo in --model: nothing is touched
+    assert (run_dir / "model.safetensors").read_bytes() == weights
+    good = [
+        "--model",
+        str(tiny),
+        *TINY_ARGS,
+        "--output-root",
+        str(tmp_path),
+        "--run-name",
+        "r",
+        "--seed",
+        "7",
+    ]
+    assert run_main([*good, "--overwrite", "--no-eval"]) == 0
+    assert (run_dir / "model.safetensors").read_bytes() != weights  # replaced by the new run
+    assert not list(tmp_path.glob(".r.replaced-*"))  # the old one was removed only now
+
+
+def test_a_failing_overwrite_puts_the_old_run_back(tiny: Path, tmp_path: Path, monkeypatch) -> None:
+    from tuning.run import trainer
+
+    run_dir = _finished_run(tiny, tmp_path)
+    weights = (run_dir / "model.safetensors").read_bytes()
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("the GPU fell over")
+
+    monkeypatch.setattr(trainer, "fit", crash)
+    argv = [
+        "--model",
+        str(tiny),
+        *TINY_ARGS,
+        "--output-root",
+        str(tmp_path),
+        "--run-name",
+        "r",
+        "--overwrite",
+    ]
+    with pytest.raises(RuntimeError, match="fell over"):
+        run_main([*argv, "--no-eval"])
+    assert (run_dir / "model.safetensors").read_bytes() == weights
+    assert not list(tmp_path.glob(".r.replaced-*"))
+
+
+def test_resuming_a_finished_run_does_not_train_past_max_steps(tiny: Path, tmp_path: Path) -> None:
+    argv = ["--model", str(tiny), *TINY_ARGS, "--max-steps", "4", "--save-steps", "2", "--output-root", str(tmp_path),
+            "--run-name", "r", "--no-eval"]  # fmt: skip
+    assert run_main(argv) == 0
+    assert run_main([*argv, "--resume"]) == 0
+    assert _state(tmp_path / "r")["global_step"] == 4
+
+
+def test_eval_output_that_is_a_file_is_refused_before_the_model_loads(tmp_path: Path, capsys) -> None:
+    from tuning.eval import main as eval_main
+
+    target = tmp_path / "results"
+    target.write_text("not a folder")
+    started = time.perf_counter()
+    assert eval_main(["--model", "smollm2-135m-instruct", "--format", "spectrum", "--out", str(target)]) == 2
+    assert "is a file" in capsys.readouterr().err and time.perf_counter() - started < 5
+
+
+def test_compare_names_a_corrupt_results_file(tmp_path: Path, capsys) -> None:
+    from tuning.eval import main as eval_main
+
+    for name, text in (("a", "{truncated"), ("b", '{"model": "x"}')):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "results.json").write_text(text)
+        assert eval_main(["compare", str(tmp_path / name)]) == 2
+        err = capsys.readouterr().err
+        assert str(tmp_path / name / "results.json") in err and "Traceback" not in err

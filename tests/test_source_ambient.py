@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -87,11 +88,38 @@ def test_bad_lines_are_named(tmp_path):
     good = {"id": 1, "worker_ids": ["A"], "premise": "p", "hypothesis": "h", "annotations": ["neutral"]}
     path.write_text(json.dumps(good) + "\n" + json.dumps(good | {"worker_ids": ["A", "B"]}) + "\n")
     with pytest.raises(SourceFormatError, match=r"linguist_annotations\.jsonl: line 2: field 'annotations'"):
-        build("ambient_linguist_annotations", tmp_path)
+        build("ambient_linguist_annotations", tmp_path, verify=False)
     path.write_text(json.dumps(good | {"annotations": ["maybe"]}) + "\n")
     with pytest.raises(SourceFormatError, match=r"line 1: field 'annotations': unexpected label 'maybe'"):
-        build("ambient_linguist_annotations", tmp_path)
+        build("ambient_linguist_annotations", tmp_path, verify=False)
     full = tmp_path / "ambient" / ambient.FULL
     full.write_text('{"premise": "p", "hypothesis": "h"}\n{"premise": \n')
     with pytest.raises(SourceFormatError, match=r"ambient_full\.jsonl: line 2: field '\*': not valid JSON"):
-        build("ambient_premise_hypothesis", tmp_path)
+        build("ambient_premise_hypothesis", tmp_path, verify=False)
+
+
+@pytest.mark.parametrize(
+    ("rel", "task", "record", "field", "problem"),
+    [
+        (ambient.FULL, "ambient_premise_hypothesis", {"premise": None, "hypothesis": "h"}, "premise",
+         "expected text, got None"),  # was JSON null
+        (ambient.FULL, "ambient_disambiguation",
+         {"premise": "p", "hypothesis": "h", "disambiguations": [{"premise": 4, "hypothesis": "h", "label": "neutral"}]},
+         r"disambiguations\[0\].premise", "expected text, got 4"),
+        (ambient.LINGUIST, "ambient_linguist_annotations",
+         {"id": 1, "worker_ids": [None], "premise": "p", "hypothesis": "h", "annotations": ["neutral"]},
+         r"worker_ids\[0\]", "expected text, got None"),  # was the linguist "None"
+        (ambient.CROWD, "ambient_interpretation_labels",
+         {"premise": "p", "hypothesis": "h", "ambiguous_sent": "p", "interpretations": [None], "labels": ["neutral"]},
+         r"interpretations\[0\]", "expected text, got None"),
+        (ambient.CROWD, "ambient_annotation_distributions",
+         {"premise": "p", "hypothesis": "h", "ambiguous_sent": 0, "q0_gold": ["neutral"]},
+         "ambiguous_sent", "expected text, got 0"),
+    ],
+)  # fmt: skip
+def test_a_sentence_that_is_not_text_is_named(tmp_path, rel, task, record, field, problem):
+    path = tmp_path / "ambient" / rel
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(record) + "\n")
+    with pytest.raises(SourceFormatError, match=rf"{Path(rel).name}: line 1: field '{field}': {problem}"):
+        build(task, tmp_path, verify=False)

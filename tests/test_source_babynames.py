@@ -27,7 +27,7 @@ def test_configurations_match_the_reference_draws():
 
 def test_first_line_of_each_year_is_kept_and_population_probabilities_follow_counts():
     years = babynames.read_years(FIXTURES / babynames.FILE)
-    assert years[1880]["name"].iloc[0] == "Mary"  # the top girl name, lost by the reference (D21)
+    assert years[1880]["name"].iloc[0] == "Mary"  # the top girl name, lost by the reference's header=0
     names, probs = babynames.name_list(years[2023], "F", "population", 10)
     assert names == ["Olivia", "Emma", "Charlotte"]
     assert probs == pytest.approx([15270 / 41393, 13527 / 41393, 12596 / 41393])
@@ -61,4 +61,30 @@ def test_bad_sex_is_named_with_member_and_line(tmp_path):
     with zipfile.ZipFile(target, "w") as archive:
         archive.writestr("yob1990.txt", "Jessica,F,46470\nMichael,X,65282\n")
     with pytest.raises(SourceFormatError, match=r"yob1990.txt: line 2: field 'sex'"):
-        build("babynames", tmp_path)
+        build("babynames", tmp_path, verify=False)
+
+
+@pytest.mark.parametrize(
+    ("member", "field", "problem"),
+    [
+        (b"Jessica,F,46470\nMichael,M,0\n", "line 2: field 'count'", r"expected a number in 1..inf, got 0"),
+        (b"Jessica,F,46470\nMichael,M,-5\n", "line 2: field 'count'", r"expected a number in 1..inf, got -5"),
+        (b"Jessica,F,46470\nMichael,M,12.5\n", "line 2: field 'count'", r"expected an integer, got 12.5"),
+        (b"Jessica,F,46470\nMichael,M,many\n", "line 2: field 'count'", r"expected a number, got 'many'"),
+        (b"Jessica,F,46470\n,M,12\n", "line 2: field 'name'", "expected name,sex,count with a name"),
+        (b"", r"whole file: field '\*'", "file is empty"),  # was a pandas EmptyDataError
+        (
+            "Jos\u00e9,M,12\n".encode("latin-1"),
+            r"whole file: field '\*'",
+            "not readable text",
+        ),  # was a traceback
+    ],
+)
+def test_a_year_file_line_that_is_not_a_name_count_is_named(tmp_path, member, field, problem):
+    """Zero, negative and fractional counts were kept (a 0 count made an all-zero weight list)."""
+    target = tmp_path / babynames.FILE
+    target.parent.mkdir(parents=True)
+    with zipfile.ZipFile(target, "w") as archive:
+        archive.writestr("yob1990.txt", member)
+    with pytest.raises(SourceFormatError, match=rf"yob1990.txt: {field}: {problem}"):
+        build("babynames", tmp_path, verify=False)

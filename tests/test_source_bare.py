@@ -64,4 +64,35 @@ def test_missing_field_names_the_line(tmp_path):
     target.parent.mkdir(parents=True)
     target.write_text((FIXTURES / rel).read_text() + json.dumps({"message": "no group"}) + "\n")
     with pytest.raises(SourceFormatError, match=r"line 8: field 'newsgroup': field missing"):
-        build("newsgroups", tmp_path)
+        build("newsgroups", tmp_path, verify=False)
+
+
+@pytest.mark.parametrize(
+    ("task", "release", "record", "field", "problem"),
+    [
+        (
+            "newsgroups",
+            bare.NEWSGROUPS,
+            {"newsgroup": None, "message": "m"},
+            "newsgroup",
+            "expected text, got None",
+        ),
+        ("bare_gsm8k", bare.GSM8K, {"question": "q", "answer": 42}, "answer", "expected text, got 42"),
+        (
+            "bare_enron",
+            bare.ENRON,
+            {"spam": "yes", "email": "e"},
+            "spam",
+            "expected true or false, got 'yes'",
+        ),
+    ],
+)
+def test_a_field_of_the_wrong_kind_names_the_record(tmp_path, task, release, record, field, problem):
+    """Were the texts "None", "42" and "yes" in the episodes."""
+    rel = f"bare/{bare.ROOT}/{release}"
+    target = tmp_path / rel
+    target.parent.mkdir(parents=True)
+    lines = (FIXTURES / rel).read_text().splitlines()
+    target.write_text("\n".join(lines[:2] + [json.dumps(record)] + lines[2:]) + "\n")
+    with pytest.raises(SourceFormatError, match=rf"record 3: field '{field}': {problem}"):
+        build(task, tmp_path, verify=False)

@@ -82,7 +82,35 @@ def test_out_of_range_label_is_named(tmp_path):
     with pytest.raises(
         SourceFormatError, match=r"row 1: field 'label': expected an answer index in 0..3, got 9"
     ):
-        build("truthful_qa", tmp_path)
+        build("truthful_qa", tmp_path, verify=False)
     shutil.rmtree(tmp_path / "truthful_qa")
     with pytest.raises(Exception, match="truthful_qa_mc"):
-        build("truthful_qa", tmp_path)
+        build("truthful_qa", tmp_path, verify=False)
+
+
+def with_column(tmp_path, rel, column, values):
+    (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+    table = pq.read_table(FIXTURES / rel)
+    table = table.set_column(table.schema.get_field_index(column), column, pa.array(values))
+    pq.write_table(table, tmp_path / rel)
+
+
+@pytest.mark.parametrize(
+    ("task", "rel", "column", "values", "field", "problem"),
+    [
+        ("mmlu", "mmlu/all/test-00000-of-00001.parquet", "question", [None, "q", "q"], "question",
+         "expected text, got (None|nan)"),  # was "Question: None"
+        ("mmlu", "mmlu/all/test-00000-of-00001.parquet", "choices", [["a", None], ["a", "b"], ["a", "b"]],
+         r"choices\[1\]", "expected text, got None"),
+        ("mmlu", "mmlu/all/test-00000-of-00001.parquet", "answer", [1.7, 0.0, 1.0], "answer",
+         r"expected an answer index in 0..\d, got 1.7"),  # was int(1.7) = 1: option B
+        ("winogrande", "winogrande/winogrande_xl/validation/0000.parquet", "option2", [None, "b"], "option2",
+         "expected text, got (None|nan)"),
+        ("drop", "drop/default/validation/0000.parquet", "passage", [None, "p", "p"], "passage",
+         "expected text, got (None|nan)"),  # was "Passage: None"
+    ],
+)  # fmt: skip
+def test_a_value_of_the_wrong_kind_names_the_row(tmp_path, task, rel, column, values, field, problem):
+    with_column(tmp_path, rel, column, values)
+    with pytest.raises(SourceFormatError, match=rf"(0000|00001)\.parquet: row 0: field '{field}': {problem}"):
+        build(task, tmp_path, verify=False)

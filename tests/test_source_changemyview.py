@@ -41,7 +41,7 @@ def test_posts_task_has_three_capped_subtasks_and_reads_bz2(tmp_path):
     target = tmp_path / changemyview.COMPRESSED
     target.parent.mkdir(parents=True)
     target.write_bytes(bz2.compress((FIXTURES / changemyview.PLAIN).read_bytes()))
-    built = build("changemyview_posts", tmp_path)
+    built = build("changemyview_posts", tmp_path, verify=False)
     assert [g.instances[0].key for g in built.groups] == [
         "post_from_title",
         "title_from_post",
@@ -61,4 +61,49 @@ def test_bad_json_line_is_named(tmp_path):
     target.parent.mkdir(parents=True)
     target.write_text((FIXTURES / changemyview.PLAIN).read_text() + "{not json\n")
     with pytest.raises(SourceFormatError, match=r"threads.jsonl: line 7: field '\*': not valid JSON"):
-        build("changemyview_posts", tmp_path)
+        build("changemyview_posts", tmp_path, verify=False)
+
+
+def threads_with(tmp_path, field, value):
+    """The fixture with the first thread's ``field`` set to ``value`` (written as JSON, NaN included)."""
+    target = tmp_path / changemyview.PLAIN
+    target.parent.mkdir(parents=True)
+    lines = (FIXTURES / changemyview.PLAIN).read_text().splitlines()
+    record = json.loads(lines[0])
+    record[field] = value
+    lines[0] = json.dumps(record)
+    target.write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "problem"),
+    [
+        ("score", float("nan"), "expected a finite number, got nan"),  # was a ValueError traceback
+        ("score", 3.5, "expected an integer, got 3.5"),  # was "3"
+        ("score", "40", "expected a number, got '40'"),
+        ("num_comments", "12", "expected a number, got '12'"),  # was dropped as "at most 4 comments"
+        ("num_comments", -1, "expected a number in 0..inf, got -1"),
+    ],
+)
+def test_a_count_that_is_not_an_integer_names_the_line(tmp_path, field, value, problem):
+    threads_with(tmp_path, field, value)
+    with pytest.raises(SourceFormatError, match=rf"threads.jsonl: line 1: field '{field}': {problem}"):
+        build("changemyview_posts", tmp_path, verify=False)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "problem"),
+    [
+        (changemyview.PLAIN, b"", "file is empty"),  # was two empty pools
+        (changemyview.PLAIN, b"\n\n", "file is empty"),
+        (changemyview.PLAIN, bytes(range(256)), "not readable text"),
+        (changemyview.COMPRESSED, b"not bz2 at all", "not a readable bz2 file"),
+        (changemyview.COMPRESSED, bz2.compress(b"\n"), "file is empty"),
+    ],
+)
+def test_an_empty_or_unreadable_file_is_named(tmp_path, name, content, problem):
+    target = tmp_path / name
+    target.parent.mkdir(parents=True)
+    target.write_bytes(content)
+    with pytest.raises(SourceFormatError, match=rf"{name.split('/')[1]}: whole file: field '\*': {problem}"):
+        build("changemyview_categories", tmp_path, verify=False)

@@ -58,7 +58,7 @@ def test_every_model_gets_its_a_rows_then_its_b_rows() -> None:
         "model/koala-13b",
         "model/vicuna-13b",
     ]
-    koala = models[2]  # only ever model B: kept (defects D19)
+    koala = models[2]  # only ever model B: kept (the reference skipped it)
     assert sorted(y for _, y in koala.population) == ["Answer by koala-13b to 3", "Answer by koala-13b to 7"]
     gpt4 = models[1]
     kept = [b for b in RAW if b["judge"] != "j3"]
@@ -86,3 +86,33 @@ def test_an_unknown_winner_names_the_row(tmp_path: Path) -> None:
         SourceFormatError, match=r"row 1 \(0-based\): field 'winner': unexpected label 'model_c'"
     ):
         run("chatbotarena_individual_prefs", tmp_path)
+
+
+def with_rows(tmp_path: Path, change) -> None:
+    """The fixture with its rows changed by ``change`` (a function of the list of row dicts)."""
+    target = tmp_path / chatbotarena.LOCAL
+    target.parent.mkdir(parents=True)
+    table = pq.read_table(FIXTURES / chatbotarena.LOCAL)
+    rows = table.to_pylist()
+    change(rows)
+    pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), target)
+
+
+def test_a_message_without_text_names_the_row(tmp_path: Path) -> None:
+    """Was the response text "None"."""
+    with_rows(tmp_path, lambda rows: rows[1]["conversation_b"][1].update(content=None))
+    with pytest.raises(
+        SourceFormatError,
+        match=r"row 1 \(0-based\): field 'conversation_b\[1\].content': expected text, got None",
+    ):
+        run("chatbotarena_assistant", tmp_path)
+
+
+@pytest.mark.parametrize("column", ["judge", "model_a"])
+def test_a_battle_without_judge_or_model_names_the_row(tmp_path: Path, column: str) -> None:
+    """A missing judge was dropped as a judge with few battles; a missing model became the model "None"."""
+    with_rows(tmp_path, lambda rows: rows[2].update({column: None}))
+    with pytest.raises(
+        SourceFormatError, match=rf"row 2 \(0-based\): field '{column}': expected a name, got (None|nan)"
+    ):
+        run("chatbotarena_assistant", tmp_path)

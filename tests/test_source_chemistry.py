@@ -45,6 +45,30 @@ def test_a_non_numeric_yield_names_file_row_and_field(tmp_path):
     path.parent.mkdir(parents=True)
     path.write_text("prompt,C2_yield\nTo synthesize A,1.5\nTo synthesize B,high\n")
     with pytest.raises(
-        SourceFormatError, match=r"train_data_num_feats\.csv: row 3: field 'C2_yield': expected a number"
+        SourceFormatError,
+        match=r"train_data_num_feats\.csv: row 3: field 'C2_yield': expected a finite number, got 'high'",
     ):
-        build("chemistry_oxidative", tmp_path)
+        build("chemistry_oxidative", tmp_path, verify=False)
+
+
+def test_an_infinite_yield_names_file_row_and_field(tmp_path):
+    """Was the output "inf"."""
+    path = tmp_path / OCM
+    path.parent.mkdir(parents=True)
+    path.write_text("prompt,C2_yield\nTo synthesize A,1.5\nTo synthesize B,inf\n")
+    with pytest.raises(
+        SourceFormatError,
+        match=r"train_data_num_feats\.csv: row 3: field 'C2_yield': expected a finite number, got inf",
+    ):
+        build("chemistry_oxidative", tmp_path, verify=False)
+
+
+def test_a_missing_single_input_names_file_row_and_field(tmp_path):
+    """Was the input text "nan"; with several inputs a missing one stays JSON null (the IUPAC names)."""
+    path = tmp_path / OCM
+    path.parent.mkdir(parents=True)
+    path.write_text("prompt,C2_yield\nTo synthesize A,1.5\n,2.5\n")
+    with pytest.raises(
+        SourceFormatError, match=r"train_data_num_feats\.csv: row 3: field 'prompt': expected text, got nan"
+    ):
+        build("chemistry_oxidative", tmp_path, verify=False)

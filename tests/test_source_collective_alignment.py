@@ -47,4 +47,44 @@ def test_malformed_prompt_is_named(tmp_path):
     (tmp_path / cal.COMPARISONS).write_text("\n".join(lines) + "\n")
     (tmp_path / cal.ASSESSMENTS).write_text((FIXTURES / cal.ASSESSMENTS).read_text())
     with pytest.raises(SourceFormatError, match=r"record 2: field 'prompt.messages'"):
-        build("collective_alignment_individual", tmp_path)
+        build("collective_alignment_individual", tmp_path, verify=False)
+
+
+def write_both(tmp_path, file, line, change):
+    """Both fixture files, record ``line`` (0-based) of ``file`` changed by ``change``."""
+    (tmp_path / "collective_alignment").mkdir(exist_ok=True)
+    for rel in (cal.COMPARISONS, cal.ASSESSMENTS):
+        lines = (FIXTURES / rel).read_text().splitlines()
+        if rel == file:
+            rec = json.loads(lines[line])
+            change(rec)
+            lines[line] = json.dumps(rec)
+        (tmp_path / rel).write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize(
+    ("file", "change", "field", "problem"),
+    [
+        (cal.COMPARISONS, lambda r: r["prompt"]["messages"][1].update(content=None),
+         r"prompt.messages\[\].content", "expected text, got None"),  # was the turn "None"
+        (cal.COMPARISONS, lambda r: r["responses"][2]["messages"][0].update(content=3),
+         r"responses\[\].messages\[0\].content", "expected text, got 3"),
+        (cal.COMPARISONS, lambda r: r["responses"][3].update(response_index="E"),
+         r"responses\[\].response_index", "expected A-D, got 'E'"),  # was a response_e nobody reads
+        (cal.ASSESSMENTS, lambda r: r.update(importance=float("nan")), "importance",
+         "expected a finite number, got nan"),  # was JSON null
+        (cal.ASSESSMENTS, lambda r: r.update(representativeness=True), "representativeness",
+         "expected a number, got True"),
+        (cal.ASSESSMENTS, lambda r: r["ranking_blocks"]["personal"][0].update(ranking=None),
+         r"ranking_blocks.personal\[0\].ranking", "expected text, got None"),
+        (cal.ASSESSMENTS, lambda r: r["demographics"].update(age=float("nan")), "demographics",
+         "not JSON data"),  # was a bare NaN in the description's JSON
+        (cal.ASSESSMENTS, lambda r: r.update(annotator_id=["annA"]), "annotator_id", "expected an id"),
+    ],
+)  # fmt: skip
+def test_a_field_of_the_wrong_kind_names_the_record(tmp_path, file, change, field, problem):
+    write_both(tmp_path, file, 0, change)
+    with pytest.raises(
+        SourceFormatError, match=rf"{file.split('/')[1]}: record 1: field '{field}': {problem}"
+    ):
+        build("collective_alignment_individual", tmp_path, verify=False)

@@ -92,4 +92,31 @@ def test_unexpected_preferred_response_is_named(tmp_path):
         SourceFormatError,
         match=r"row 5: field 'first_turn_preferred_response': unexpected label 'response_e'",
     ):
-        build("community_alignment_response", tmp_path)
+        build("community_alignment_response", tmp_path, verify=False)
+
+
+@pytest.mark.parametrize("column", ["annotator_id", "assigned_lang"])
+def test_a_row_without_annotator_or_language_is_named(tmp_path, column):
+    """Was silently left out of every per-annotator or per-language group (groupby drops NaN keys)."""
+    target = tmp_path / ca.FILE
+    target.parent.mkdir(parents=True)
+    frame = pd.read_csv(RAW)
+    frame.loc[2, column] = None
+    frame.to_csv(target, index=False)
+    with pytest.raises(
+        SourceFormatError,
+        match=rf"row 4: field '{column}': expected a value \(it keys the row's group\), got nan",
+    ):
+        build("community_alignment_individual_preferences", tmp_path, verify=False)
+
+
+def test_a_response_that_is_not_text_is_named(tmp_path):
+    target = tmp_path / ca.FILE
+    target.parent.mkdir(parents=True)
+    frame = pd.read_csv(RAW)
+    frame["first_turn_response_b"] = 1.5  # a numeric column: a wrong file
+    frame.to_csv(target, index=False)
+    with pytest.raises(
+        SourceFormatError, match=r"row 2: field 'first_turn_response_b': expected text or nothing, got 1.5"
+    ):
+        build("community_alignment_response", tmp_path, verify=False)

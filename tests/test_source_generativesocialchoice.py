@@ -65,4 +65,25 @@ def test_unexpected_question_type_names_file_row_and_field(shared_data, tmp_path
     with pytest.raises(
         SourceFormatError, match=r"abortion_survey\.csv: row 3: field 'question_type': unexpected 'ranking'"
     ):
-        build("generativesocialchoice_freetext", tmp_path)
+        build("generativesocialchoice_freetext", tmp_path, verify=False)
+
+
+HEADER = "user_id,step,question_type,question_text,button_label,json_choices,choice,choice_numeric,text,answer_date,sample_type\n"
+
+
+@pytest.mark.parametrize(
+    ("task", "rows", "field", "problem"),
+    [
+        ("generativesocialchoice_freetext", "u1,1,text,,,,,,Fine.,2024-08-08,generation\n", "question_text",
+         "expected text, got nan"),  # was the input text "nan"
+        ("generativesocialchoice_validation", 'u1,1,multiple choice + text,Agree?,,,Yes,1,Because.,2024-08-08,g\n',
+         "json_choices", "expected text, got nan"),  # was JSON null
+    ],
+)  # fmt: skip
+def test_a_question_without_text_names_file_row_and_field(shared_data, tmp_path, task, rows, field, problem):
+    link_tree(
+        {f"generativesocialchoice/{FILES[1]}": shared_data / "generativesocialchoice" / FILES[1]}, tmp_path
+    )
+    (tmp_path / "generativesocialchoice" / FILES[0]).write_text(HEADER + rows)
+    with pytest.raises(SourceFormatError, match=rf"abortion_survey\.csv: row 2: field '{field}': {problem}"):
+        build(task, tmp_path, verify=False)

@@ -28,13 +28,14 @@ def test_one_group_per_country_with_its_own_seed_and_rounded_percentages() -> No
     assert [g.instances[0].key for g in groups] == ["country/Germany", "country/France", "country/Greece"]
     assert [g.params.seed for g in groups] == [43, 44, 45]
     germany = groups[0].instances[0]
-    assert germany.descriptions[1].startswith("Country: Germany\nFor each question")  # filled in (defects D5)
+    # the country is filled in (the reference left {country})
+    assert germany.descriptions[1].startswith("Country: Germany\nFor each question")
     first_input, first_output = germany.population[0]
     assert first_input == (
         '{"question": "Do you think the government should reduce income differences?", '
         "\"options\": \"['Agree', 'Neither', 'Disagree']\"}"
     )
-    # round(100 p): 0.29 -> 29, where the reference truncated to 28 (defects D7).
+    # round(100 p): 0.29 -> 29, where the reference truncated to 28 (docs/deviations.md#data-fixes-in-single-sources).
     assert first_output == "[{'Agree': 29}, {'Neither': 41}, {'Disagree': 30}]"
     assert (
         germany.population[1][1]
@@ -89,4 +90,49 @@ def test_a_bad_options_literal_names_the_row(tmp_path: Path) -> None:
     with pytest.raises(
         SourceFormatError, match=r"global_opinions.csv: row 3: field 'options': not a list literal"
     ):
+        list(task.build(task, fetched))
+
+
+def write_rows(tmp_path: Path, selections: str, options: str = "['Agree', 'Neither', 'Disagree']") -> None:
+    """A one-question file in the published layout (a defaultdict repr of country -> shares)."""
+    target = tmp_path / globaloqa.LOCAL
+    target.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(
+        {
+            "question": ["Q?"],
+            "selections": [f"defaultdict(<class 'list'>, {selections})"],
+            "options": [options],
+            "source": ["WVS"],
+        }  # fmt: skip
+    ).to_csv(target, index=False)
+
+
+@pytest.mark.parametrize("name", ["globaloqa", "global_oqa"])
+@pytest.mark.parametrize(
+    ("selections", "problem"),
+    [
+        ("{'Chile': [0.5, -0.1, 0.6]}", r"expected a number in 0.0..1.0, got -0.1"),  # was dropped
+        ("{'Chile': [0.5, 1.5, 0.0]}", r"expected a number in 0.0..1.0, got 1.5"),  # was 150%
+        ("{'Chile': [0.5, 1e999, 0.0]}", r"expected a finite number, got inf"),  # was dropped
+        ("{'Chile': [0.5, 'nan', 0.5]}", r"expected a finite number, got 'nan'"),  # was dropped
+        ("{'Chile': [0.5, None, 0.5]}", r"expected a number, got None"),
+    ],
+)
+def test_a_share_that_is_not_a_proportion_names_the_row_and_country(tmp_path, name, selections, problem):
+    write_rows(tmp_path, selections)
+    task, fetched = fetch(name, tmp_path)
+    with pytest.raises(
+        SourceFormatError, match=rf"global_opinions.csv: row 2: field \"selections\['Chile'\]\": {problem}"
+    ):
+        list(task.build(task, fetched))
+
+
+def test_an_option_or_country_that_is_not_text_names_the_row(tmp_path):
+    write_rows(tmp_path, "{'Chile': [0.5, 0.25, 0.25]}", options="['Agree', None, 'Disagree']")
+    task, fetched = fetch("globaloqa", tmp_path)
+    with pytest.raises(SourceFormatError, match=r"row 2: field 'options': expected option strings, got None"):
+        task.build(task, fetched)
+    write_rows(tmp_path, "{3: [0.5, 0.25, 0.25]}")
+    task, fetched = fetch("global_oqa", tmp_path)
+    with pytest.raises(SourceFormatError, match=r"row 2: field 'selections': expected country names as keys"):
         list(task.build(task, fetched))

@@ -39,7 +39,7 @@ def test_hub_parquet_when_the_jsonl_is_absent(tmp_path):
     path.parent.mkdir(parents=True)
     pd.DataFrame({"question": ["What is 2 + 3?", "Tom has 4 apples and eats 1. How many are left?"],
                   "answer": ["2 + 3 = <<2+3=5>>5\n#### 5", "4 - 1 = <<4-1=3>>3\n#### 3"]}).to_parquet(path)  # fmt: skip
-    built = build("gsm8k_answer_from_question", tmp_path)
+    built = build("gsm8k_answer_from_question", tmp_path, verify=False)
     assert sorted(built.instances[0].population) == [
         ("Tom has 4 apples and eats 1. How many are left?", "4 - 1 = <<4-1=3>>3\n#### 3"),
         ("What is 2 + 3?", "2 + 3 = <<2+3=5>>5\n#### 5"),
@@ -48,11 +48,11 @@ def test_hub_parquet_when_the_jsonl_is_absent(tmp_path):
 
 def test_neither_file_and_a_bad_line(tmp_path):
     with pytest.raises(SourceUnavailable, match="gsm8k"):
-        build("gsm8k_question", tmp_path)
+        build("gsm8k_question", tmp_path, verify=False)
     path = tmp_path / gsm8k.JSONL
     path.parent.mkdir(parents=True)
     path.write_text(
         '{"question": "What is 1 + 1?", "answer": "#### 2"}\n{"question": "Where is the answer?"}\n'
     )
     with pytest.raises(SourceFormatError, match=r"train\.jsonl: line 2: field 'answer': field missing"):
-        build("gsm8k_question", tmp_path)
+        build("gsm8k_question", tmp_path, verify=False)

@@ -134,3 +134,35 @@ def test_an_unknown_agreement_label_names_the_row(tmp_path: Path) -> None:
         match=r"hm_all_position_statement_ratings.parquet: row 3 \(0-based\): field 'ratings.agreement': unexpected label 'SORT_OF'",
     ):
         task.build(task, fetched)
+
+
+def replace_column(path: Path, column: str, values: list) -> None:
+    table = pq.read_table(path)
+    table = table.set_column(table.schema.get_field_index(column), column, pa.array(values))
+    pq.write_table(table, path)
+
+
+@pytest.mark.parametrize(
+    ("rel", "column", "name"),
+    [
+        (habermas.RATINGS, "question.text", "habermas_question"),
+        (habermas.RATINGS, "question.affirming_statement", "habermas_individual"),
+        (habermas.SURVEY, "opinion.text", "habermas_opinions"),
+        (habermas.RATINGS, "question.negating_statement", "habermas"),
+    ],
+)
+def test_a_text_field_holding_a_number_names_the_row(
+    tmp_path: Path, rel: str, column: str, name: str
+) -> None:
+    """Were written into the text as "3.5" (a numeric column of a wrong file)."""
+    for each in (habermas.RATINGS, habermas.SURVEY):
+        (tmp_path / each).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(FIXTURES / each, tmp_path / each)
+    count = pq.read_table(tmp_path / rel).num_rows
+    replace_column(tmp_path / rel, column, [3.5] * count)
+    task, fetched = fetch(name, tmp_path)
+    with pytest.raises(
+        SourceFormatError,
+        match=rf"{Path(rel).name}: row 0 \(0-based\): field '{column}': expected text, got 3.5",
+    ):
+        list(task.build(task, fetched))

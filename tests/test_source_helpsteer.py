@@ -73,3 +73,25 @@ def test_a_non_numeric_score_names_the_line(tmp_path: Path) -> None:
         SourceFormatError, match=r"train.jsonl.gz: line 5: field 'coherence': expected a number"
     ):
         TASK.build(TASK, fetch_files(TASK.name, TASK.files, tmp_path, None))
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "problem"),
+    [
+        ("verbosity", float("nan"), "expected a number 0-4, got nan"),  # was a NaN weighted score
+        ("helpfulness", 7, "expected a number 0-4, got 7"),
+        ("correctness", 2.5, "expected a number 0-4, got 2.5"),
+        ("complexity", "3", "expected a number 0-4, got '3'"),
+        ("prompt", None, "expected text, got None"),  # was the text "None"
+        ("response", 12, "expected text, got 12"),
+    ],
+)
+def test_a_score_or_text_of_the_wrong_kind_names_the_line(tmp_path: Path, field, value, problem) -> None:
+    target = tmp_path / helpsteer.LOCAL
+    target.parent.mkdir(parents=True)
+    records = load_raw()
+    records[2][field] = value
+    with gzip.open(target, "wt", encoding="utf-8") as handle:
+        handle.writelines(json.dumps(r) + "\n" for r in records)
+    with pytest.raises(SourceFormatError, match=rf"train.jsonl.gz: line 3: field '{field}': {problem}"):
+        TASK.build(TASK, fetch_files(TASK.name, TASK.files, tmp_path, None))

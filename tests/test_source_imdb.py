@@ -32,3 +32,14 @@ def test_an_unexpected_label_names_the_row(tmp_path: Path) -> None:
     pq.write_table(pa.table({"text": ["fine", "odd"], "label": pa.array([1, 2], pa.int64())}), target)
     with pytest.raises(SourceFormatError, match=r"row 1 \(0-based\): field 'label': unexpected label 2"):
         TASK.build(TASK, fetch_files(TASK.name, TASK.files, tmp_path, None))
+
+
+def test_a_review_that_is_not_text_names_the_row(tmp_path: Path) -> None:
+    """Was the review "None"."""
+    target = tmp_path / imdb.LOCAL
+    target.parent.mkdir(parents=True)
+    pq.write_table(pa.table({"text": ["fine", None], "label": pa.array([1, 0], pa.int64())}), target)
+    with pytest.raises(
+        SourceFormatError, match=r"row 1 \(0-based\): field 'text': expected text, got (None|nan)"
+    ):
+        TASK.build(TASK, fetch_files(TASK.name, TASK.files, tmp_path, None))

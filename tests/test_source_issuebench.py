@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -11,7 +12,7 @@ from spectrum_suite.episodes import generate_episodes
 from spectrum_suite.fetch import fetch_files
 from spectrum_suite.registry import get_task
 from spectrum_suite.sources import issuebench
-from spectrum_suite.task import SourceUnavailable
+from spectrum_suite.task import SourceFormatError, SourceUnavailable
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TASK = get_task("issuebench")
@@ -39,3 +40,19 @@ def test_both_shards_are_required(tmp_path: Path) -> None:
     (tmp_path / "issuebench" / shard).write_bytes((FIXTURES / "issuebench" / shard).read_bytes())
     with pytest.raises(SourceUnavailable, match="prompts_full-00001-of-00002.parquet"):
         fetch_files(TASK.name, TASK.files, tmp_path, None)
+
+
+def test_a_topic_that_is_not_text_names_the_row(tmp_path: Path) -> None:
+    """A numeric topic column (a wrong file) was written as the topic "3"."""
+    (tmp_path / "issuebench/prompts").mkdir(parents=True)
+    for i, shard in enumerate(issuebench.SHARDS):
+        table = pq.read_table(FIXTURES / "issuebench" / shard)
+        if i == 1:
+            column = table.schema.get_field_index("topic_text")
+            table = table.set_column(column, "topic_text", pa.array(range(table.num_rows), pa.int64()))
+        pq.write_table(table, tmp_path / "issuebench" / shard)
+    with pytest.raises(
+        SourceFormatError,
+        match=r"00001-of-00002\.parquet: row 0 \(0-based\): field 'topic_text': expected text, got 0",
+    ):
+        TASK.build(TASK, fetch_files(TASK.name, TASK.files, tmp_path, None))

@@ -42,4 +42,4 @@ def test_missing_column_is_named(tmp_path):
     target.parent.mkdir(parents=True)
     pd.read_csv(FIXTURES / jeopardy.FILE).drop(columns=[" Answer"]).to_csv(target, index=False)
     with pytest.raises(SourceFormatError, match=r"header: field 'Answer': column missing"):
-        build("jeopardy_answer_prediction", tmp_path)
+        build("jeopardy_answer_prediction", tmp_path, verify=False)

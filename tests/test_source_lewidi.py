@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter
 
 import pytest
@@ -124,7 +125,7 @@ def test_unexpected_annotation_names_file_item_and_field(tmp_path):
         SourceFormatError,
         match=r"MP_train\.json: item 8: field 'annotations\.Ann12': unexpected value 'maybe'",
     ):
-        build("lewidi_mp_irony_detection_individual", tmp_path)
+        build("lewidi_mp_irony_detection_individual", tmp_path, verify=False)
     assert lewidi.read_meta(tmp_path / ROOT / "MP/MP_annotators_meta.json") == {}
 
 
@@ -140,3 +141,52 @@ def test_builds_through_the_builder_with_annotators_split_by_instance(shared_dat
     row = ds["train"][0]
     assert row["task"] == "lewidi_par_paraphrase_detection_individual" and row["source"] == "lewidi"
     assert {m["role"] for m in row["messages"]} <= {"description", "input", "output"}
+
+
+def write_mp(tmp_path, change):
+    """The MP fixture with one record changed by ``change``, in the data directory's layout."""
+    train = tmp_path / ROOT / "MP/MP_train.json"
+    train.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(
+        FIXTURES / ROOT / "MP/MP_annotators_meta.json", tmp_path / ROOT / "MP/MP_annotators_meta.json"
+    )
+    record = json.loads((FIXTURES / ROOT / "MP/MP_train.json").read_text())
+    change(record["8"])
+    train.write_text(json.dumps(record))
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "problem"),
+    [
+        (lambda r: r["text"].update(reply=None), "text.reply", "expected text, got None"),  # was JSON null
+        (lambda r: r["text"].update(post=3), "text.post", "expected text, got 3"),  # was JSON 3
+        (lambda r: r.pop("lang"), "lang", "field missing"),  # was JSON null
+        (lambda r: r["other_info"].update(level="deep"), "other_info.level", "expected a number, got 'deep'"),
+        (
+            lambda r: r["other_info"].update(level=None),
+            "other_info.level",
+            "expected a number, got None",
+        ),  # "None"
+        (lambda r: r["other_info"].update(source=None), "other_info.source", "expected text, got None"),
+    ],
+)
+def test_a_field_of_the_wrong_type_names_file_item_and_field(tmp_path, change, field, problem):
+    write_mp(tmp_path, change)
+    with pytest.raises(SourceFormatError, match=rf"MP_train\.json: item 8: field '{field}': {problem}"):
+        build("lewidi_mp_irony_detection_individual", tmp_path, verify=False)
+
+
+def test_an_explanation_that_is_not_text_names_the_item(tmp_path, shared_data):
+    """Was the text "None" as the annotator's explanation."""
+    folder = tmp_path / ROOT / "Paraphrase"
+    folder.mkdir(parents=True)
+    shutil.copy(shared_data / ROOT / "Paraphrase/Paraphrase_annotators_meta.json", folder)
+    data = json.loads((shared_data / ROOT / "Paraphrase/Paraphrase_train.json").read_text())
+    item = next(iter(data))
+    data[item]["other_info"]["explanations"][1] = None
+    (folder / "Paraphrase_train.json").write_text(json.dumps(data))
+    with pytest.raises(
+        SourceFormatError,
+        match=rf"Paraphrase_train\.json: item {item}: field 'other_info.explanations\[1\]': expected text, got None",
+    ):
+        build("lewidi_par_paraphrase_detection_individual", tmp_path, verify=False)

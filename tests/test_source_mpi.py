@@ -40,7 +40,7 @@ def test_items_use_the_real_statements_and_recomputed_targets(data_dir: Path) ->
         "3: Slightly agree\n4: Agree\n5: Strongly agree"
     )
     assert first["description"].startswith("You are a random survey respondent. Rate your agreement")
-    # I1 holds 5, 5, 0, 3, a gap and an out-of-range 9: the 9 is dropped before counting (defects D44).
+    # I1 holds 5, 5, 0, 3, a gap and an out-of-range 9: the 9 is dropped before counting (docs/deviations.md#alignment-targets).
     assert first["target_probs"] == pytest.approx([0.25, 0, 0, 0.25, 0, 0.5])
     assert fetched.dropped["MPI answer outside 0..5"] == 1
     questions = pd.read_csv(data_dir / mpi.QUESTIONS, sep="\t")
@@ -73,3 +73,39 @@ def test_a_non_numeric_answer_names_the_row_and_item(data_dir: Path) -> None:
         SourceFormatError, match=r"mpi_human_resp.csv: row 4: field 'I3': expected a rating 0..5"
     ):
         build(data_dir)
+
+
+def test_an_item_without_an_answer_in_range_has_no_target(data_dir: Path) -> None:
+    """Was a uniform target; an item nobody answered on the scale cannot be a distribution."""
+    responses = pd.read_csv(data_dir / mpi.RESPONSES)
+    responses["I7"] = 9
+    responses.to_csv(data_dir / mpi.RESPONSES, index=False)
+    with pytest.raises(
+        SourceFormatError, match=r"mpi_human_resp.csv: all rows: field 'I7': no answer in 0..5: no target"
+    ):
+        build(data_dir)
+
+
+@pytest.mark.parametrize("value", [2.5, float("inf")])
+def test_a_fractional_or_infinite_answer_names_the_row(data_dir: Path, value: float) -> None:
+    """Was counted and dropped as an answer outside 0..5; a rating is an integer."""
+    responses = pd.read_csv(data_dir / mpi.RESPONSES).astype({"I5": float})
+    responses.loc[1, "I5"] = value
+    responses.to_csv(data_dir / mpi.RESPONSES, index=False)
+    with pytest.raises(
+        SourceFormatError,
+        match=rf"mpi_human_resp.csv: row 3: field 'I5': expected a rating 0..5, got {value}",
+    ):
+        build(data_dir)
+
+
+def test_a_statement_that_is_not_text_names_the_row(data_dir: Path) -> None:
+    """Was the input ``Statement: You nan``."""
+    questions = pd.read_csv(data_dir / mpi.QUESTIONS, sep="\t")
+    questions.loc[3, "text"] = None
+    questions.to_csv(data_dir / mpi.QUESTIONS, sep="\t", index=False)
+    fetched = fetch_files(TASK.name, TASK.files, data_dir, None, verify=False)
+    with pytest.raises(
+        SourceFormatError, match=r"mpi_questions.csv: row 5: field 'text': expected text, got nan"
+    ):
+        list(TASK.build(TASK, fetched))

@@ -65,4 +65,53 @@ def test_bad_rating_line_is_named(tmp_path):
     target = tmp_path / "netflix/combined_data_2.txt"
     target.write_text(target.read_text().replace("822109,", "822109x,", 1))
     with pytest.raises(SourceFormatError, match=r"combined_data_2.txt: line 3: field 'customer_id,rating'"):
-        build("netflix_individual_ratings", tmp_path)
+        build("netflix_individual_ratings", tmp_path, verify=False)
+
+
+def netflix_copy(tmp_path):
+    shutil.copytree(FIXTURES / "netflix", tmp_path / "netflix")
+    return tmp_path / "netflix"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "field"),
+    [
+        ("822109,5,", "822109,,", 3, "movie_id"),  # was read as a header: the movie 822109
+        ("822109,5,", "822109,x,", 3, "customer_id,rating"),  # was a ValueError traceback
+        ("822109,5,", "822109,4.5,", 3, "customer_id,rating"),
+        ("2:", "2", None, "movie_id"),  # a header without its colon
+    ],
+)
+def test_a_rating_line_that_is_neither_header_nor_rating_is_named(tmp_path, old, new, line, field):
+    folder = netflix_copy(tmp_path)
+    target = folder / "combined_data_1.txt"
+    text = target.read_text()
+    assert old in text
+    target.write_text(text.replace(old, new, 1))
+    where = rf"line {line}" if line else r"line \d+"
+    with pytest.raises(SourceFormatError, match=rf"combined_data_1\.txt: {where}: field '{field}'"):
+        netflix.read_ratings(target)
+
+
+def test_an_empty_ratings_file_is_named(tmp_path):
+    folder = netflix_copy(tmp_path)
+    (folder / "combined_data_2.txt").write_text("")
+    with pytest.raises(
+        SourceFormatError, match=r"combined_data_2\.txt: whole file: field '\*': file is empty"
+    ):
+        build("netflix_individual_ratings", tmp_path, verify=False)
+
+
+@pytest.mark.parametrize(
+    ("content", "where", "problem"),
+    [
+        ("", "whole file", "file is empty"),  # was no titles: every rating dropped as untitled
+        ("1,2003,Dinosaur Planet\n2,2004,\n", "line 2", "empty title"),
+        ("1,2003,Dinosaur Planet\n1,2004,Isle of Man\n", "line 2", "movie 1 listed twice"),
+    ],
+)
+def test_a_titles_file_without_usable_titles_is_named(tmp_path, content, where, problem):
+    folder = netflix_copy(tmp_path)
+    (folder / "movie_titles.csv").write_text(content, encoding="latin-1")
+    with pytest.raises(SourceFormatError, match=rf"movie_titles\.csv: {where}: field '.*': {problem}"):
+        build("netflix_individual_views", tmp_path, verify=False)

@@ -30,7 +30,7 @@ def test_premises_are_unique_in_order_of_first_appearance() -> None:
         "A dog barks at night",
         "PersonX misses the bus",
     ]
-    assert inst.name == "novacomet_premise"  # named after its own task (defects D10)
+    assert inst.name == "novacomet_premise"  # named after its own task (the reference swapped the names)
     (group,) = as_groups([inst], task.params)
     episodes = list(generate_episodes(group.instances, group.params))
     assert sum(len(ep.samples) for ep in episodes) == 3  # a partition: every premise exactly once

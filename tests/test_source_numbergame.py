@@ -82,3 +82,35 @@ def test_a_non_numeric_rating_names_the_row(tmp_path: Path) -> None:
         SourceFormatError, match=r"numbergame_data.csv: row 6: field 'rating': expected 0 or 1, got 'maybe'"
     ):
         run("numbergame_individual", tmp_path)
+
+
+def corrupt(tmp_path: Path, column: str, value: object, row: int = 4) -> None:
+    target = tmp_path / numbergame.PATH
+    target.parent.mkdir(parents=True, exist_ok=True)
+    frame = pd.read_csv(FIXTURES / numbergame.PATH).astype({column: object})
+    frame.loc[row, column] = value
+    frame.to_csv(target, index=False)
+
+
+@pytest.mark.parametrize("name", ["numbergame_individual", "numbergame_perc", "numbergame"])
+@pytest.mark.parametrize(
+    ("column", "value", "problem"),
+    [
+        ("set", "16_x_2", r"expected integers joined by '_', got '16_x_2'"),  # was the text "16, x, 2"
+        ("target", "thirty", r"expected a number, got 'thirty'"),
+        ("target", 32.5, r"expected an integer, got 32.5"),
+    ],
+)
+def test_a_set_or_target_that_is_not_integers_names_the_row(tmp_path, name, column, value, problem) -> None:
+    corrupt(tmp_path, column, value, row=0)
+    with pytest.raises(SourceFormatError, match=rf"numbergame_data.csv: row 2: field '{column}': {problem}"):
+        run(name, tmp_path)
+
+
+def test_an_infinite_rating_names_the_row(tmp_path: Path) -> None:
+    """Was counted and dropped as a rating other than 0 or 1."""
+    corrupt(tmp_path, "rating", "inf")
+    with pytest.raises(
+        SourceFormatError, match=r"numbergame_data.csv: row 6: field 'rating': expected 0 or 1, got inf"
+    ):
+        run("numbergame", tmp_path)

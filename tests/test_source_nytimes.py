@@ -15,8 +15,9 @@ from spectrum_suite.task import SourceFormatError, SourceUnavailable
 TASK = get_task("nytimes")
 
 
-def build(root: Path) -> list[dict]:
-    fetched = fetch_files(TASK.name, TASK.files, root, None)
+def build(root: Path, verify: bool = True) -> list[dict]:
+    """The rows built from ``root``; a test's edited copy of the pinned file is read with verification off."""
+    fetched = fetch_files(TASK.name, TASK.files, root, None, verify)
     return list(TASK.build(TASK, fetched))
 
 
@@ -48,13 +49,20 @@ def test_real_file_targets_match_the_raw_counts(shared_data: Path) -> None:
         assert row["output_name"] == "Reading Likelihood (1, 2, 3, 4)"
 
 
-def test_answer_lines_are_removed_and_zero_counts_are_uniform(tmp_path: Path) -> None:
-    book = {"MC_options": ["1: No", "2: Yes"], "genre": "Poetry", "summary": "Verses.\nAnswer:",
-            "Democrat": {"1: No": 0, "2: Yes": 0}, "Male": {"1: No": 3, "2: Yes": 1}}  # fmt: skip
+def write_books(tmp_path: Path, books: dict) -> None:
     target = tmp_path / nytimes.LOCAL
-    target.parent.mkdir(parents=True)
-    target.write_text(json.dumps({"Odes": book}), encoding="utf-8")
-    fetched = fetch_files(TASK.name, TASK.files, tmp_path, None)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(books), encoding="utf-8")
+
+
+def odes(**counts) -> dict:
+    """A small book in the file's layout, with the given demographics' counts."""
+    return {"MC_options": ["1: No", "2: Yes"], "genre": "Poetry", "summary": "Verses.\nAnswer:", **counts}
+
+
+def test_answer_lines_are_removed_and_missing_demographics_counted(tmp_path: Path) -> None:
+    write_books(tmp_path, {"Odes": odes(Democrat={"1: No": 1, "2: Yes": 1}, Male={"1: No": 3, "2: Yes": 1})})
+    fetched = fetch_files(TASK.name, TASK.files, tmp_path, None, verify=False)
     rows = list(TASK.build(TASK, fetched))
     assert [r["instance_id"] for r in rows] == ["Odes/Democrat", "Odes/Male"]
     assert (
@@ -66,6 +74,37 @@ def test_answer_lines_are_removed_and_zero_counts_are_uniform(tmp_path: Path) ->
     assert fetched.dropped["book without the demographic Republican"] == 1
 
 
+@pytest.mark.parametrize(
+    ("counts", "field", "problem"),
+    [
+        ({"1: No": 0, "2: Yes": 0}, "Democrat", "all counts are zero"),  # was a uniform target
+        ({"1: No": -2, "2: Yes": 5}, r"Democrat.1: No", "expected a number in 0"),
+        ({"1: No": float("nan"), "2: Yes": 5}, r"Democrat.1: No", "expected a finite number, got nan"),
+        ({"1: No": "7", "2: Yes": 5}, r"Democrat.1: No", "expected a number, got '7'"),
+        ({"1: No": True, "2: Yes": 5}, r"Democrat.1: No", "expected a number, got True"),
+        ({"1: No": 2.5, "2: Yes": 5}, r"Democrat.1: No", "expected an integer, got 2.5"),
+        ({"1: No": 1, "2: Yes": 5, "3: Maybe": 2}, r"Democrat.3: Maybe", "not in MC_options"),
+    ],
+)
+def test_a_count_that_is_not_a_count_names_the_book_and_field(
+    tmp_path: Path, counts: dict, field: str, problem: str
+) -> None:
+    write_books(tmp_path, {"Odes": odes(Democrat=counts)})
+    with pytest.raises(
+        SourceFormatError, match=rf"NYTIMES_proportions.json: book 'Odes': field '{field}': .*{problem}"
+    ):
+        build(tmp_path, verify=False)
+
+
+def test_a_summary_that_is_not_text_and_repeated_options_are_named(tmp_path: Path) -> None:
+    write_books(tmp_path, {"Odes": {**odes(Male={"1: No": 1}), "summary": None}})
+    with pytest.raises(SourceFormatError, match=r"book 'Odes': field 'summary': expected text, got None"):
+        build(tmp_path, verify=False)
+    write_books(tmp_path, {"Odes": {**odes(Male={"1: No": 1}), "MC_options": ["1: No", "1: Yes"]}})
+    with pytest.raises(SourceFormatError, match=r"book 'Odes': field 'MC_options': expected distinct"):
+        build(tmp_path, verify=False)
+
+
 def test_a_book_without_genre_names_the_file_book_and_field(tmp_path: Path, shared_data: Path) -> None:
     target = tmp_path / nytimes.LOCAL
     target.parent.mkdir(parents=True)
@@ -74,7 +113,7 @@ def test_a_book_without_genre_names_the_file_book_and_field(tmp_path: Path, shar
     del raw[title]["genre"]
     target.write_text(json.dumps(raw), encoding="utf-8")
     with pytest.raises(SourceFormatError, match=rf"NYTIMES_proportions.json: book '{title}': field 'genre'"):
-        build(tmp_path)
+        build(tmp_path, verify=False)
 
 
 def test_files_pin_the_manifest_commit_and_checksum(tmp_path: Path) -> None:

@@ -64,9 +64,45 @@ def test_bad_references_literal_is_named(tmp_path):
     frame.loc[0, "references"] = "['A lot', 'A little'"
     frame.to_csv(info, index=False)
     with pytest.raises(SourceFormatError, match=r"W27/info.csv: row 2: field 'references'"):
-        build("opinionqa_questions", tmp_path)
+        build("opinionqa_questions", tmp_path, verify=False)
 
 
 def test_no_wave_at_all_is_unavailable(tmp_path):
     with pytest.raises(SourceUnavailable, match="opinionqa"):
-        build("opinionqa_questions", tmp_path)
+        build("opinionqa_questions", tmp_path, verify=False)
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "problem"),
+    [
+        ("question", None, "field 'question': expected text, got nan"),  # was "nan" before the options
+        (
+            "references",
+            "['A lot', None, 'Refused']",
+            "field 'references': expected text, got None",
+        ),  # "B: None"
+        ("key", None, "field 'key': expected text, got nan"),
+    ],
+)
+def test_a_question_field_that_is_not_text_is_named(tmp_path, column, value, problem):
+    shutil.copytree(FIXTURES / "opinionqa", tmp_path / "opinionqa")
+    info = tmp_path / "opinionqa/human_resp/American_Trends_Panel_W27/info.csv"
+    frame = pd.read_csv(info)
+    frame.loc[0, column] = value
+    frame.to_csv(info, index=False)
+    with pytest.raises(SourceFormatError, match=rf"W27/info.csv: row 2: {problem}"):
+        build("opinionqa_questions", tmp_path, verify=False)
+
+
+def test_a_missing_demographic_is_none_never_nan(tmp_path):
+    """The description's dict said ``'AGE': nan`` for a respondent without an age."""
+    shutil.copytree(FIXTURES / "opinionqa", tmp_path / "opinionqa")
+    for wave in ("W26", "W27"):
+        responses = tmp_path / f"opinionqa/human_resp/American_Trends_Panel_{wave}/responses.csv"
+        frame = pd.read_csv(responses)
+        frame["AGE"] = None
+        frame.to_csv(responses, index=False)
+    built = build("opinionqa_individual", tmp_path, episodes=False, verify=False)
+    metas = [ast.literal_eval(i.descriptions[1].split(": ", 1)[1]) for i in built.instances]
+    assert any("AGE" in m for m in metas)
+    assert all(m.get("AGE", None) is None for m in metas)

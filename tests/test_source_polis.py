@@ -18,7 +18,7 @@ NO_VOTES = {
 
 
 def expected_comments(shared_data, conversation: str) -> dict[int, str]:
-    """The §5.1 filters recomputed from the raw file, independently of the adapter."""
+    """The three comment filters (docs/tasks.md#real-sources, row polis) recomputed from the raw file, independently of the adapter."""
     raw = pd.read_csv(shared_data / "polis" / conversation / "comments.csv")
     kept = {}
     for cid, body in zip(raw["comment-id"], raw["comment-body"], strict=True):
@@ -92,8 +92,8 @@ def test_votes_are_optional_per_conversation_but_one_is_needed(shared_data, tmp_
     }
     link_tree(files, tmp_path)
     with pytest.raises(SourceUnavailable, match="votes.csv"):
-        build("polis_vote", tmp_path)
-    assert len(build("polis_comment", tmp_path, episodes=False).instances) == 20
+        build("polis_vote", tmp_path, verify=False)
+    assert len(build("polis_comment", tmp_path, episodes=False, verify=False).instances) == 20
 
 
 def test_an_unexpected_vote_value_names_file_row_and_field(shared_data, tmp_path):
@@ -106,7 +106,7 @@ def test_an_unexpected_vote_value_names_file_row_and_field(shared_data, tmp_path
     bad = tmp_path / "polis" / CONV / "votes.csv"
     bad.write_text("timestamp,datetime,comment-id,voter-id,vote\n1,x,0,0,\n2,x,0,1,1\n3,x,0,2,2\n")
     with pytest.raises(SourceFormatError, match=r"votes\.csv: row 4: field 'vote': unexpected vote 2(\.0)?;"):
-        build("polis_vote", tmp_path)
+        build("polis_vote", tmp_path, verify=False)
 
 
 def test_same_files_same_episodes(shared_data):
@@ -114,3 +114,42 @@ def test_same_files_same_episodes(shared_data):
     second = build("polis_comment", shared_data).episodes
     assert [ep.messages() for ep in first] == [ep.messages() for ep in second]
     assert len({ep.seed_key for ep in first}) == len(first)
+
+
+def comment_tree(shared_data, tmp_path):
+    files = {
+        f"polis/{c}/{n}": shared_data / "polis" / c / n
+        for c in polis.CONVERSATIONS
+        for n in ("comments.csv", "summary.csv")
+        if not (c == CONV and n == "comments.csv")
+    }
+    link_tree(files, tmp_path)
+    comments = tmp_path / "polis" / CONV / "comments.csv"
+    comments.write_text(
+        (shared_data / "polis" / CONV / "comments.csv").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    return comments
+
+
+def test_a_voter_id_that_is_not_a_number_names_the_row(shared_data, tmp_path):
+    """Was a ValueError traceback from int()."""
+    comment_tree(shared_data, tmp_path)
+    bad = tmp_path / "polis" / CONV / "votes.csv"
+    bad.write_text("timestamp,datetime,comment-id,voter-id,vote\n1,x,0,0,1\n2,x,0,p-17,1\n")
+    with pytest.raises(
+        SourceFormatError,
+        match=r"votes\.csv: row 3: field 'voter-id': expected an integer voter id, got 'p-17'",
+    ):
+        build("polis_vote", tmp_path, verify=False)
+
+
+def test_a_comment_id_given_twice_names_the_row(shared_data, tmp_path):
+    """Was silent: the later comment's text replaced the earlier one's for every vote on that id."""
+    comments = comment_tree(shared_data, tmp_path)
+    frame = pd.read_csv(comments)
+    frame.loc[5, "comment-id"] = frame.loc[2, "comment-id"]
+    frame.to_csv(comments, index=False)
+    with pytest.raises(
+        SourceFormatError, match=r"comments\.csv: row 7: field 'comment-id': comment id \d+ appears twice"
+    ):
+        build("polis_comment", tmp_path, verify=False)

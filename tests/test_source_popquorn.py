@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pandas as pd
@@ -76,7 +77,7 @@ def test_politeness_and_question_answering_fixtures():
 
 def test_no_subdataset_and_a_bad_rating(tmp_path):
     with pytest.raises(SourceUnavailable, match="popquorn"):
-        build("popquorn_og_categorical", tmp_path)
+        build("popquorn_og_categorical", tmp_path, verify=False)
     path = tmp_path / "popquorn/dataset/politeness_rating/raw_data.csv"
     path.parent.mkdir(parents=True)
     shutil.copy(FIXTURES / "popquorn/dataset/politeness_rating/raw_data.csv", path)
@@ -86,4 +87,31 @@ def test_no_subdataset_and_a_bad_rating(tmp_path):
     with pytest.raises(
         SourceFormatError, match=r"raw_data\.csv: row 5: field 'politeness': expected a rating 1-5, got 7"
     ):
-        build("popquorn_individual", tmp_path)
+        build("popquorn_individual", tmp_path, verify=False)
+
+
+def test_a_missing_demographic_is_none_never_nan(shared_data):
+    """The email_rewriting file has no ages; the descriptions said ``'age': nan``."""
+    built = build("popquorn_individual", shared_data, episodes=False)
+    email = [i for i in built.instances if i.key.startswith("email_rewriting/")]
+    assert email and all("'age': None" in i.descriptions[2] for i in email)
+    assert not any(re.search(r": nan[,}]", d) for i in built.instances for d in i.descriptions)
+
+
+@pytest.mark.parametrize(
+    ("column", "problem"),
+    [("revised email", "expected text, got nan"), ("original email", "expected text, got nan")],
+)
+def test_a_missing_single_text_field_names_the_row(tmp_path, shared_data, column, problem):
+    """Was the text "nan" as the episode's input or output."""
+    path = tmp_path / EMAIL
+    path.parent.mkdir(parents=True)
+    frame = pd.read_csv(shared_data / EMAIL)
+    frame.loc[3, column] = None
+    frame.to_csv(path, index=False)
+    with pytest.raises(SourceFormatError, match=rf"raw_data\.csv: row 5: field '{column}': {problem}"):
+        build(
+            "popquorn_og_categorical" if column == "original email" else "popquorn_individual",
+            tmp_path,
+            verify=False,
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -63,4 +64,71 @@ def test_unknown_conversation_type_is_named(tmp_path):
     with pytest.raises(
         SourceFormatError, match=r"line 3: field 'conversation_type': unexpected label 'free chat'"
     ):
-        build("prism_prompts", tmp_path)
+        build("prism_prompts", tmp_path, verify=False)
+
+
+def write_prism(tmp_path, change, line=0):
+    """Both fixture files, conversation record ``line`` changed by ``change``."""
+    (tmp_path / "prism").mkdir(exist_ok=True)
+    (tmp_path / prism.SURVEY).write_text((FIXTURES / prism.SURVEY).read_text())
+    lines = (FIXTURES / prism.CONVERSATIONS).read_text().splitlines()
+    rec = json.loads(lines[line])
+    change(rec)
+    lines[line] = json.dumps(rec)
+    (tmp_path / prism.CONVERSATIONS).write_text("\n".join(lines) + "\n")
+
+
+def first_reply(rec):
+    return next(m for m in rec["conversation_history"] if m["role"] == "model")
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "problem"),
+    [
+        (
+            lambda r: first_reply(r).update(score=55.5),
+            "conversation_history[].score",
+            "expected an integer, got 55.5",
+        ),
+        (
+            lambda r: first_reply(r).update(score="80"),
+            "conversation_history[].score",
+            "expected a number, got '80'",
+        ),
+        (
+            lambda r: first_reply(r).update(score=140),
+            "conversation_history[].score",
+            "expected a number in 0..100",
+        ),
+        (
+            lambda r: first_reply(r).update(if_chosen="yes"),
+            "conversation_history[].if_chosen",
+            "expected true or false",
+        ),
+        (
+            lambda r: first_reply(r).update(content=7),
+            "conversation_history[].content",
+            "expected text, got 7",
+        ),
+    ],
+)
+def test_a_first_turn_response_of_the_wrong_kind_names_the_line(tmp_path, change, field, problem):
+    """Were a truncated score (55), a number parsed from text, any truthy chosen flag, and the text "7"."""
+    write_prism(tmp_path, change)
+    with pytest.raises(
+        SourceFormatError, match=rf"conversations\.jsonl: line 1: field '{re.escape(field)}': {problem}"
+    ):
+        build("prism_individual_preferences", tmp_path, verify=False)
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "problem"),
+    [
+        (lambda r: r.update(opening_prompt=None), "opening_prompt", "expected text, got None"),  # was "None"
+        (lambda r: r.update(user_id=["u", 1]), "user_id", r"expected a user id, got \['u', 1\]"),
+    ],
+)
+def test_a_prompt_or_user_of_the_wrong_kind_names_the_line(tmp_path, change, field, problem):
+    write_prism(tmp_path, change, line=2)
+    with pytest.raises(SourceFormatError, match=rf"conversations\.jsonl: line 3: field '{field}': {problem}"):
+        build("prism_prompts", tmp_path, verify=False)

@@ -49,3 +49,38 @@ def test_missing_file_and_missing_column(tmp_path: Path) -> None:
         SourceFormatError, match=r"movie_info.csv: header: field 'audience_score': column missing"
     ):
         build(tmp_path)
+
+
+def write_movies(tmp_path: Path, *lines: str) -> None:
+    target = tmp_path / rotten_tomatoes.PATH
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("title,release_date,critic_score,audience_score\n" + "\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize("score", ["85.5%", "-3%", "120%", "8 5%", "٣٠%"])
+def test_a_score_with_digits_that_is_not_a_percentage_names_the_row(tmp_path: Path, score: str) -> None:
+    """Were dropped as "not a percentage" (or "above 100%"); a number in the wrong form is a corrupt file."""
+    write_movies(tmp_path, "The Quiet Harbour,2001-05-04,85%,90%", f"Loud Summer,1975-06-20,40%,{score}")
+    with pytest.raises(
+        SourceFormatError,
+        match=r"movie_info.csv: row 3: field 'audience_score': expected a percentage 0%..100%",
+    ):
+        build(tmp_path)
+
+
+def test_markers_without_digits_are_counted_drops(tmp_path: Path) -> None:
+    write_movies(tmp_path, "The Quiet Harbour,2001-05-04,N/A,--", "Loud Summer,1975-06-20,40%,")
+    rows, fetched = build(tmp_path)
+    assert [r["instance_id"] for r in rows] == ["1/critic"]
+    assert fetched.dropped == {
+        "critic score not a percentage": 1,
+        "audience score not a percentage": 1,
+        "audience score missing": 1,
+    }
+
+
+def test_a_movie_without_a_title_names_the_row(tmp_path: Path) -> None:
+    """Was the input ``Movie: ``."""
+    write_movies(tmp_path, "The Quiet Harbour,2001-05-04,85%,90%", ",1975-06-20,40%,50%")
+    with pytest.raises(SourceFormatError, match=r"movie_info.csv: row 3: field 'title': expected text"):
+        build(tmp_path)

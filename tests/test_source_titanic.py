@@ -1,4 +1,4 @@
-"""Titanic from Kaggle's CSV: the column mapping, null for missing values (D14), bad labels named."""
+"""Titanic from Kaggle's CSV: the column mapping, null for missing values (not a bare NaN), bad labels named."""
 
 from __future__ import annotations
 
@@ -73,4 +73,29 @@ def test_an_unknown_sex_names_file_row_and_field(tmp_path):
     with pytest.raises(
         SourceFormatError, match=r"titanic\.csv: row 3: field 'Sex': unexpected label 'unknown'"
     ):
-        build("titanic_all_variables", tmp_path)
+        build("titanic_all_variables", tmp_path, verify=False)
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "problem"),
+    [
+        ("Age", "-4", "expected a non-negative number, got -4"),
+        ("Age", "inf", "expected a non-negative number, got inf"),
+        ("SibSp", "1.5", "expected a non-negative integer, got 1.5"),
+        ("Parch", "-1", "expected a non-negative integer, got -1"),
+        ("Fare", "-7.25", "expected a non-negative number, got -7.25"),
+        ("Embarked", "X", r"expected a port \('C', 'Q', 'S'\) or nothing, got 'X'"),
+    ],
+)
+def test_a_value_no_passenger_has_names_file_row_and_field(tmp_path, column, value, problem):
+    path = tmp_path / CSV
+    path.parent.mkdir(parents=True)
+    row = {"PassengerId": "2", "Survived": "1", "Pclass": "1", "Name": '"Doe, Jane"', "Sex": "female", "Age": "38",
+           "SibSp": "1", "Parch": "0", "Ticket": "PC 17599", "Fare": "71.2833", "Cabin": "C85", "Embarked": "C"}  # fmt: skip
+    row[column] = value
+    path.write_text(
+        "PassengerId,Survived,Pclass,Name,Sex,Age,SibSp,Parch,Ticket,Fare,Cabin,Embarked\n"
+        '1,0,3,"Braund, Mr. Owen Harris",male,22,1,0,A/5 21171,7.25,,S\n' + ",".join(row.values()) + "\n"
+    )
+    with pytest.raises(SourceFormatError, match=rf"titanic\.csv: row 3: field '{column}': {problem}"):
+        build("titanic_all_variables", tmp_path, verify=False)

@@ -32,7 +32,7 @@ def test_original_questions_given_controversy_language_and_country() -> None:
     assert inst.population[0][0] == '{"controversial": true, "language": "english", "country": "us"}'
     assert (
         inst.population[2][1] == "年上の人を敬うべきですか？"
-    )  # a single field keeps raw Unicode (quirk Q2)
+    )  # a single field keeps raw Unicode (docs/deviations.md#non-ascii-escaping-in-json-only)
     assert fetched.dropped["ValueConsistency rephrased question"] == 1
 
 
@@ -46,5 +46,27 @@ def test_a_line_without_rephrase_names_the_line(tmp_path: Path) -> None:
     target.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(
         SourceFormatError, match=r"valueconsistency.jsonl: line 3: field 'rephrase': field missing"
+    ):
+        run(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "problem"),
+    [
+        ("question", None, "expected text, got None"),  # was the question "None"
+        ("country", 3, "expected text, got 3"),  # was JSON 3
+        ("controversial", "yes", "expected true or false, got 'yes'"),  # was JSON "yes"
+    ],
+)
+def test_a_field_of_the_wrong_kind_names_the_line(tmp_path: Path, field, value, problem) -> None:
+    target = tmp_path / valueconsistency.LOCAL
+    target.parent.mkdir(parents=True)
+    lines = (FIXTURES / valueconsistency.LOCAL).read_text(encoding="utf-8").splitlines()
+    broken = json.loads(lines[2])
+    broken[field] = value
+    lines[2] = json.dumps(broken)
+    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(
+        SourceFormatError, match=rf"valueconsistency.jsonl: line 3: field '{field}': {problem}"
     ):
         run(tmp_path)

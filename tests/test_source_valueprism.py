@@ -65,3 +65,33 @@ def test_a_missing_column_is_named(tmp_path: Path) -> None:
     RAW.drop(columns=["valence"]).to_csv(target, index=False)
     with pytest.raises(SourceFormatError, match=r"full.csv: header: field 'valence': column missing"):
         run("valueprism_vrd", tmp_path)
+
+
+def write_raw(tmp_path: Path, frame: pd.DataFrame) -> None:
+    target = tmp_path / valueprism.LOCAL
+    target.parent.mkdir(parents=True)
+    frame.to_csv(target, index=False)
+
+
+def test_a_missing_explanation_is_none_never_nan(tmp_path: Path) -> None:
+    """The Python repr of the considerations said ``'explanation': nan``."""
+    frame = RAW.copy()
+    frame.loc[0, "explanation"] = None
+    write_raw(tmp_path, frame)
+    (inst,), _ = run("valueprism_vrd", tmp_path)
+    situation = frame.loc[0, "situation"]
+    considerations = ast.literal_eval(dict(inst.population)[situation])
+    assert {c["text"]: c["explanation"] for c in considerations}[frame.loc[0, "text"]] is None
+    assert not any(": nan" in y for _, y in inst.population)
+
+
+def test_an_unknown_kind_names_the_row(tmp_path: Path) -> None:
+    """Was a consideration of kind "Virtue" in the vrd lists."""
+    frame = RAW.copy()
+    frame.loc[3, "vrd"] = "Virtue"
+    write_raw(tmp_path, frame)
+    with pytest.raises(
+        SourceFormatError,
+        match=r"full.csv: row 5: field 'vrd': expected one of \('Value', 'Right', 'Duty'\) or nothing, got 'Virtue'",
+    ):
+        run("valueprism_vrd", tmp_path)

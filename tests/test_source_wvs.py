@@ -32,7 +32,7 @@ def test_demographics_description_and_missing_answers():
         "Responses from this user: {'ISO 3166-1 numeric country code': 'Argentina', "
         "'Language in which interview was conducted': 'Spanish'}",
     ]  # N_TOWN is missing for this respondent and is skipped
-    assert len(by_key["respondent/20070004"].population) == 2  # Q1 missing
+    assert len(by_key["respondent/20070004"].population) == 2  # no answer to the first question (Family)
     assert built.fetched.dropped["answers whose code has no value label"] == 1
     for ep in built.episodes:
         assert set(zip(inputs(ep), outputs(ep), strict=True)) == set(ep.instance.population)
@@ -43,4 +43,20 @@ def test_unreadable_file_is_named(tmp_path):
     bad.parent.mkdir(parents=True)
     bad.write_bytes(b"not spss")
     with pytest.raises(SourceFormatError, match=r"\.sav: whole file: .*SPSS"):
-        build("wvs_individual", tmp_path)
+        build("wvs_individual", tmp_path, verify=False)
+
+
+def test_a_code_that_is_not_a_number_names_the_row_and_variable(tmp_path):
+    """Was a ValueError traceback from float()."""
+    frame, meta = pyreadstat.read_sav(str(SAV))
+    frame["N_TOWN"] = ["big city", "village", "town", "village"]
+    labels = {k: v for k, v in meta.variable_value_labels.items() if k != "N_TOWN"}
+    target = tmp_path / wvs.FILE
+    target.parent.mkdir(parents=True)
+    pyreadstat.write_sav(
+        frame, str(target), column_labels=meta.column_names_to_labels, variable_value_labels=labels
+    )
+    with pytest.raises(
+        SourceFormatError, match=r"\.sav: row \d \(0-based\): field 'N_TOWN': expected a number, got '"
+    ):
+        build("wvs_individual", tmp_path, verify=False)

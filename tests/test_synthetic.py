@@ -47,7 +47,7 @@ def test_coin_descriptions_exact() -> None:
         "['Heads', 'Tails']",
         "{'Heads': 0.612, 'Tails': 0.388}",
         "Bernoulli({'Heads': 0.612, 'Tails': 0.388})",
-        "{'Heads': '61.2%', 'Tails': '38.8%'}",  # the reference printed 61.199999999999996% (D9)
+        "{'Heads': '61.2%', 'Tails': '38.8%'}",  # the reference printed 61.199999999999996%
         "Bernoulli({'Heads': '61.2%', 'Tails': '38.8%'})",
         "Options: ['Heads', 'Tails']\nHeads is more likely than Tails.",
         "Coin flip with Heads and Tails. It is potentially biased.",

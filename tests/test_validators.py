@@ -1,4 +1,4 @@
-"""metrics/coverage/validators.py: the 22 rules of spec C.2, output cleaning (C.5) and the word-list files."""
+"""metrics/coverage/validators.py: the 22 rules of docs/evaluation.md#validators, output cleaning and the word lists."""
 
 from __future__ import annotations
 
@@ -51,7 +51,8 @@ SPEC_EXAMPLES = {
     "weekdays_abbreviated": ["Thu", "Wed.", "SUN"],
     "weekdays_any_format": ["Monday", "Tue", "SUN"],
 }
-"""The example outputs of spec tasks.md §8 (the phone example `646 562-1938` is tested as invalid below)."""
+"""The example outputs of the coverage tasks (docs/tasks.md#coverage-tasks; the phone example `646 562-1938` is
+tested as invalid below)."""
 
 CASES = {
     "car_make_model": (
@@ -190,6 +191,7 @@ def test_default_data_dir_comes_from_the_environment(
 
 
 def test_missing_list_offline_names_task_file_and_place(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
     with pytest.raises(ValidatorDataUnavailable) as info:
         validator("color_normal_ex", data_dir=tmp_path / "empty")
     message = str(info.value)
@@ -226,6 +228,7 @@ def test_a_package_that_ships_the_verb_list_is_used(
     copy = package / "en-verbs.txt"
     copy.write_text("tampered\n")
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    (tmp_path / "empty").mkdir()
     with pytest.raises(ValidatorDataUnavailable, match="validators_verbs/word_forms/en-verbs.txt"):
         validator("claude_gerunds", data_dir=tmp_path / "empty")  # a copy that fails the checksum is ignored
     shutil.copyfile(shared_data / LISTS["verbs"][0].path, copy)
@@ -253,6 +256,8 @@ def test_download_once_into_the_cache_with_checksum(
     monkeypatch.delenv("SPECTRUM_SUITE_OFFLINE")
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("HF_DATASETS_OFFLINE", raising=False)
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "other").mkdir()
     corrupt = _Served(shared_data, corrupt=True)
     monkeypatch.setattr(fetch.urllib.request, "urlopen", corrupt)
     with pytest.raises(ChecksumMismatch, match="not the pinned"):
@@ -275,7 +280,7 @@ def test_pinned_files_match_the_shared_data(shared_data: Path) -> None:
     assert len(LISTS["cars"]) == 35
 
 
-# --- clean_generation (spec C.5) -------------------------------------------------------------------------
+# --- clean_generation (docs/evaluation.md#cleaning) -------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

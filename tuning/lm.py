@@ -11,6 +11,9 @@ that halves its batch on out-of-memory instead of failing the run, and three way
   batch, and a row whose candidates are all one token needs only its prompt's last logits;
 - `LM.sample`: N seeded samples of one prompt, the prompt's cache shared across each batch of identical rows,
   decoded keeping special tokens (the coverage metric's cleaning expects them).
+
+Launched on several processes (``accelerate launch``), scoring splits its items across them and gathers the
+results, so every process returns what one process would.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from tqdm.auto import tqdm
 
+from tuning.distributed import share
 from tuning.sequences import CandidateTokens, EncodedEpisode, scored_spans
 
 if TYPE_CHECKING:
@@ -166,17 +170,23 @@ class LM:
     ) -> list[OutputRecord]:  # fmt: skip
         """Teacher-forced records for every scored output of every episode, in episode order.
 
-        Episodes are sorted by length inside the loop so that padding stays small. Sequences must already fit
-        the model's context: the caller skips and counts the rest.
+        Under a multi-process launch each process scores its share of the episodes (`tuning.distributed.share`).
+        Sequences must already fit the model's context: the caller skips and counts the rest.
         """
+        per_episode = share(lambda part: self._score_episodes(part, batch_size, threshold, desc), episodes)
+        return [rec for records in per_episode for rec in records]
+
+    def _score_episodes(
+        self, episodes: Sequence[EncodedEpisode], batch_size: int, threshold: float, desc: str
+    ) -> list[list[OutputRecord]]:
+        """Each episode's records, episodes batched by length so that padding stays small."""
         order = sorted(range(len(episodes)), key=lambda i: len(episodes[i].input_ids))
-        ordered = [episodes[i] for i in order]
         per_episode = in_batches(
-            lambda chunk: self._score_batch(chunk, threshold), ordered, batch_size, desc=desc,
+            lambda chunk: self._score_batch(chunk, threshold), [episodes[i] for i in order], batch_size, desc=desc,
             progress=self.progress,
         )  # fmt: skip
         by_index = dict(zip(order, per_episode, strict=True))
-        return [rec for i in range(len(episodes)) for rec in by_index[i]]
+        return [by_index[i] for i in range(len(episodes))]
 
     def _score_batch(self, batch: Sequence[EncodedEpisode], threshold: float) -> list[list[OutputRecord]]:
         import torch
@@ -224,11 +234,14 @@ class LM:
     def score_candidates(
         self, items: Sequence[CandidateTokens], *, batch_size: int = 32
     ) -> list[list[float]]:
-        """Σ log p(candidate tokens | prompt) for every candidate of every item.
+        """Σ log p(candidate tokens | prompt) for every candidate of every item (each process its share).
 
         Items whose candidates are all one token need only their prompt's last logits, so their prompts run
         together in batches; the others run their prompt once and continue every candidate from its cache.
         """
+        return share(lambda part: self._score_items(part, batch_size), items)
+
+    def _score_items(self, items: Sequence[CandidateTokens], batch_size: int) -> list[list[float]]:
         out: list[list[float] | None] = [None] * len(items)
         single = [i for i, t in enumerate(items) if all(len(c) == 1 for c in t.candidate_ids)]
         single.sort(key=lambda i: len(items[i].prompt_ids))  # similar lengths share a batch

@@ -92,17 +92,23 @@ def _resolved(model: str) -> str:
 
 
 def load_model_and_tokenizer(
-    model: str, *, dtype: str = "auto", device: str | None = None, trust_remote_code: bool = False
-) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    """Model (eval mode, on ``device``) and tokenizer (pad = EOS when it has none) for ``model``."""
+    model: str, *, dtype: str = "auto", device: str | None = None, trust_remote_code: bool = False,
+    device_map: str | None = None,
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:  # fmt: skip
+    """Model (eval mode, on ``device``) and tokenizer (pad = EOS when it has none) for ``model``.
+
+    ``device_map="auto"`` places a model too large for one device across the GPUs (and the CPU) with
+    accelerate's big-model inference instead of moving it whole to ``device``.
+    """
     from transformers import AutoModelForCausalLM
 
     tokenizer = load_tokenizer(model, trust_remote_code=trust_remote_code)
     resolved = _resolved(model)
     device = pick_device(device)
+    placement = {"device_map": device_map} if device_map else {}
     try:
         lm = AutoModelForCausalLM.from_pretrained(
-            resolved, dtype=pick_dtype(dtype, device), trust_remote_code=trust_remote_code
+            resolved, dtype=pick_dtype(dtype, device), trust_remote_code=trust_remote_code, **placement
         )
     except Exception as err:  # noqa: BLE001
         raise ModelLoadError(
@@ -110,6 +116,7 @@ def load_model_and_tokenizer(
         ) from err
     if lm.generation_config is not None and lm.generation_config.pad_token_id is None:
         lm.generation_config.pad_token_id = tokenizer.pad_token_id
-    lm.to(device)
+    if not device_map:
+        lm.to(device)
     lm.eval()
     return lm, tokenizer

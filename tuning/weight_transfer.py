@@ -234,7 +234,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("base", help="base (pretrained) model: Hub id or local path")
     parser.add_argument("instruct", help="its instruct twin: Hub id or local path")
-    parser.add_argument("--out", required=True, help="output folder (keep the family name, e.g. Qwen3, in it: docs/deviations.md#model-family-detection)")
+    parser.add_argument(
+        "--out",
+        required=True,
+        help="output folder (keep the family name, e.g. Qwen3, in it: docs/deviations.md#model-family-detection)",
+    )
     parser.add_argument(
         "--family", choices=sorted(CONTROL_TOKENS), help="default: detected from the tokenizer"
     )

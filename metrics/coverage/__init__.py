@@ -1,1 +1,1 @@
-"""Valid output-space coverage: validity, diversity and yield of sampled generations (spec C.2, C.5-C.8)."""
+"""Valid output-space coverage: validity, diversity and yield of sampled generations (`docs/evaluation.md#coverage`)."""

@@ -1,4 +1,4 @@
-"""Turning a raw sampled continuation into the string that is validated (spec C.5).
+"""Turning a raw sampled continuation into the string that is validated (`docs/evaluation.md#cleaning`).
 
 Cleaning decides what counts as one generation, so every coverage number depends on it; it lives in one
 function used both by the sampling code and by the metric (``clean=True``).
@@ -14,7 +14,7 @@ REMOVED_TOKENS = ("<pad>", "<|endoftext|>")
 """Deleted everywhere, one per pass, in this order."""
 
 DEFAULT_STOP_STRINGS = (*SAMPLING_STOP_STRINGS, "\n")
-"""The sampling stop strings of the spec, less the tokenizer's own EOS, which the caller adds."""
+"""The paper's sampling stop strings, less the tokenizer's own EOS, which the caller adds."""
 
 MODES = ("parity", "earliest")
 
@@ -38,7 +38,7 @@ def clean_generation(
     Two passes, one per token of `REMOVED_TOKENS`: delete that token, strip, then cut at a stop string;
     finally strip again. ``mode="parity"`` cuts at the first stop string *in list order* that occurs (the
     reference's rule, the default); ``mode="earliest"`` cuts at whichever stop string occurs first in the
-    text (defects D48).
+    text (`docs/deviations.md#cleaning-order`).
     """
     if not isinstance(text, str):
         raise ValueError(f"clean_generation: expected a string, got {text!r}")

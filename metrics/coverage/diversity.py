@@ -1,4 +1,6 @@
-"""Validity, diversity and yield of one task's generations (spec C.6), and their aggregate over tasks (C.7).
+"""Validity, diversity and yield of one task's generations, and their aggregate over tasks.
+
+The definitions of `docs/evaluation.md#per-task-metrics` and `docs/evaluation.md#coverage-aggregation`.
 
 Uniqueness is exact string equality (case- and punctuation-sensitive): the generations are expected to
 be cleaned already.
@@ -27,7 +29,7 @@ AGGREGATED = (
 
 
 def task_metrics(generations: Sequence[str], valid: Sequence[bool], valid_set_size: int | None) -> dict:
-    """The C.6 metrics of one task from its N generations and their validity."""
+    """The per-task metrics of one task from its N generations and their validity."""
     total = len(generations)
     valid_texts = [text for text, ok in zip(generations, valid, strict=True) if ok]
     n_valid = len(valid_texts)
@@ -67,10 +69,10 @@ def _population_stats(values: list[float]) -> tuple[float, float, float]:
 
 
 def aggregate(per_task: dict[str, dict]) -> dict:
-    """``aggregate/<metric>_{mean,std,sem}`` over the tasks that were evaluated, plus task counts.
+    """``<metric>``, ``<metric>_std`` and ``<metric>_sem`` over the tasks that were evaluated, plus task counts.
 
-    A task whose entry has ``failed`` counts in ``failed_tasks_count`` only. With no evaluated task the
-    means are 0 (pairwise uniqueness 1) and coverage is None, as in the reference.
+    A task whose entry has ``failed`` counts in ``n_failed_tasks`` only. With no evaluated task the means are
+    0 (pairwise uniqueness 1) and coverage is None, as in the reference.
     """
     evaluated = [entry for entry in per_task.values() if not entry.get("failed")]
     result: dict = {}
@@ -79,20 +81,12 @@ def aggregate(per_task: dict[str, dict]) -> dict:
         mean, std, sem = (
             _population_stats(values) if values else (1.0 if name == "pairwise_uniqueness" else 0.0, 0.0, 0.0)
         )
-        result.update(
-            {f"aggregate/{name}_mean": mean, f"aggregate/{name}_std": std, f"aggregate/{name}_sem": sem}
-        )
+        result.update({name: mean, f"{name}_std": std, f"{name}_sem": sem})
     coverage = [entry["coverage_pct"] for entry in evaluated if entry["coverage_pct"] is not None]
     mean, std, sem = _population_stats(coverage) if coverage else (None, None, None)
-    result.update(
-        {
-            "aggregate/coverage_pct_mean": mean,
-            "aggregate/coverage_pct_std": std,
-            "aggregate/coverage_pct_sem": sem,
-        }
-    )
-    result["aggregate/coverage_pct_tasks"] = len(coverage)
-    result["aggregate/total_tasks_evaluated"] = len(evaluated)
-    result["aggregate/failed_tasks_count"] = len(per_task) - len(evaluated)
-    result["aggregate/success_rate"] = len(evaluated) / len(per_task) if per_task else 0.0
+    result.update({"coverage_pct": mean, "coverage_pct_std": std, "coverage_pct_sem": sem})
+    result["coverage_pct_tasks"] = len(coverage)
+    result["n_tasks"] = len(evaluated)
+    result["n_failed_tasks"] = len(per_task) - len(evaluated)
+    result["success_rate"] = len(evaluated) / len(per_task) if per_task else 0.0
     return result

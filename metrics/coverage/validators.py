@@ -1,4 +1,4 @@
-"""The validators of the 22 diversity/validity tasks, exactly as spec C.2 states them.
+"""The validators of the 22 diversity/validity tasks, exactly as `docs/evaluation.md#validators` states them.
 
 A validator takes one cleaned generation (see `clean_generation`) and says whether it is a valid answer
 to its task. Any exception inside a rule means "invalid". Four validators need an external word list;
@@ -158,7 +158,8 @@ def small_prime_number(text: str) -> bool:
 
 
 def random_seed(text: str) -> bool:
-    """Python ``int()`` semantics (whitespace, a leading ``+`` and ``_`` are accepted: defects D51, parity)."""
+    """Python ``int()`` semantics: whitespace, a leading ``+`` and ``_`` are accepted, for parity
+    (`docs/deviations.md#validator-tests-and-parsing`)."""
     return 0 <= int(text) < RANDOM_SEED_LIMIT
 
 
@@ -203,7 +204,8 @@ def element_name(text: str, elements: word_lists.Elements) -> bool:
 
 
 def _safely(rule: Callable[..., bool], text: str, *lists: object) -> bool:
-    """Spec C.2: any exception inside a rule means invalid; so does anything that is not text."""
+    """Any exception inside a rule means invalid (`docs/evaluation.md#validators`); so does anything that is
+    not text."""
     if not isinstance(text, str):
         return False
     try:

@@ -1,4 +1,4 @@
-"""Parsing the validators' external files into the lookup sets the rules of spec C.2 need.
+"""Parsing the validators' external files into the lookup sets the rules of `docs/evaluation.md#validators` need.
 
 Read with the `csv` module, so every value stays a string (a model named ``300`` or a colour named
 ``Null`` is not turned into a number or a missing value), and parsed once per set of files.
@@ -21,7 +21,8 @@ GERUND_COLUMN = 5
 
 @dataclass(frozen=True)
 class Cars:
-    """Lower-cased makes, and per make its lower-cased models (precomputed once, defects D52)."""
+    """Lower-cased makes, and per make its lower-cased models, precomputed once
+    (`docs/deviations.md#validator-tests-and-parsing`)."""
 
     makes: frozenset[str]
     models_by_make: dict[str, tuple[str, ...]]

@@ -1,1 +1,1 @@
-"""Distributional alignment: divergences between target and model distributions (spec B.4-B.6)."""
+"""Distributional alignment: divergences between target and model distributions (`docs/evaluation.md#distributional-alignment`)."""

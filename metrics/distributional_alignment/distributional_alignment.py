@@ -1,9 +1,10 @@
 """Distributional alignment: how far a model's distribution over candidate answers is from a target one.
 
-An `evaluate` module (spec B.4-B.6). Each item is a list of candidate answers with the target
-probabilities (e.g. the share of a population giving each answer) and the model's log-probabilities of
-the same candidates; the headline number is the mean Jensen-Shannon divergence (natural log).
-Scoring a model (spec B.2-B.3) is the job of the companion scoring code, not of this module.
+An `evaluate` module (`docs/evaluation.md#distributional-alignment`). Each item is a list of candidate answers
+with the target probabilities (e.g. the share of a population giving each answer) and the model's
+log-probabilities of the same candidates; the headline number is the mean Jensen-Shannon divergence (natural
+log). Scoring a model (`docs/evaluation.md#candidate-scoring`) is the job of the companion scoring code, not of
+this module. Load it with ``evaluate.load(metrics.path("distributional_alignment"))``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ import datasets
 import evaluate
 import numpy as np
 
+from metrics import row_inputs
+
+from .divergences import check_rows as check_items
 from .divergences import item_scores
 
 _CITATION = """\
@@ -37,61 +41,76 @@ _KWARGS_DESCRIPTION = """
 Args:
     predictions (list of list of float): per item, the model's score of each candidate, log-probabilities
         (summed over the candidate's tokens, natural log) by default, or probabilities with
-        input_type="prob". Unnormalised: their total is the coverage.
+        input_type="prob". Unnormalised: their total is the coverage, at most 1 (within 1e-6), since the
+        candidates are mutually exclusive answers.
     references (list of list of float): per item, the target probabilities of the same candidates in the
         same order; each list must sum to 1 within 1e-6.
+    The two above are per-row inputs (features): pass them to compute, or in pieces to add_batch/add.
     input_type (str): "logprob" (default) or "prob".
-    eps (float): smoothing added to both distributions before renormalising (default 1e-6, the spec's);
+    eps (float): smoothing added to both distributions before renormalising (default 1e-6, the paper's);
         with eps=0 the JS divergence is exactly scipy's jensenshannon(p, q) ** 2, and KL-type values may
         be inf.
     return_per_row (bool): also return the per-item values under "per_row" (default False).
 Returns:
-    "js_divergence.mean", "js_divergence.std", "js_divergence.se": JS divergence in [0, ln 2];
+    "js_divergence", "js_divergence_std", "js_divergence_sem": the mean JS divergence over items (in
+        [0, ln 2]; the headline), its standard deviation and its standard error, both with ddof=1: the
+        reference's `js_divergence.mean`, `js_divergence.std` and `js_divergence.se`;
     the same three for "kl_divergence", "reverse_kl", "cross_entropy" (>= 0), "mode_match" (in [0, 1]),
-    "coverage" (>= 0; with log-probabilities, and with probabilities only when some item's total is not
-    1) and "n_targets" (candidates per item);
-    "total_n": the number of items;
+        "coverage" (in [0, 1]; with log-probabilities, and with probabilities only when some item's total
+        is not 1) and "n_targets" (candidates per item): "<name>" = the reference's `<name>.mean`,
+        "<name>_std" = `<name>.std`, "<name>_sem" = `<name>.se`;
+    "n_items": the number of items (the reference's `total_n`);
     "per_row": dict of lists, one value per item, when return_per_row=True.
-    std and se use ddof=1 and are 0.0 for a single item; if a value is inf (possible only with eps=0)
-    its mean, std and se are inf, never NaN.
+    std and sem are 0.0 for a single item; if a value is inf (possible only with eps=0) its mean, std and
+    sem are inf, never NaN.
 Raises:
-    ValueError naming the row and the field for ragged or mismatched lists, empty candidate lists,
-    NaN or infinite probabilities, negative probabilities, positive log-probabilities, targets that do not
-    sum to 1, and items where the model gives every candidate probability 0.
+    ValueError naming the row and the field, as the rows are added and before anything is converted, for
+    rows that are not lists, empty candidate lists, values that are not numbers (booleans, strings, None),
+    NaN or +inf scores, ragged or mismatched lists, and targets that are negative, not finite or do not sum
+    to 1; and when computing, for probabilities that are negative or above 1, positive log-probabilities,
+    candidates whose probabilities sum to more than 1 (candidates that are prefixes of one another must be
+    scored with their terminator, include_terminator), and items where the model gives every candidate
+    probability 0.
 Examples:
     >>> import math
     >>> import evaluate
-    >>> alignment = evaluate.load("metrics/distributional_alignment")
+    >>> import metrics
+    >>> alignment = evaluate.load(metrics.path("distributional_alignment"))
     >>> results = alignment.compute(
     ...     predictions=[[math.log(0.5), math.log(0.25)], [math.log(0.9), math.log(0.1)]],
     ...     references=[[2 / 3, 1 / 3], [0.0, 1.0]],
     ...     eps=0.0,
     ... )
-    >>> round(results["js_divergence.mean"], 4)
+    >>> round(results["js_divergence"], 4)
     0.2628
-    >>> results["mode_match.mean"], results["total_n"]
+    >>> results["mode_match"], results["n_items"]
     (0.5, 2)
-    >>> results["coverage.mean"]
+    >>> results["coverage"]
     0.875
+    >>> alignment.add_batch(predictions=[[0.5, 0.25]], references=[[2 / 3, 1 / 3]])
+    >>> alignment.add(prediction=[0.9, 0.1], reference=[0.0, 1.0])
+    >>> round(alignment.compute(input_type="prob", eps=0.0)["js_divergence"], 4)
+    0.2628
 """
 
-STATISTICS = ("mean", "std", "se")
+STATISTICS = ("", "_std", "_sem")
+"""The suffixes of each value's mean, standard deviation and standard error."""
 
 
-def summarise(values: np.ndarray) -> dict[str, float]:
+def summarise(values: np.ndarray) -> tuple[float, float, float]:
     """Mean, std (ddof=1) and standard error; 0.0 spread for one item, and inf rather than NaN for inf values."""
     mean = float(np.mean(values))
     if values.size < 2:
-        return {"mean": mean, "std": 0.0, "se": 0.0}
+        return mean, 0.0, 0.0
     if not np.all(np.isfinite(values)):
-        return {"mean": mean, "std": float("inf"), "se": float("inf")}
+        return mean, float("inf"), float("inf")
     std = float(np.std(values, ddof=1))
-    return {"mean": mean, "std": std, "se": std / float(np.sqrt(values.size))}
+    return mean, std, std / float(np.sqrt(values.size))
 
 
 @evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
-class DistributionalAlignment(evaluate.Metric):
-    """JS divergence, KL, reverse KL, cross-entropy, mode match and coverage per item, then mean/std/se."""
+class DistributionalAlignment(row_inputs.CheckedMetric):
+    """JS divergence, KL, reverse KL, cross-entropy, mode match and coverage per item, then mean, std and sem."""
 
     def _info(self) -> evaluate.MetricInfo:
         return evaluate.MetricInfo(
@@ -108,6 +127,9 @@ class DistributionalAlignment(evaluate.Metric):
             reference_urls=["https://arxiv.org/abs/2510.06084"],
         )
 
+    def check_rows(self, **columns: list) -> None:
+        check_items(**columns)
+
     def _compute(
         self,
         predictions: list[list[float]],
@@ -116,12 +138,14 @@ class DistributionalAlignment(evaluate.Metric):
         eps: float = 1e-6,
         return_per_row: bool = False,
     ) -> dict:
+        if not isinstance(return_per_row, bool):
+            raise ValueError(f"return_per_row must be True or False, got {return_per_row!r}")
         per_item = item_scores(predictions, references, input_type=input_type, eps=eps)
         result: dict = {}
         for name, values in per_item.items():
-            for statistic, value in summarise(values).items():
-                result[f"{name}.{statistic}"] = value
-        result["total_n"] = len(predictions)
+            for suffix, value in zip(STATISTICS, summarise(values), strict=True):
+                result[f"{name}{suffix}"] = value
+        result["n_items"] = len(predictions)
         if return_per_row:
             per_row = {name: values.tolist() for name, values in per_item.items()}
             per_row["mode_match"] = [int(v) for v in per_row["mode_match"]]

@@ -1,1 +1,1 @@
-"""In-context steerability: prequential loss and accuracy of scored outputs (spec A.5-A.8)."""
+"""In-context steerability: prequential loss and accuracy of scored outputs (`docs/evaluation.md#steerability`)."""

@@ -1,7 +1,8 @@
-"""Unweighted means over per-output records, with standard errors and group breakdowns (spec A.5).
+"""Unweighted means over per-output records, with standard errors and group breakdowns.
 
-Every output counts once whatever its length; ``loss`` is a per-output sum of NLL, so long outputs weigh
-more in it (which is why the per-token loss is reported beside it, defects D40).
+The aggregates of `docs/evaluation.md#steerability-aggregates`. Every output counts once whatever its length;
+``loss`` is a per-output sum of NLL, so long outputs weigh more in it, which is why the per-token loss is
+reported beside it (`docs/deviations.md#steerability-names-and-counts`).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Expected calibration error of token probabilities, exactly as spec A.6 defines it.
+"""Expected calibration error of token probabilities, exactly as `docs/evaluation.md#calibration` defines it.
 
 Confidence is the probability of a vocabulary entry at a scored position; it is "correct" when that
 entry is the gold token. Only entries above a threshold take part, bins hold equal mass, and a value on a
@@ -26,7 +26,7 @@ def expected_calibration_error(
     threshold: float = 0.01,
     max_bins: int = 10,
 ) -> dict:
-    """ECE, per-bin mean confidence and accuracy, and the counts of spec A.6.
+    """ECE, per-bin mean confidence and accuracy, and the counts of `docs/evaluation.md#calibration`.
 
     With nothing above the threshold there is no bin: ``ece`` is None (never NaN) and the lists are empty.
     """

@@ -1,6 +1,6 @@
-"""AmbiEnt (`spec/tasks.md` §5.24): six tasks on ambiguity in natural language inference, from the three
-JSON-lines files of GitHub ``alisawuffles/ambient``. All pooled tasks are one instance; the linguist task
-has one instance per linguist.
+"""AmbiEnt (docs/tasks.md#real-sources, row ambient): six tasks on ambiguity in natural language inference,
+from the three JSON-lines files of GitHub ``alisawuffles/ambient``. All pooled tasks are one instance; the
+linguist task has one instance per linguist.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from ..fetch import FetchedFiles
 from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 from .remote import github_file
 from .tables import read_jsonl
+from .values import text
 
 SOURCE = Source(
     "ambient", "AmbiEnt", "GH", "https://github.com/alisawuffles/ambient", "CC BY 4.0",
@@ -96,12 +97,21 @@ def _label(path: Path, where: str, name: str, value: Any) -> str:
     return value
 
 
+#: Fields that hold a sentence wherever they occur: anything but a non-empty string is a corrupt file.
+TEXTS = ("premise", "hypothesis", "ambiguous_sent")
+
+
 def _numbered(path: Path, fields: tuple[str, ...]) -> Iterator[tuple[int, dict]]:
-    """Records with their line numbers (blank lines are skipped by the reader, so count them here)."""
+    """Records with their line numbers (blank lines are skipped by the reader, so count them here); the
+    sentence fields among ``fields`` are checked to be text."""
     records = read_jsonl(path, fields)
     with open(path, encoding="utf-8") as handle:
-        lines = [n for n, text in enumerate(handle, start=1) if text.strip()]
-    yield from zip(lines, records, strict=True)
+        lines = [n for n, line in enumerate(handle, start=1) if line.strip()]
+    for n, record in zip(lines, records, strict=True):
+        for name in fields:
+            if name in TEXTS:
+                text(path, f"line {n}", name, record[name])
+        yield n, record
 
 
 def premise_hypothesis(path: Path, fetched: FetchedFiles) -> list[dict]:
@@ -139,8 +149,12 @@ def disambiguation(path: Path, fetched: FetchedFiles) -> list[dict]:
                     "original_premise": r["premise"],
                     "original_hypothesis": r["hypothesis"],
                     "target_label": _label(path, f"line {n}", f"disambiguations[{i}].label", d["label"]),
-                    "disambiguated_premise": d["premise"],
-                    "disambiguated_hypothesis": d["hypothesis"],
+                    "disambiguated_premise": text(
+                        path, f"line {n}", f"disambiguations[{i}].premise", d["premise"]
+                    ),
+                    "disambiguated_hypothesis": text(
+                        path, f"line {n}", f"disambiguations[{i}].hypothesis", d["hypothesis"]
+                    ),
                 }
             )
     return rows
@@ -153,8 +167,9 @@ def linguist_rows(path: Path) -> list[dict]:
         workers, notes = r["worker_ids"], r["annotations"]
         if not isinstance(workers, list) or not isinstance(notes, list) or len(workers) != len(notes):
             raise SourceFormatError(path, f"line {n}", "annotations", "expected a list as long as worker_ids")
-        for worker, note in zip(workers, notes, strict=True):
-            for part in str(note).split("|"):
+        for i, (worker, note) in enumerate(zip(workers, notes, strict=True)):
+            text(path, f"line {n}", f"worker_ids[{i}]", worker)
+            for part in text(path, f"line {n}", f"annotations[{i}]", note).split("|"):
                 _label(path, f"line {n}", "annotations", part)
             rows.append(
                 {
@@ -183,7 +198,7 @@ def interpretations(path: Path, fetched: FetchedFiles) -> list[dict]:
                     "premise": r["premise"],
                     "hypothesis": r["hypothesis"],
                     "ambiguous_sent": r["ambiguous_sent"],
-                    "interpretation": meaning,
+                    "interpretation": text(path, f"line {n}", f"interpretations[{i}]", meaning),
                     "entailment_label": _label(path, f"line {n}", f"labels[{i}]", label),
                 }
             )

@@ -1,8 +1,11 @@
-"""US SSA baby names (`babynames`): 500 top-K name lists, one SV-IID process each (`spec/tasks.md` §5.12).
+"""US SSA baby names (`babynames`): 500 top-K name lists, one SV-IID process each (docs/tasks.md#real-sources,
+row babynames).
 
 The configurations are drawn exactly as the reference draws them, each from its own legacy `RandomState`
 seeded 42 + i (a local generator, not the global one), so the 500 (sex, strategy, K, timespan) tuples match
-the reference's. Year files have no header and every line is a name (defects D21: all lines are read).
+the reference's. Year files have no header and every line is a name: all lines are read (the reference read
+them with header=0 and lost each year's first name, its top girl name:
+docs/deviations.md#data-fixes-in-single-sources).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import pandas as pd
 from ..episodes import Instance
 from ..fetch import FetchedFiles
 from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+from .values import number
 
 SOURCE = Source(
     "babynames", "US SSA baby names", "URL", "https://www.ssa.gov/oact/babynames/limits.html",
@@ -61,23 +65,44 @@ def read_years(path: Path) -> dict[int, pd.DataFrame]:
             member = f"yob{year}.txt"
             if member not in archive.namelist():
                 continue
-            raw = archive.read(member).decode("utf-8")
-            frame = pd.read_csv(
-                io.StringIO(raw), header=None, names=["name", "sex", "count"], dtype={"name": str, "sex": str}
-            )
             where = f"{path}:{member}"
+            try:
+                raw = archive.read(member).decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise SourceFormatError(
+                    where, "whole file", "*", f"not readable text ({err.reason})"
+                ) from err
+            if not raw.strip():
+                raise SourceFormatError(where, "whole file", "*", "file is empty")
+            try:
+                frame = pd.read_csv(
+                    io.StringIO(raw),
+                    header=None,
+                    names=["name", "sex", "count"],
+                    dtype={"name": str, "sex": str},
+                )
+            except pd.errors.ParserError as err:
+                raise SourceFormatError(where, "parsing", "*", str(err)) from err
             bad_sex = ~frame["sex"].isin(["M", "F"])
             if bad_sex.any():
                 row = int(bad_sex.to_numpy().nonzero()[0][0])
                 raise SourceFormatError(
                     where, f"line {row + 1}", "sex", f"expected M or F, got {frame['sex'].iloc[row]!r}"
                 )
-            counts = pd.to_numeric(frame["count"], errors="coerce")
-            if counts.isna().any() or frame["name"].isna().any():
-                row = int((counts.isna() | frame["name"].isna()).to_numpy().nonzero()[0][0])
+            bad_name = ~frame["name"].map(lambda v: isinstance(v, str) and bool(v.strip()))
+            if bad_name.any():
+                row = int(bad_name.to_numpy().nonzero()[0][0])
                 raise SourceFormatError(
-                    where, f"line {row + 1}", "count", "expected name,sex,count with an integer count"
+                    where, f"line {row + 1}", "name", "expected name,sex,count with a name"
                 )
+            # a count of babies: a positive integer (the SSA lists names given at least 5 times)
+            counts = pd.to_numeric(frame["count"], errors="coerce")
+            bad_count = ~(np.isfinite(counts) & (counts >= 1) & (counts % 1 == 0))
+            if bad_count.any():
+                row = int(bad_count.to_numpy().nonzero()[0][0])
+                value = frame["count"].iloc[row]
+                number(where, f"line {row + 1}", "count", value, integer=True, low=1)
+                raise SourceFormatError(where, f"line {row + 1}", "count", f"expected a count, got {value!r}")
             frame["count"] = counts.astype("int64")
             out[year] = frame
     return out

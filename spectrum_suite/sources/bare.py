@@ -1,8 +1,8 @@
 """BARE synthetic data (`bare_gsm8k`, `bare_enron`, `bare_hotpot`, `bare_lcb`, `newsgroups`, `pubmed`).
 
-Each file gives four modes (`spec/tasks.md` §5.22): a joint mode, two conditional ones and a single-field one,
-each a pooled process with its own seed, task seed + 1 ... + 4 in that order (the reference dropped these
-offsets, defects D24), and its own cap of 500 episodes.
+Each file gives four modes (docs/tasks.md#real-sources, row bare): a joint mode, two conditional ones and a
+single-field one, each a pooled process with its own seed, task seed + 1 ... + 4 in that order (the reference
+dropped these offsets: docs/deviations.md#data-fixes-in-single-sources), and its own cap of 500 episodes.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from collections.abc import Sequence
 
 from ..episodes import Instance, InstanceGroup, rows_to_samples
 from ..fetch import FetchedFiles
-from ..task import Source, TaskFiles, TaskSpec, episode_task
+from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 from .remote import github_file
 from .tables import read_jsonl
+from .values import text
 
 SOURCE = Source(
     "bare", "BARE synthetic data", "GH", "https://github.com/pgasawa/BARE", "see homepage",
@@ -148,6 +149,15 @@ def four_modes(release: str, modes: Sequence[Mode], as_text: Sequence[str] = ())
         path = files.require(f"bare/{ROOT}/{release}")
         fields = list(dict.fromkeys(f for _, given, generated, _ in modes for f in given + generated))
         rows = list(read_jsonl(path, fields))
+        for line, row in enumerate(rows, start=1):
+            for name in fields:
+                if name in as_text:  # a label: JSON true/false, printed True/False
+                    if not isinstance(row[name], bool) and row[name] not in ("True", "False"):
+                        raise SourceFormatError(
+                            path, f"record {line}", name, f"expected true or false, got {row[name]!r}"
+                        )
+                else:  # generated text: a string (null or a number would be printed as "None" or "3")
+                    text(path, f"record {line}", name, row[name], empty=True)
         if as_text:
             rows = [{**r, **{f: str(r[f]) for f in as_text}} for r in rows]
         groups = []

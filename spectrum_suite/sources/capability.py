@@ -1,10 +1,11 @@
-"""Capability benchmarks from the Hub (`mmlu`, `hellaswag`, `winogrande`, `arc`, `drop`, `truthful_qa`; §5.32).
+"""Capability benchmarks from the Hub (`mmlu`, `hellaswag`, `winogrande`, `arc`, `drop`, `truthful_qa`;
+docs/tasks.md#real-sources, row capability).
 
 Each is one pooled process of (prompt, answer) pairs. `hellaswag` and `truthful_qa` (EleutherAI's
 `truthful_qa_mc`) are script-based repositories that current `datasets` does not run, and `drop` and
 `winogrande` changed layout over time, so these four are read from the Hub's Parquet export
-(``refs/convert/parquet``, the files the dataset viewer serves); `mmlu` and `arc` from their own Parquet files.
-The episode sampler permutes the pool itself, so no separate pre-shuffle is needed.
+(``refs/convert/parquet``, the files the dataset viewer serves); `mmlu` and `arc` from their own Parquet
+files. The episode sampler permutes the pool itself, so no separate pre-shuffle is needed.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from ..fetch import FetchedFiles
 from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 from .remote import hub_file, parquet_export
 from .tables import read_parquet
-from .values import letters, missing, records
+from .values import is_number, letters, missing, number, records, text
 
 MMLU = Source(
     "mmlu", "MMLU", "HF", "https://huggingface.co/datasets/cais/mmlu", "MIT",
@@ -55,14 +56,20 @@ Convert = Callable[[Path, str, Row], tuple[str, str] | None]
 def _lettered(path: Path, where: str, field: str, choices: Any) -> list[str]:
     if not isinstance(choices, list) or not choices:
         raise SourceFormatError(path, where, field, f"expected a non-empty list of choices, got {choices!r}")
-    return [f"{m}. {c}" for m, c in zip(letters(len(choices), path, where, field), choices, strict=True)]
+    marks = letters(len(choices), path, where, field)
+    return [
+        f"{m}. {text(path, where, f'{field}[{i}]', c, empty=True)}"
+        for i, (m, c) in enumerate(zip(marks, choices, strict=True))
+    ]
+
+
+def _text(path: Path, where: str, row: Row, field: str) -> str:
+    """A question, sentence or passage of the row: a non-empty string (never "None" or "nan")."""
+    return text(path, where, field, row[field])
 
 
 def _index(path: Path, where: str, field: str, value: Any, n: int, base: int = 0) -> int:
-    try:
-        index = int(value) - base
-    except (TypeError, ValueError):
-        index = -1
+    index = int(number("", "", "", value, integer=True)) - base if is_number(value, integer=True) else -1
     if not 0 <= index < n:
         raise SourceFormatError(
             path, where, field, f"expected an answer index in {base}..{n - 1 + base}, got {value!r}"
@@ -73,12 +80,18 @@ def _index(path: Path, where: str, field: str, value: Any, n: int, base: int = 0
 def mmlu(path: Path, where: str, row: Row) -> tuple[str, str]:
     options = _lettered(path, where, "choices", row["choices"])
     answer = _index(path, where, "answer", row["answer"], len(options))
-    return "\n".join([f"Question: {row['question']}", *options]), "ABCDEFGHIJ"[answer]
+    return "\n".join([f"Question: {_text(path, where, row, 'question')}", *options]), "ABCDEFGHIJ"[answer]
 
 
 def hellaswag(path: Path, where: str, row: Row) -> tuple[str, str]:
-    lines = [f"Activity: {row['activity_label']}"] if not missing(row.get("activity_label")) else []
-    context = row["ctx"] if not missing(row.get("ctx")) else f"{row['ctx_a']} {row['ctx_b']}"
+    if not missing(row.get("activity_label")):
+        lines = [f"Activity: {_text(path, where, row, 'activity_label')}"]
+    else:
+        lines = []
+    if not missing(row.get("ctx")):
+        context = _text(path, where, row, "ctx")
+    else:
+        context = f"{_text(path, where, row, 'ctx_a')} {text(path, where, 'ctx_b', row['ctx_b'], empty=True)}"
     lines += [f"Context: {context}", "Choose the option that best completes the description:"]
     options = _lettered(path, where, "endings", row["endings"])
     answer = _index(path, where, "label", row["label"], len(options))
@@ -86,9 +99,9 @@ def hellaswag(path: Path, where: str, row: Row) -> tuple[str, str]:
 
 
 def winogrande(path: Path, where: str, row: Row) -> tuple[str, str]:
-    sentence = str(row["sentence"]).replace("_", "_____")
+    sentence = _text(path, where, row, "sentence").replace("_", "_____")
     prompt = "\n".join([f"Sentence: {sentence}", "Which option correctly fills in the blank?",
-                        f"A. {row['option1']}", f"B. {row['option2']}"])  # fmt: skip
+                        f"A. {_text(path, where, row, 'option1')}", f"B. {_text(path, where, row, 'option2')}"])  # fmt: skip
     return prompt, "AB"[_index(path, where, "answer", row["answer"], 2, base=1)]
 
 
@@ -103,9 +116,10 @@ def arc(path: Path, where: str, row: Row) -> tuple[str, str]:
         raise SourceFormatError(
             path, where, "answerKey", f"{row['answerKey']!r} is not one of the choice labels {labels}"
         )
+    texts = [text(path, where, f"choices.text[{i}]", t, empty=True) for i, t in enumerate(choices["text"])]
     lines = [
-        f"Question: {row['question']}",
-        *(f"{label}. {text}" for label, text in zip(labels, choices["text"], strict=True)),
+        f"Question: {_text(path, where, row, 'question')}",
+        *(f"{label}. {t}" for label, t in zip(labels, texts, strict=True)),
     ]
     return "\n".join(lines), str(row["answerKey"]).strip()
 
@@ -126,13 +140,17 @@ def drop(path: Path, where: str, row: Row) -> tuple[str, str] | None:
     answer = drop_answer(row)
     if answer is None:
         return None
-    return f"Passage: {str(row['passage']).strip()}\nQuestion: {str(row['question']).strip()}", answer
+    passage, question = (
+        _text(path, where, row, "passage").strip(),
+        _text(path, where, row, "question").strip(),
+    )
+    return f"Passage: {passage}\nQuestion: {question}", answer
 
 
 def truthful_qa(path: Path, where: str, row: Row) -> tuple[str, str]:
     options = _lettered(path, where, "choices", row["choices"])
     answer = _index(path, where, "label", row["label"], len(options))
-    return "\n".join([f"Question: {row['question']}", *options]), "ABCDEFGHIJ"[answer]
+    return "\n".join([f"Question: {_text(path, where, row, 'question')}", *options]), "ABCDEFGHIJ"[answer]
 
 
 def benchmark(
@@ -143,8 +161,8 @@ def benchmark(
     def build(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
         path = files.require(file.path)
         samples = []
-        for number, row in records(read_parquet(path, columns)):
-            sample = convert(path, f"row {number}", row)
+        for index, row in records(read_parquet(path, columns)):
+            sample = convert(path, f"row {index}", row)
             if sample is None:
                 files.drop("questions without a gold answer")
                 continue

@@ -1,7 +1,8 @@
-"""r/ChangeMyView threads (`changemyview_categories`, `changemyview_posts`; `spec/tasks.md` §5.21).
+"""r/ChangeMyView threads (`changemyview_categories`, `changemyview_posts`; docs/tasks.md#real-sources, row
+changemyview).
 
-One pass over the threads keeps a uniform reservoir of 10,000 (Algorithm R with Python's `random`, seed 42,
-a local generator), then filters and cleans them. The file is read from the data directory decompressed
+One pass over the threads keeps a uniform reservoir of 10,000 (Algorithm R with Python's `random`, seed 42, a
+local generator), then filters and cleans them. The file is read from the data directory decompressed
 (``threads.jsonl``) or as the Zenodo download (``threads.jsonl.bz2``), whichever is there.
 """
 
@@ -17,7 +18,8 @@ from typing import Any
 from ..episodes import Instance, InstanceGroup, rows_to_samples
 from ..fetch import FetchedFiles
 from ..task import RemoteFile, Source, SourceFormatError, TaskSpec, episode_task, one_of
-from .tables import parse_record
+from .tables import check_text_file, parse_record
+from .values import number as number_of
 
 SOURCE = Source(
     "changemyview", "r/ChangeMyView threads", "URL", "https://zenodo.org/records/3778298", "see homepage",
@@ -41,11 +43,24 @@ FILES = one_of(
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    opener = bz2.open if path.name.endswith(".bz2") else open
-    with opener(path, "rt", encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if line.strip():
-                yield number, line
+    """The non-blank lines with their numbers; an empty, binary, non-UTF-8 or broken bz2 file is a format error."""
+    compressed = path.name.endswith(".bz2")
+    seen = False
+    try:
+        check_text_file(path, opener=bz2.open if compressed else None)
+        with (bz2.open if compressed else open)(path, "rt", encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                if line.strip():
+                    seen = True
+                    yield number, line
+    except UnicodeDecodeError as err:
+        raise SourceFormatError(
+            path, "whole file", "*", f"not readable text (not UTF-8: {err.reason})"
+        ) from err
+    except (OSError, EOFError) as err:  # bz2: "Invalid data stream", a truncated stream
+        raise SourceFormatError(path, "whole file", "*", f"not a readable bz2 file ({err})") from err
+    if not seen:
+        raise SourceFormatError(path, "whole file", "*", "no JSON records (only blank lines)")
 
 
 def reservoir(path: Path, size: int = RESERVOIR, seed: int = 42) -> list[tuple[int, str]]:
@@ -75,7 +90,11 @@ def threads(path: Path, files: FetchedFiles) -> list[dict[str, Any]]:
         if not (_usable(selftext) and _usable(thread["title"])):
             files.drop("threads with an empty, deleted or removed title or text")
             continue
-        if not isinstance(thread["num_comments"], (int, float)) or thread["num_comments"] <= MIN_COMMENTS - 1:
+        where = f"line {number}"
+        if (
+            number_of(path, where, "num_comments", thread["num_comments"], integer=True, low=0, strings=False)
+            < MIN_COMMENTS
+        ):
             files.drop("threads with at most 4 comments")
             continue
         comments = thread["comments"] if isinstance(thread["comments"], list) else []
@@ -87,15 +106,14 @@ def threads(path: Path, files: FetchedFiles) -> list[dict[str, Any]]:
         if not kept:
             files.drop("threads without a usable comment")
             continue
-        score = thread["score"]
-        if isinstance(score, bool) or not isinstance(score, (int, float)):
-            raise SourceFormatError(path, f"line {number}", "score", f"expected a number, got {score!r}")
+        # upvotes - downvotes: an integer (text, NaN or 3.5 is a corrupt record)
+        score = number_of(path, where, "score", thread["score"], integer=True, strings=False)
         title, text = thread["title"], selftext
         out.append({
             "post": f"{title}\n\n{text}".strip(),
             "title": title.strip(),
             "selftext": text.strip(),
-            "score": str(int(score)),
+            "score": str(score),
         })  # fmt: skip
     return out
 

@@ -1,4 +1,4 @@
-"""Chatbot Arena conversations (`spec/tasks.md` §5.17): three held-out tasks.
+"""Chatbot Arena conversations (docs/tasks.md#real-sources, row chatbotarena): three held-out tasks.
 
 ``chatbotarena_prompts``: one judge's opening prompts; ``chatbotarena_individual_prefs``: one judge's
 verdicts between two responses; ``chatbotarena_assistant``: one model's responses to opening prompts.
@@ -17,7 +17,7 @@ from ..fetch import FetchedFiles
 from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 from .remote import hub_url
 from .tables import read_parquet
-from .values import group_in_order
+from .values import check_column, group_in_order, text
 
 SOURCE = Source(
     "chatbotarena", "Chatbot Arena conversations", "HF",
@@ -33,7 +33,8 @@ MIN_BATTLES = 4
 WINNERS = {"model_a": "a", "model_b": "b", "tie": "tie", "tie (bothbad)": "bothbad"}
 
 PROMPT_DESCRIPTIONS = ["Language model prompt"]
-# The reference prints the NumPy repr of the labels in data order; we fix the text (defects D18).
+# The reference printed the NumPy repr of the labels in data order; the text is fixed here, so the description
+# does not depend on row order (docs/deviations.md#data-fixes-in-single-sources).
 PREFS_DESCRIPTIONS = [
     "The following are preferences for a single individual. They will prompt a language model (opening_prompt), "
     "and then will compare the two responses (model_a_response and model_b_response). The user will then rate the "
@@ -60,13 +61,23 @@ def _turn(path: Any, row: int, conversation: Any, field: str, index: int) -> str
         raise SourceFormatError(
             path, f"row {row} (0-based)", field, "expected a list of {content, role} messages"
         )
-    return str(message["content"]).strip()
+    return text(
+        path, f"row {row} (0-based)", f"{field}[{index}].content", message["content"], empty=True
+    ).strip()
+
+
+def _zero_based(label: Any) -> str:
+    return f"row {label} (0-based)"
 
 
 def load_battles(fetched: FetchedFiles) -> pd.DataFrame:
     """First-turn battles of judges with at least 4 battles, winners mapped to a / b / tie / bothbad."""
     path = fetched.require(LOCAL)
     frame = read_parquet(path, COLUMNS)
+    for column in ("judge", "model_a", "model_b"):  # ids that key instances: never "None" or "nan"
+        check_column(
+            path, frame, column, lambda v: isinstance(v, str) and bool(v.strip()), "a name", _zero_based
+        )
     counts = frame["judge"].value_counts()
     frequent = frame[frame["judge"].isin(counts[counts >= MIN_BATTLES].index)]
     fetched.drop(
@@ -115,7 +126,8 @@ def preference_instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance
 
 
 def assistant_instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
-    """Every model seen as A or B (sorted; the reference skipped B-only models, defects D19): its A rows, then B rows."""
+    """Every model seen as A or B (sorted): its A rows, then its B rows. The reference skipped the models only ever
+    seen as B (docs/deviations.md#data-fixes-in-single-sources)."""
     battles = load_battles(fetched)
     shuffled = battles.sample(frac=1, random_state=task.params.seed).reset_index(drop=True)
     models: Sequence[str] = sorted(set(shuffled["model_a"]) | set(shuffled["model_b"]))

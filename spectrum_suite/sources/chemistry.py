@@ -1,5 +1,6 @@
-"""BO-ICL chemistry data (`spec/tasks.md` §5.33): solubility regression (ESOL) and C2 yield of oxidative
-methane coupling experiments, each a pooled conditional table from GitHub ``ur-whitelab/BO-ICL``.
+"""BO-ICL chemistry data (docs/tasks.md#real-sources, row chemistry): solubility regression (ESOL) and C2
+yield of oxidative methane coupling experiments, each a pooled conditional table from GitHub
+``ur-whitelab/BO-ICL``.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ import pandas as pd
 
 from ..episodes import Instance, pooled_instance, rows_to_samples
 from ..fetch import FetchedFiles
-from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+from ..task import Source, TaskFiles, TaskSpec, episode_task
 from .remote import github_file
 from .tables import read_csv
+from .values import check_column, is_number, null, text_or_null
 
 SOURCE = Source(
     "chemistry", "BO-ICL chemistry data", "GH", "https://github.com/ur-whitelab/BO-ICL", "MIT",
@@ -30,16 +32,19 @@ def table(
     """A pooled table of ``rel`` (a file of the repository) mapping ``inputs`` to the number ``output``."""
 
     def build(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
-        """One pooled instance: the table shuffled with seed 42; a missing input is JSON null (defects D14)."""
+        """One pooled instance: the table shuffled with seed 42. A missing input is JSON null when there are
+        several (docs/deviations.md#episode-rows-and-text), a missing single input (it would be the text "nan")
+        or a non-text one is a format error; an output that is not a finite number is one too, and a row without
+        an output is counted and dropped."""
         path = fetched.require(f"{FOLDER}/{rel}")
         frame = read_csv(path, [*inputs, output])
-        numbers = pd.to_numeric(frame[output], errors="coerce")
-        bad = numbers.isna() & frame[output].notna()
-        if bad.any():  # read_csv's index + 2 is the line of the file
-            row = int(frame.index[bad.to_numpy()][0])
-            raise SourceFormatError(
-                path, f"row {row + 2}", output, f"expected a number, got {frame[output][row]!r}"
-            )
+        for column in inputs:
+            if len(inputs) == 1:
+                check_column(path, frame, column, lambda v: isinstance(v, str) and bool(v.strip()), "text")
+            else:
+                check_column(path, frame, column, text_or_null, "text or nothing")
+        check_column(path, frame, output, lambda v: null(v) or is_number(v), "a finite number")
+        numbers = pd.to_numeric(frame[output].map(lambda v: float(v) if isinstance(v, str) else v))
         frame[output] = numbers
         unlabelled = frame[output].isna()
         fetched.drop(f"{task.name}: row without a {output} value", int(unlabelled.sum()))

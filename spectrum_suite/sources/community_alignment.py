@@ -1,8 +1,10 @@
-"""Community Alignment (four tasks; `spec/tasks.md` §5.30), from the first 10,000 rows of split ``filtered``.
+"""Community Alignment (four tasks; docs/tasks.md#real-sources, row community_alignment), from the first
+10,000 rows of split ``filtered``.
 
 The split is the repository's ``data/filtered_community_alignment.csv``. Demographics are the JSON of the
-annotator's first row, with missing values as null (not a bare NaN, defects D14). Rows without a second-turn
-prompt are dropped from the reply task and counted (the reference would have written the text "nan").
+annotator's first row, with missing values as null (the reference wrote a bare NaN:
+docs/deviations.md#episode-rows-and-text). Rows without a second-turn prompt are dropped from the reply task
+and counted (the reference would have written the text "nan").
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from ..fetch import FetchedFiles
 from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 from .remote import hub_file
 from .tables import read_csv
-from .values import missing
+from .values import check_column, missing, text_or_null
 
 SOURCE = Source(
     "community_alignment", "Community Alignment", "HF",
@@ -50,6 +52,12 @@ def load(path: Path, files: FetchedFiles) -> pd.DataFrame:
     keep = ~frame["first_turn_prompt"].map(missing) & ~frame["first_turn_preferred_response"].map(missing)
     files.drop("rows without a first-turn prompt or preferred response", int((~keep).sum()))
     frame = frame[keep].copy()
+    # the keys of instances: a row without its annotator or language would vanish from every group
+    for column in ("annotator_id", "assigned_lang"):
+        check_column(path, frame, column, lambda v: not missing(v), "a value (it keys the row's group)")
+    for column in ("first_turn_prompt", *(f"first_turn_{r}" for r in RESPONSES), "first_turn_feedback",
+                   "second_turn_prompt"):  # fmt: skip
+        check_column(path, frame, column, text_or_null, "text or nothing")
     bad = ~frame["first_turn_preferred_response"].isin(RESPONSES)
     if bad.any():
         row = int(frame.index[bad][0])

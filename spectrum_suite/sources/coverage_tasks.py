@@ -1,6 +1,6 @@
-"""The 22 diversity/validity generation tasks (`spec/tasks.md` §8): a description, three example outputs and
-a generation budget each. The validator of a task is named after it (`metrics/coverage` knows the rules and
-fetches the files some rules need), so the rows themselves need no data.
+"""The 22 diversity/validity generation tasks (docs/tasks.md#coverage-tasks): a description, three example
+outputs and a generation budget each. The validator of a task is named after it (`metrics/coverage` knows the
+rules and fetches the files some rules need), so the rows themselves need no data.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
-"""DICES (`dices`): each rater's safety judgements of chatbot replies (`spec/tasks.md` §5.19).
+"""DICES (`dices`): each rater's safety judgements of chatbot replies (docs/tasks.md#real-sources, row dices).
 
 Two files (990 and 350 conversations); per file up to 500 raters chosen by a seeded shuffle of the rater ids.
-The second description names the rater's demographics; with per-instance streams both variants occur
-(the reference's shared seed showed only the first, defects D2).
+The second description names the rater's demographics; with per-instance streams both variants occur (the
+reference's shared seed showed only the first: docs/deviations.md#seeding-independent-streams-per-instance).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from ..fetch import FetchedFiles
 from ..task import Source, TaskSpec, each_of, episode_task
 from .remote import github_file
 from .tables import check_labels, read_csv
-from .values import plain
+from .values import check_column, null, plain
 
 SOURCE = Source(
     "dices", "DICES", "GH", "https://github.com/google-research-datasets/dices-dataset", "CC BY 4.0",
@@ -48,6 +48,9 @@ def _raters(
     files.drop("ratings without Q_overall", int(unlabelled.sum()))
     frame = frame[~unlabelled]
     check_labels(path, frame, "Q_overall", LABELS)
+    check_column(path, frame, "rater_id", lambda v: not null(v), "a rater id")
+    for column in ("context", "response"):
+        check_column(path, frame, column, lambda v: isinstance(v, str) and bool(v.strip()), "text")
     ids = list(dict.fromkeys(frame["rater_id"].tolist()))
     order = rng_for(task.params.seed, "raters", name).permutation(len(ids))[:RATERS_PER_FILE]
     groups = {rid: rows for rid, rows in frame.groupby("rater_id", sort=False)}
@@ -55,7 +58,7 @@ def _raters(
     for index in order.tolist():
         rid = ids[index]
         rows = groups[rid].to_dict("records")
-        demo = {c: plain(rows[0][c]) for c in demographics}
+        demo = {c: None if null(rows[0][c]) else plain(rows[0][c]) for c in demographics}  # never nan
         out.append(
             Instance(
                 key=f"{name}/{rid}",

@@ -1,8 +1,10 @@
-"""Diffuse distributions (`spec/tasks.md` §5.2): one SV-IID instance per prompt file of
-GitHub ``y0mingzhang/diffuse-distributions``; the outputs are the file's target strings.
+"""Diffuse distributions (docs/tasks.md#real-sources, row diffuse_distributions): one SV-IID instance per
+prompt file of GitHub ``y0mingzhang/diffuse-distributions``; the outputs are the file's target strings.
 
-Files are keyed by their path under ``prompts/`` and visited in sorted order, so same-named files in
-different folders stay apart and the order never depends on the filesystem (defects D17, D23).
+Files are keyed by their path under ``prompts/`` and visited in sorted order, so same-named files in different
+folders stay apart and the order never depends on the filesystem (the reference keyed them by base name, so
+same-named files overwrote each other, and visited them in `os.walk` order:
+docs/deviations.md#data-fixes-in-single-sources and #stable-identities-and-order).
 """
 
 from __future__ import annotations
@@ -78,7 +80,8 @@ def clean_target(text: str) -> str:
 def describe(request: str) -> str:
     """The request up to its first sentence end, then ``, without replacement.``.
 
-    The reference cut at the first '.' of any kind (defects D23), which breaks on "e.g." or decimals.
+    The reference cut at the first '.' of any kind, which breaks on "e.g." or decimals
+    (docs/deviations.md#data-fixes-in-single-sources).
     """
     match = _SENTENCE_END.search(request)
     head = request[: match.start()] if match else request.rstrip()

@@ -1,10 +1,12 @@
-"""`cards` and the nine pre-drawn discrete distributions (`spec/tasks.md` §6.3-6.4).
+"""`cards` and the nine pre-drawn discrete distributions (docs/tasks.md#cards and #discrete-distributions).
 
-Each of the nine tasks has 500 instances. Instance i draws its parameters, its number of values n (~1024)
-and the n values from its own generator ``rng_for(task seed, key, "params")``, so no two instances share a
-stream (the reference reseeded one global RNG and collapsed `poisson` and `geometric` to two distinct rows,
-defects D1/D3). The realised draws are the instance's population; its one episode is all of them in random
-order. Values and parameters are Python scalars before they are printed, so no ``np.int64(...)`` reprs (D8).
+Each of the nine tasks has 500 instances. Instance i draws its parameters, its number of values n (~1024) and
+the n values from its own generator ``rng_for(task seed, key, "params")``, so no two instances share a stream
+(the reference reseeded one global RNG and collapsed `poisson` and `geometric` to two distinct rows:
+docs/deviations.md#seeding-independent-streams-per-instance). The realised draws are the instance's
+population; its one episode is all of them in random order. Values and parameters are Python scalars before
+they are printed, so no ``np.int64(...)`` reprs as the reference printed under numpy 2
+(docs/deviations.md#data-fixes-in-single-sources).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ CARDS_DESCRIPTION = (
 
 
 def approx(m: int, rng: np.random.Generator) -> int:
-    """One draw of "~m" = Geometric(2/m) + Poisson(m/2) (`spec/tasks.md` §0)."""
+    """One draw of "~m" = Geometric(2/m) + Poisson(m/2) (docs/tasks.md#episode-lengths)."""
     return draw_length(f"~{m}", rng)
 
 

@@ -1,10 +1,11 @@
-"""`flight`: synthetic flight preferences of 200 individuals (`spec/tasks.md` §6.5, arXiv 2503.17523 App. A.1).
+"""`flight`: synthetic flight preferences of 200 individuals (docs/tasks.md#flight, after arXiv 2503.17523
+App. A.1).
 
-Each individual has a hidden weight profile over (departure time, duration, price, number of stops) and
-rates 20 sets of three flights: the output is the flight with the highest weighted score. Individual i
-draws everything from its own ``numpy.random.default_rng(43 + i)``, an independent per-instance stream.
-Times, durations and prices are computed from the integer grid index in exact arithmetic, so the
-printed text never depends on float rounding.
+Each individual has a hidden weight profile over (departure time, duration, price, number of stops) and rates
+20 sets of three flights: the output is the flight with the highest weighted score. Individual i draws
+everything from its own ``numpy.random.default_rng(43 + i)``, an independent per-instance stream. Times,
+durations and prices are computed from the integer grid index in exact arithmetic, so the printed text never
+depends on float rounding.
 """
 
 from __future__ import annotations

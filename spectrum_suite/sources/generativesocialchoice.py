@@ -1,5 +1,6 @@
-"""Generative Social Choice survey data (`spec/tasks.md` §5.9): one instance per survey respondent of
-each survey file, for the multiple-choice-with-text questions and for the free-text questions.
+"""Generative Social Choice survey data (docs/tasks.md#real-sources, row generativesocialchoice): one instance
+per survey respondent of each survey file, for the multiple-choice-with-text questions and for the free-text
+questions.
 
 The two files reuse user ids (both have ``generation1``), so an instance key is ``<file stem>/<user_id>``.
 """
@@ -15,7 +16,7 @@ from ..fetch import FetchedFiles
 from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 from .remote import github_file
 from .tables import read_csv
-from .values import default_descriptions
+from .values import check_column, default_descriptions, text_or_null
 
 SOURCE = Source(
     "generativesocialchoice", "Generative Social Choice survey data", "GH",
@@ -64,6 +65,13 @@ def survey_rows(path: Path, question_type: str, fetched: FetchedFiles) -> pd.Dat
     other = (frame["question_type"] != question_type) & (frame["question_type"] != "reading")
     fetched.drop(f"generativesocialchoice: question type other than {question_type!r}", int(other.sum()))
     frame = frame[frame["question_type"] == question_type].rename(columns={"text": "response_text"})
+    # the question (and a multiple-choice question's options) must be text; the answers may be missing (null,
+    # or dropped and counted for the free-text task), but a present one is text
+    required = ["question_text"] + (["json_choices"] if question_type == "multiple choice + text" else [])
+    for column in required:
+        check_column(path, frame, column, lambda v: isinstance(v, str) and bool(v.strip()), "text")
+    for column in ("choice", "response_text"):
+        check_column(path, frame, column, text_or_null, "text or nothing")
     for column in ("question_text", "response_text", "choice"):
         frame[column] = _strip(frame[column])
     return frame

@@ -1,15 +1,15 @@
-"""GlobalOpinionQA (`spec/tasks.md` §5.15 and §7): episode task ``globaloqa`` and alignment task ``global_oqa``.
+"""GlobalOpinionQA (docs/tasks.md#real-sources, row globaloqa): episode task ``globaloqa`` and alignment task
+``global_oqa``.
 
-Each survey question carries, per country, the share of respondents who chose each option. The episode
-task makes one instance per country (a group) whose samples are that country's answer distributions;
-the alignment task asks for one country's distribution over the lettered options.
+Each survey question carries, per country, the share of respondents who chose each option. The episode task
+makes one instance per country (a group) whose samples are that country's answer distributions; the alignment
+task asks for one country's distribution over the lettered options.
 """
 
 from __future__ import annotations
 
 import ast
 import dataclasses
-import math
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -19,6 +19,7 @@ from ..fetch import FetchedFiles
 from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, alignment_task, episode_task
 from .remote import hub_url
 from .tables import read_csv
+from .values import distribution, number
 
 SOURCE = Source(
     "globaloqa", "GlobalOpinionQA", "HF", "https://huggingface.co/datasets/Anthropic/llm_global_opinions",
@@ -32,7 +33,8 @@ COLUMNS = ("question", "selections", "options", "source")
 EPISODE_DESCRIPTIONS = (
     "People from an unknown location were surveyed. For each question, predict the percentage of people who chose "
     "each option. (list of dicts)",
-    # The reference leaves {country} unfilled (defects D5); we substitute the country.
+    # The reference left {country} unfilled (no f-string); the country is filled in here
+    # (docs/deviations.md#data-fixes-in-single-sources).
     "Country: {country}\nFor each question, predict the percentage of people from the country who chose each "
     "option. (list of dicts)",
 )
@@ -60,17 +62,34 @@ def _selections(path: Any, row: int, text: Any) -> dict[str, list[float]]:
 
 
 def _options(path: Any, row: int, text: Any) -> list[str]:
+    """The option labels: a list literal of strings (an integer label, as on numeric scales, is written as is)."""
     try:
         value = ast.literal_eval(str(text))
     except (ValueError, SyntaxError) as err:
         raise SourceFormatError(path, f"row {row + 2}", "options", f"not a list literal ({err})") from err
-    if not isinstance(value, list):
+    if not isinstance(value, list) or not value:
         raise SourceFormatError(path, f"row {row + 2}", "options", "expected a list of option strings")
+    for option in value:
+        if isinstance(option, bool) or not isinstance(option, (str, int)):
+            raise SourceFormatError(
+                path, f"row {row + 2}", "options", f"expected option strings, got {option!r}"
+            )
     return [str(option) for option in value]
 
 
+def _shares(path: Any, row: int, country: str, vector: list[Any]) -> list[float]:
+    """One country's shares: each a finite proportion in [0, 1]; anything else is a corrupt file."""
+    field = f"selections[{country!r}]"
+    return [number(path, f"row {row + 2}", field, p, low=0.0, high=1.0) for p in vector]
+
+
 def survey(fetched: FetchedFiles) -> Iterator[tuple[int, str, list[str], str, list[float]]]:
-    """(row, question, options, country, shares) for every usable (question, country); drops counted."""
+    """(row, question, options, country, shares) for every usable (question, country); drops counted.
+
+    A question that is not text and a selection vector whose length differs from the options are dropped and
+    counted, as this adapter always did; a share that is not a finite proportion in [0, 1], or a country key
+    that is not a name, is a format error naming the row.
+    """
     path = fetched.require(LOCAL)
     frame = read_csv(path, COLUMNS)
     for row, record in enumerate(frame.to_dict("records")):
@@ -80,26 +99,22 @@ def survey(fetched: FetchedFiles) -> Iterator[tuple[int, str, list[str], str, li
             continue
         options = _options(path, row, record["options"])
         for country, vector in _selections(path, row, record["selections"]).items():
+            if not isinstance(country, str) or not country.strip():
+                raise SourceFormatError(
+                    path, f"row {row + 2}", "selections", f"expected country names as keys, got {country!r}"
+                )
             if not isinstance(vector, (list, tuple)) or len(vector) != len(options):
                 fetched.drop("GlobalOpinionQA selection vector length differs from the options")
                 continue
-            try:
-                probs = [float(p) for p in vector]
-            except (TypeError, ValueError) as err:
-                raise SourceFormatError(
-                    path, f"row {row + 2}", f"selections[{country!r}]", "non-numeric share"
-                ) from err
-            if not all(math.isfinite(p) and p >= 0 for p in probs):
-                fetched.drop("GlobalOpinionQA selection vector with a missing or negative share")
-                continue
-            yield row, question, options, str(country), probs
+            yield row, question, options, country, _shares(path, row, country, list(vector))
 
 
 def country_groups(task: TaskSpec, fetched: FetchedFiles) -> list[InstanceGroup]:
     """One group per country (in order of first appearance): its questions -> its answer distributions."""
     by_country: dict[str, list[dict[str, str]]] = {}
     for _, question, options, country, probs in survey(fetched):
-        # round(100 p), not the reference's truncating int(np.round(p, 2) * 100) (defects D7).
+        # round(100 p), not the reference's int(np.round(p, 2) * 100), which gave 28 for 0.29
+        # (docs/deviations.md#data-fixes-in-single-sources).
         distribution = [{option: round(100 * p)} for option, p in zip(options, probs, strict=True)]
         by_country.setdefault(country, []).append(
             {"question": question, "options": str(options), "distribution": str(distribution)}
@@ -113,7 +128,7 @@ def country_groups(task: TaskSpec, fetched: FetchedFiles) -> list[InstanceGroup]
             population=rows_to_samples(records, ["question", "options"], ["distribution"]),
             meta={"country": country},
         )
-        # Seeds 43, 44, ... per country in order of first appearance (spec §5.15).
+        # Seeds 43, 44, ... per country in order of first appearance, as the reference seeded them.
         groups.append(InstanceGroup([instance], dataclasses.replace(task.params, seed=task.params.seed + i)))
     return groups
 
@@ -121,8 +136,7 @@ def country_groups(task: TaskSpec, fetched: FetchedFiles) -> list[InstanceGroup]
 def alignment_rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, Any]]:
     """One row per usable (question, country): the country's shares over the lettered options, renormalised."""
     for row, question, options, country, probs in survey(fetched):
-        total = sum(probs)
-        if total <= 0:
+        if not any(probs):  # no respondent: no distribution; dropped and counted, as this adapter always did
             fetched.drop("GlobalOpinionQA selection vector sums to 0")
             continue
         letters = [chr(ord("A") + i) for i in range(len(options))]
@@ -137,7 +151,9 @@ def alignment_rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, 
             "description": ALIGNMENT_DESCRIPTION.format(country=country),
             "input": text,
             "candidates": letters,
-            "target_probs": [p / total for p in probs],
+            "target_probs": distribution(
+                fetched.require(LOCAL), f"row {row + 2}", f"selections[{country!r}]", probs
+            ),
             "output_name": task.output_name,
         }
 

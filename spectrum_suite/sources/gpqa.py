@@ -1,4 +1,5 @@
-"""GPQA main set (`gpqa`; `spec/tasks.md` §5.32), from the password-protected ``dataset.zip`` of idavidrein/gpqa.
+"""GPQA main set (`gpqa`; docs/tasks.md#real-sources, row gpqa), from the password-protected ``dataset.zip``
+of idavidrein/gpqa.
 
 The zip (password published in the repository's README) is read directly, or its extracted
 ``dataset/gpqa_main.csv``. Each question's choices are permuted by one generator seeded 42 that runs over the
@@ -19,13 +20,15 @@ from ..episodes import Instance
 from ..fetch import FetchedFiles
 from ..task import RemoteFile, Source, SourceFormatError, TaskSpec, episode_task, one_of
 from .tables import read_csv
-from .values import letters, missing
+from .values import letters, missing, text
 
 SOURCE = Source(
     "gpqa", "GPQA", "GH", "https://github.com/idavidrein/gpqa", "CC BY 4.0", "Rein et al. 2023, GPQA"
 )
 ZIP = "gpqa/dataset.zip"
 CSV = "gpqa/dataset/gpqa_main.csv"
+#: SHA-256 of gpqa_main.csv as extracted from the release's dataset.zip.
+CSV_SHA256 = "a013e3261ff489dd22764342a7f75145cd40d0d239f2d1fb4c98e614d9dbc044"
 MEMBER = "dataset/gpqa_main.csv"
 PASSWORD = b"deserted-untie-orchid"
 URL = "https://github.com/idavidrein/gpqa/raw/main/dataset.zip"
@@ -35,7 +38,7 @@ DESCRIPTION = "You will be given a difficult question. Respond with the correct 
 
 #: The extracted CSV if it is in the data directory, else the zip (downloaded if need be).
 FILES = one_of(
-    [RemoteFile(CSV, where=f"{URL} (password deserted-untie-orchid), extracted")],
+    [RemoteFile(CSV, sha256=CSV_SHA256, where=f"{URL} (password deserted-untie-orchid), extracted")],
     [RemoteFile(ZIP, url=URL, where=URL)],
 )
 
@@ -49,7 +52,17 @@ def read_main(path: Path) -> pd.DataFrame:
             raw = archive.read(MEMBER, pwd=PASSWORD)
     except (zipfile.BadZipFile, KeyError, RuntimeError) as err:
         raise SourceFormatError(path, MEMBER, "*", f"cannot read the member ({err})") from err
-    frame = pd.read_csv(io.BytesIO(raw))
+    where = f"{path}:{MEMBER}"
+    if not raw.strip():
+        raise SourceFormatError(where, "whole file", "*", "file is empty")
+    try:
+        frame = pd.read_csv(io.BytesIO(raw))
+    except UnicodeDecodeError as err:
+        raise SourceFormatError(where, "whole file", "*", f"not readable text ({err.reason})") from err
+    except pd.errors.ParserError as err:
+        raise SourceFormatError(where, "parsing", "*", str(err)) from err
+    if frame.empty:
+        raise SourceFormatError(where, "whole file", "*", "no data rows (only a header)")
     for column in ("Question", "Correct Answer"):
         if column not in frame.columns:
             raise SourceFormatError(
@@ -74,6 +87,7 @@ def main_instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
     for number, rec in enumerate(frame.to_dict("records")):
         if missing(rec["Question"]) or missing(rec["Correct Answer"]):
             raise SourceFormatError(path, f"row {number + 2}", "Question/Correct Answer", "empty")
+        text(path, f"row {number + 2}", "Question", rec["Question"])
         choices = [str(rec[c]).strip() for c in wrong if not missing(rec[c])] + [
             str(rec["Correct Answer"]).strip()
         ]

@@ -1,9 +1,9 @@
-"""GSM8K (`spec/tasks.md` §5.23): four views of the training problems (question, answer from question,
-question and answer jointly, question from answer), each a pooled table.
+"""GSM8K (docs/tasks.md#real-sources, row gsm8k): four views of the training problems (question, answer from
+question, question and answer jointly, question from answer), each a pooled table.
 
-The spec's origin is the Hub dataset ``openai/gsm8k`` (config ``main``, split ``train``), read as its
-Parquet file. The same rows are published as JSON lines in GitHub ``openai/grade-school-math``; a data
-directory laid out like that repository is accepted first, and the task needs one of the two files.
+The paper's origin is the Hub dataset ``openai/gsm8k`` (config ``main``, split ``train``), read as its Parquet
+file. The same rows are published as JSON lines in GitHub ``openai/grade-school-math``; a data directory laid
+out like that repository is accepted first, and the task needs one of the two files.
 """
 
 from __future__ import annotations

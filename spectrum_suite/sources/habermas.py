@@ -1,8 +1,9 @@
-"""Habermas Machine (`spec/tasks.md` §5.4 and §7): four held-out episode tasks and the alignment task ``habermas``.
+"""Habermas Machine (docs/tasks.md#real-sources, row habermas): four held-out episode tasks and the alignment
+task ``habermas``.
 
-UK residents rated position statements on a 7-point agreement scale and wrote short opinions. The
-episode tasks read the ratings and the round-survey opinions (two Parquet files on Google Cloud
-Storage); the alignment task turns each question's ratings into a distribution over the scale.
+UK residents rated position statements on a 7-point agreement scale and wrote short opinions. The episode
+tasks read the ratings and the round-survey opinions (two Parquet files on Google Cloud Storage); the
+alignment task turns each question's ratings into a distribution over the scale.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from ..episodes import Instance, rows_to_samples
 from ..fetch import FetchedFiles
 from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, alignment_task, episode_task
 from .tables import read_parquet
-from .values import group_in_order
+from .values import check_column, group_in_order, text_or_null
 
 SOURCE = Source(
     "habermas", "Habermas Machine", "URL", "https://github.com/google-deepmind/habermas_machine", "CC BY 4.0",
@@ -121,17 +122,30 @@ def _labels(path: Any, frame: pd.DataFrame, fetched: FetchedFiles) -> pd.DataFra
     return kept
 
 
+def _zero_based(label: Any) -> str:
+    return f"row {label} (0-based)"
+
+
+def _check_texts(path: Any, frame: pd.DataFrame, columns: list[str]) -> None:
+    """Every present value of these columns must be text (a number or list there is a wrong file)."""
+    for column in columns:
+        check_column(path, frame, column, text_or_null, "text", _zero_based)
+
+
 def load_responses(fetched: FetchedFiles) -> pd.DataFrame:
-    """The loader of spec §5.4: labelled ratings joined with each worker's opinion on the question."""
+    """The loader of the episode tasks (docs/tasks.md#real-sources, row habermas): labelled ratings joined with
+    each worker's opinion on the question."""
     path = fetched.require(RATINGS)
     frame = _labels(path, read_parquet(path, KEEP), fetched)[list(KEEP)]
     no_worker = frame["worker_id"].isna()
     fetched.drop("Habermas rating without worker_id", int(no_worker.sum()))
     frame = frame[~no_worker]
+    _check_texts(path, frame, ["question.text", "question.affirming_statement"])
     survey_path = fetched.require(SURVEY)
     survey = read_parquet(survey_path, ["worker_id", "question.id", "opinion.text"])[
         ["worker_id", "question.id", "opinion.text"]
     ]
+    _check_texts(survey_path, survey, ["opinion.text"])
     merged = frame.merge(survey, on=["worker_id", "question.id"], how="left")
     unique = merged.drop_duplicates(subset=["worker_id", "question.id"], keep="first")
     fetched.drop("Habermas duplicate (worker, question)", len(merged) - len(unique))
@@ -193,7 +207,8 @@ def opinion_instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
         if not opinions:
             fetched.drop("Habermas question without opinions")
             continue
-        records.append({"question": question, "opinions": str(opinions)})  # Python repr (quirk Q1)
+        # a Python repr, the paper's text (docs/deviations.md#python-reprs-in-single-fields)
+        records.append({"question": question, "opinions": str(opinions)})
     return [Instance(key="pooled", name="habermas_opinions", descriptions=OPINION_DESCRIPTIONS,
                      population=rows_to_samples(records, ["question"], ["opinions"]))]  # fmt: skip
 
@@ -216,6 +231,7 @@ def alignment_rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, 
     needed = ["question.affirming_statement", "question.text"]
     complete = labelled.dropna(subset=needed)
     fetched.drop("Habermas rating without question text or statement", len(labelled) - len(complete))
+    _check_texts(path, complete, GROUP_KEYS[1:])
     grouped = complete.groupby(GROUP_KEYS, sort=True, dropna=True)
     fetched.drop(
         "Habermas rating whose question has a missing key", len(complete) - int(grouped.size().sum())

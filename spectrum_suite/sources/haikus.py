@@ -1,8 +1,10 @@
-"""Haikus of docmarionum1/haikurnn (`haikus`; `spec/tasks.md` §5.13): three subtasks with their own seeds.
+"""Haikus of docmarionum1/haikurnn (`haikus`; docs/tasks.md#real-sources, row haikus): three subtasks with
+their own seeds.
 
-1. per source corpus, syllable counts -> poem (seed 42); 2. per corpus, a word the poem must contain plus
-the syllable counts -> poem (seed 43); 3. the pool of unique poems (seed 44). Each subtask is capped at 200
-episodes. The included word is drawn per poem from its own stream, not from a shared global RNG (D3).
+1. per source corpus, syllable counts -> poem (seed 42); 2. per corpus, a word the poem must contain plus the
+syllable counts -> poem (seed 43); 3. the pool of unique poems (seed 44). Each subtask is capped at 200
+episodes. The included word is drawn per poem from its own stream, not from a shared global RNG
+(docs/deviations.md#seeding-independent-streams-per-instance).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from ..fetch import FetchedFiles
 from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 from .remote import github_file
 from .tables import read_csv
-from .values import missing
+from .values import missing, number
 
 SOURCE = Source(
     "haikus", "haikurnn", "GH", "https://github.com/docmarionum1/haikurnn", "see homepage", "docmarionum1/haikurnn",
@@ -46,8 +48,8 @@ def _first_count(path: Path, row: int, column: str, value: Any) -> int:
         raise SourceFormatError(
             path, f"row {row + 2}", column, f"expected syllable counts like '5' or '5,6', got {value!r}"
         )
-    first = parsed[0]
-    return int(first) if float(first).is_integer() else first
+    # a syllable count: a non-negative integer (JSON also reads NaN, -3 and 2.5, which no line has)
+    return number(path, f"row {row + 2}", column, parsed[0], integer=True, low=0)
 
 
 def load(path: Path, files: FetchedFiles) -> list[dict[str, Any]]:

@@ -1,8 +1,10 @@
-"""Kumar et al. toxicity perspectives (`hatespeech_individual`): one process per rater (`spec/tasks.md` §5.5).
+"""Kumar et al. toxicity perspectives (`hatespeech_individual`): one process per rater
+(docs/tasks.md#real-sources, row hatespeech).
 
-The file with worker hashes is shared by the authors on request, so it is read from the data directory only.
-A rater is the set of demographic answers attached to a rating; its id is a SHA-1 of the sorted (field,
-value) pairs, stable across processes (the reference's salted `hash()` was not, defects D17).
+The file with worker hashes is shared by the authors on request, so it is read from the data directory only. A
+rater is the set of demographic answers attached to a rating; its id is a SHA-1 of the sorted (field, value)
+pairs, stable across processes (the reference's salted `hash()` was not:
+docs/deviations.md#stable-identities-and-order).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""HelpSteer2 with synthetic users (`spec/tasks.md` §6.6): ``helpsteer``, semi-synthetic preferences.
+"""HelpSteer2 with synthetic users (docs/tasks.md#helpsteer-users): ``helpsteer``, semi-synthetic preferences.
 
 Each prompt's first two responses form a pair with their five attribute scores. A synthetic user is a
 random weight vector over the attributes; they prefer the response with the larger weighted score. One
@@ -6,6 +6,9 @@ episode per user holds 40 of their judgements; the weights can appear in the des
 """
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,6 +18,7 @@ from ..fetch import FetchedFiles
 from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 from .remote import hub_url
 from .tables import read_jsonl_gz
+from .values import is_number, text
 
 SOURCE = Source(
     "helpsteer", "HelpSteer2", "HF", "https://huggingface.co/datasets/nvidia/HelpSteer2", "CC BY 4.0",
@@ -43,18 +47,24 @@ FILES = TaskFiles(
 )
 
 
+def _score(path: Path, where: str, name: str, value: Any) -> float:
+    if not is_number(value, integer=True, low=0, high=4, strings=False):
+        raise SourceFormatError(path, where, name, f"expected a number 0-4, got {value!r}")
+    return float(value)
+
+
 def response_pairs(fetched: FetchedFiles) -> pd.DataFrame:
     """Per unique prompt (order of first appearance): its first two responses and their attribute vectors."""
     path = fetched.require(LOCAL)
     by_prompt: dict[str, list[tuple[str, list[float]]]] = {}
-    for number, record in enumerate(read_jsonl_gz(path, ("prompt", "response", *ATTRIBUTES)), start=1):
-        scores = []
-        for name in ATTRIBUTES:
-            value = record[name]
-            if not isinstance(value, (int, float)) or isinstance(value, bool):
-                raise SourceFormatError(path, f"line {number}", name, f"expected a number, got {value!r}")
-            scores.append(float(value))
-        by_prompt.setdefault(str(record["prompt"]), []).append((str(record["response"]), scores))
+    for line, record in enumerate(read_jsonl_gz(path, ("prompt", "response", *ATTRIBUTES)), start=1):
+        where = f"line {line}"
+        # HelpSteer2 scores each attribute 0-4 (a Likert scale): a string, NaN or another number is a corrupt file
+        scores = [_score(path, where, name, record[name]) for name in ATTRIBUTES]
+        prompt = text(path, where, "prompt", record["prompt"])
+        by_prompt.setdefault(prompt, []).append(
+            (text(path, where, "response", record["response"], empty=True), scores)
+        )
     rows = []
     for prompt, responses in by_prompt.items():
         if len(responses) < 2:
@@ -86,7 +96,8 @@ def user_instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
             Instance(
                 key=f"user/{i}",
                 name="helpsteer",
-                # "descriptionities" is a typo of the reference kept as data (quirk Q3).
+                # "descriptionities" is a typo of the reference, kept as data
+                # (docs/deviations.md#description-typos-kept-verbatim).
                 descriptions=[GIVEN, INDIVIDUAL, f"{INDIVIDUAL}\nUser descriptionities: {shown}"],
                 population=rows_to_samples(records, INPUTS, ["winner"]),
                 meta={"weights": shown},

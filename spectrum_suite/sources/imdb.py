@@ -1,7 +1,8 @@
-"""IMDB reviews (`spec/tasks.md` §5.20): the pooled table review -> ``negative`` / ``positive``.
+"""IMDB reviews (docs/tasks.md#real-sources, row imdb): the pooled table review -> ``negative`` /
+``positive``.
 
-The description keeps the reference's wording ("Classify whether the following movie reviews as ..."),
-which is data (quirk Q3).
+The description keeps the reference's wording ("Classify whether the following movie reviews as ..."), which
+is data (docs/deviations.md#description-typos-kept-verbatim).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from ..fetch import FetchedFiles
 from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 from .remote import hub_url
 from .tables import read_parquet
+from .values import text
 
 SOURCE = Source(
     "imdb", "IMDB reviews", "HF", "https://huggingface.co/datasets/stanfordnlp/imdb", "see homepage",
@@ -39,8 +41,8 @@ def instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
             f"unexpected label {frame['label'].tolist()[row]!r}; expected 0 or 1",
         )
     records = [
-        {"review": str(t), "rating": RATINGS[int(y)]}
-        for t, y in zip(frame["text"], frame["label"], strict=True)
+        {"review": text(path, f"row {row} (0-based)", "text", t), "rating": RATINGS[int(y)]}
+        for row, (t, y) in enumerate(zip(frame["text"], frame["label"], strict=True))
     ]
     return [Instance(key="pooled", name="imdb", descriptions=[DESCRIPTION], choices=task.choices,
                      population=rows_to_samples(records, ["review"], ["rating"]))]  # fmt: skip

@@ -1,16 +1,20 @@
-"""IssueBench (`spec/tasks.md` §5.16): the unique political topics and the unique prompt templates.
+"""IssueBench (docs/tasks.md#real-sources, row issuebench): the unique political topics and the unique prompt
+templates.
 
-The ``prompts`` config's ``prompts_full`` split (2.5 M prompts in two Parquet shards) crosses every
-template with every topic; only its ``topic_text`` and ``template_text`` columns are read.
+The ``prompts`` config's ``prompts_full`` split (2.5 M prompts in two Parquet shards) crosses every template
+with every topic; only its ``topic_text`` and ``template_text`` columns are read.
 """
 
 from __future__ import annotations
+
+import pandas as pd
 
 from ..episodes import Instance
 from ..fetch import FetchedFiles
 from ..task import RemoteFile, Source, TaskFiles, TaskSpec, episode_task
 from .remote import hub_url
 from .tables import read_parquet
+from .values import check_column, text_or_null
 
 SOURCE = Source(
     "issuebench", "IssueBench", "HF", "https://huggingface.co/datasets/Paul/IssueBench", "CC BY 4.0",
@@ -38,7 +42,13 @@ def topic_template_instances(task: TaskSpec, fetched: FetchedFiles) -> list[Inst
     topics: dict[str, None] = {}
     templates: dict[str, None] = {}
     for shard in SHARDS:
-        frame = read_parquet(fetched.require(f"issuebench/{shard}"), COLUMNS, only=True)
+        path = fetched.require(f"issuebench/{shard}")
+        frame = read_parquet(path, COLUMNS, only=True)
+        for column in COLUMNS:  # text (a number there is a wrong file); a Parquet string column always is
+            if not isinstance(frame[column].dtype, pd.StringDtype):
+                check_column(
+                    path, frame, column, text_or_null, "text", lambda label: f"row {label} (0-based)"
+                )
         missing = frame.isna().any(axis=1)
         fetched.drop("IssueBench prompt without topic or template text", int(missing.sum()))
         topics.update(dict.fromkeys(frame.loc[~missing, "topic_text"].astype(str)))

@@ -1,4 +1,5 @@
-"""Jeopardy! clues (`jeopardy_question_generation`, `jeopardy_answer_prediction`; `spec/tasks.md` §5.26).
+"""Jeopardy! clues (`jeopardy_question_generation`, `jeopardy_answer_prediction`; docs/tasks.md#real-sources,
+row jeopardy).
 
 The CSV is a manual download (a Google Drive file). Its column names carry a leading space, which is stripped.
 Only the two regular rounds are kept and clues that hold a link are dropped; every drop is counted.

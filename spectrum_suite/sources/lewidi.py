@@ -1,11 +1,11 @@
-"""LeWiDi 2025 (`spec/tasks.md` §5.29): per-annotator sarcasm (CSC), irony (MP), paraphrase (Paraphrase) and
-NLI (VariErrNLI) judgements, from the train split and the annotators' metadata.
+"""LeWiDi 2025 (docs/tasks.md#real-sources, row lewidi): per-annotator sarcasm (CSC), irony (MP), paraphrase
+(Paraphrase) and NLI (VariErrNLI) judgements, from the train split and the annotators' metadata.
 
 The Paraphrase and VariErrNLI train files and every metadata file are published in GitHub
 ``Le-Wi-Di/le-wi-di.github.io`` (pinned commit); the CSC and MP train files are not, so those two tasks need
-them in the data directory (from the Codabench competition) and otherwise fail with the missing-file
-message. Their dev files are deliberately not used in place of train: dev is the competition's evaluation
-data, and substituting it would silently change what the task is.
+them in the data directory (from the Codabench competition) and otherwise fail with the missing-file message.
+Their dev files are deliberately not used in place of train: dev is the competition's evaluation data, and
+substituting it would silently change what the task is.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from ..fetch import FetchedFiles
 from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 from .remote import github_file
 from .tables import read_json
-from .values import missing
+from .values import missing, number, text
 
 SOURCE = Source(
     "lewidi", "LeWiDi 2025", "MAN", "https://www.codabench.org/competitions/7192/", "see homepage",
@@ -171,14 +171,16 @@ def _explanation(path: Path, item: str, record: dict, position: int) -> str:
         raise SourceFormatError(
             path, f"item {item}", "other_info.explanations", f"no explanation at position {position}"
         )
-    return str(notes[position]).strip()
+    return text(
+        path, f"item {item}", f"other_info.explanations[{position}]", notes[position], empty=True
+    ).strip()
 
 
 def _text(path: Path, item: str, record: dict, name: str) -> Any:
-    text = record.get("text")
-    if not isinstance(text, dict) or name not in text:
+    texts = record.get("text")
+    if not isinstance(texts, dict) or name not in texts:
         raise SourceFormatError(path, f"item {item}", f"text.{name}", "field missing")
-    return text[name]
+    return text(path, f"item {item}", f"text.{name}", texts[name], empty=True)
 
 
 def _other(path: Path, item: str, record: dict, name: str) -> Any:
@@ -188,12 +190,18 @@ def _other(path: Path, item: str, record: dict, name: str) -> Any:
     return other[name]
 
 
+def _other_text(path: Path, item: str, record: dict, name: str) -> str:
+    return text(path, f"item {item}", f"other_info.{name}", _other(path, item, record, name))
+
+
 def annotation_row(
     dataset: str, path: Path, item: str, record: dict, annotator: str, position: int
 ) -> dict[str, Any]:
     """Every field the dataset's two tasks use, for one (item, annotator at position) pair."""
     value = record["annotations"][annotator]
-    row: dict[str, Any] = {"lang": record.get("lang")}
+    if "lang" not in record:
+        raise SourceFormatError(path, f"item {item}", "lang", "field missing")
+    row: dict[str, Any] = {"lang": text(path, f"item {item}", "lang", record["lang"])}
     if dataset == "CSC":
         row |= {
             "context": _text(path, item, record, "context"),
@@ -204,11 +212,10 @@ def annotation_row(
         )
     elif dataset == "MP":
         row |= {"post": _text(path, item, record, "post"), "reply": _text(path, item, record, "reply")}
-        row |= {
-            "source": _other(path, item, record, "source"),
-            "level": str(_other(path, item, record, "level")),
-        }
-        row["language_variety"] = _other(path, item, record, "language_variety")
+        level = _other(path, item, record, "level")  # a reply depth, 1.0, 2.0, ... in the release
+        number(path, f"item {item}", "other_info.level", level, integer=True, low=0, strings=False)
+        row |= {"source": _other_text(path, item, record, "source"), "level": str(level)}
+        row["language_variety"] = _other_text(path, item, record, "language_variety")
         row["irony_rating"] = _value(path, item, f"annotations.{annotator}", value, ("0", "1"))
     elif dataset == "Paraphrase":
         row |= {
@@ -229,7 +236,8 @@ def annotation_row(
 
 def rows_by_annotator(dataset: str, path: Path, fetched: FetchedFiles) -> dict[str, list[dict[str, Any]]]:
     """One row per (item, entry of its ``annotators`` list that has an annotation); annotators in order of
-    first appearance. A repeated id (VariErrNLI multi-label) gives one row per position (quirk Q13)."""
+    first appearance. A repeated id (VariErrNLI multi-label) gives one row per position, rows that differ only in
+    the explanation, as in the paper (docs/deviations.md#repeated-varierrnli-annotators)."""
     data = read_json(path)
     if not isinstance(data, dict):
         raise SourceFormatError(path, "top level", "*", "expected an object of item id -> item")

@@ -1,9 +1,9 @@
-"""MPI personality inventory (alignment task ``mpi``, `spec/tasks.md` §7).
+"""MPI personality inventory (alignment task ``mpi``; docs/tasks.md#real-sources, row mpi).
 
-One item per inventory statement I1..I120: the target is how human respondents spread over the ratings
-0..5. The statements come from the public GitHub questions file; the human responses are a manual
-download. Answers outside 0..5 are dropped before counting and reported (defects D44), so every target
-sums to 1.
+One item per inventory statement I1..I120: the target is how human respondents spread over the ratings 0..5.
+The statements come from the public GitHub questions file; the human responses are a manual download. Answers
+outside 0..5 are dropped before counting and reported (the reference counted them in the total, so its targets
+could sum to less than 1: docs/deviations.md#alignment-targets), so every target sums to 1.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from ..fetch import FetchedFiles
 from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, alignment_task
 from .remote import github_raw_url
 from .tables import read_csv
+from .values import distribution, is_number, text
 
 SOURCE = Source(
     "mpi", "MPI personality inventory", "MAN", "https://github.com/jfisher52/AI_Pluralistic_Alignment",
@@ -49,31 +50,31 @@ FILES = TaskFiles((
 ))  # fmt: skip
 
 
-def _statement(questions: pd.DataFrame, k: int) -> str:
+def _statement(path: Any, questions: pd.DataFrame, k: int) -> str:
     """``Statement: You`` + the lower-cased text of row k-1, or the item number when the file is shorter."""
     if k - 1 < len(questions):
-        return "Statement: You " + str(questions["text"].iloc[k - 1]).lower()
+        return "Statement: You " + text(path, f"row {k + 1}", "text", questions["text"].iloc[k - 1]).lower()
     return f"Statement: You {k}"
 
 
-def _ratings(path: Any, responses: pd.DataFrame, column: str) -> list[float]:
-    """The non-missing answers of one item as numbers; a non-numeric answer names its row."""
+def _ratings(path: Any, responses: pd.DataFrame, column: str) -> list[int]:
+    """The non-missing answers of one item as integers; a non-numeric, non-finite or fractional answer names its
+    row (the out-of-range ones are counted and dropped by the caller)."""
     values = []
     for row, value in enumerate(responses[column].tolist()):
         if value is None or (isinstance(value, float) and math.isnan(value)):
             continue
-        try:
-            values.append(float(value))
-        except (TypeError, ValueError) as err:
-            raise SourceFormatError(
-                path, f"row {row + 2}", column, f"expected a rating 0..5, got {value!r}"
-            ) from err
+        if not is_number(value, integer=True):
+            raise SourceFormatError(path, f"row {row + 2}", column, f"expected a rating 0..5, got {value!r}")
+        values.append(int(float(value)))
     return values
 
 
 def item_rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, Any]]:
-    """One row per item I1..I120: the human answers' shares of the ratings 0..5."""
-    questions = read_csv(fetched.require(QUESTIONS), ["text"], sep="\t")
+    """One row per item I1..I120: the human answers' shares of the ratings 0..5; an item with no answer in 0..5
+    has no distribution and is a format error."""
+    questions_path = fetched.require(QUESTIONS)
+    questions = read_csv(questions_path, ["text"], sep="\t")
     responses_path = fetched.require(RESPONSES)
     responses = read_csv(responses_path, [])
     if not any(f"I{k}" in responses.columns for k in range(1, N_ITEMS + 1)):
@@ -90,16 +91,19 @@ def item_rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, Any]]
             continue
         answers = _ratings(responses_path, responses, column)
         counts = [sum(1 for a in answers if a == value) for value in RATINGS]
+        # the reference counted these in the total, not in any share (docs/deviations.md#alignment-targets)
         fetched.drop("MPI answer outside 0..5", len(answers) - sum(counts))
-        total = sum(counts)
-        probs = [c / total for c in counts] if total else [1.0 / len(RATINGS)] * len(RATINGS)
+        if not sum(counts):
+            raise SourceFormatError(
+                responses_path, "all rows", column, "no answer in 0..5: no target distribution"
+            )
         yield {
             "task": task.name,
             "instance_id": column,
             "description": DESCRIPTION,
-            "input": _statement(questions, k) + options,
+            "input": _statement(questions_path, questions, k) + options,
             "candidates": [str(value) for value in RATINGS],
-            "target_probs": probs,
+            "target_probs": distribution(responses_path, "all rows", column, counts),
             "output_name": task.output_name,
         }
 

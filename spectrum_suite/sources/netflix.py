@@ -1,8 +1,10 @@
-"""Netflix Prize (`netflix_individual_ratings`, `netflix_individual_views`; `spec/tasks.md` §5.28).
+"""Netflix Prize (`netflix_individual_ratings`, `netflix_individual_views`; docs/tasks.md#real-sources, row
+netflix).
 
 Manual Kaggle download. Rating files are read in chunks with pandas (a ``{movie_id}:`` header line starts each
-movie's block); titles are split on the first two commas only, so titles with commas survive (defects D22).
-2000 customers with at least 10 ratings are drawn from a seeded stream; nothing is cached between runs.
+movie's block); titles are split on the first two commas only, so titles with commas survive (the reference's
+3-field parse dropped them: docs/deviations.md#data-fixes-in-single-sources). 2000 customers with at least 10
+ratings are drawn from a seeded stream; nothing is cached between runs.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pandas as pd
 from ..episodes import Instance, rng_for
 from ..fetch import FetchedFiles
 from ..task import RemoteFile, Source, SourceFormatError, TaskSpec, each_of, episode_task
+from .tables import check_text_file
 
 SOURCE = Source(
     "netflix", "Netflix Prize", "MAN", "https://www.kaggle.com/datasets/netflix-inc/netflix-prize-data",
@@ -34,7 +37,9 @@ FILES = each_of(*([RemoteFile(TITLES, where=WHERE), RemoteFile(p, where=WHERE)] 
 
 
 def read_titles(path: Path) -> dict[int, str]:
-    """movie_id -> title; each line is ``id,year,title`` where the title may itself hold commas."""
+    """movie_id -> title; each line is ``id,year,title`` where the title may itself hold commas. An empty file,
+    a line without three fields, an empty title or a movie id given twice is a format error."""
+    check_text_file(path)
     titles = {}
     with open(path, encoding="latin-1") as handle:
         for number, line in enumerate(handle, start=1):
@@ -46,48 +51,64 @@ def read_titles(path: Path) -> dict[int, str]:
                 raise SourceFormatError(
                     path, f"line {number}", "movie_id,year,title", f"expected three fields, got {line!r}"
                 )
-            titles[int(parts[0])] = parts[2]
+            if not parts[2].strip():
+                raise SourceFormatError(path, f"line {number}", "title", "empty title")
+            movie = int(parts[0])
+            if movie in titles:
+                raise SourceFormatError(path, f"line {number}", "movie_id", f"movie {movie} listed twice")
+            titles[movie] = parts[2]
     return titles
 
 
 def read_ratings(path: Path, chunksize: int = 2_000_000) -> pd.DataFrame:
-    """(movie_id, customer_id, rating) of one ``combined_data_N.txt``."""
+    """(movie_id, customer_id, rating) of one ``combined_data_N.txt``.
+
+    A line is a movie header ``<id>:`` or ``customer,rating,date``; a line that is neither (a missing or
+    non-integer rating, a header without its colon, a customer id that is not a number), ratings before the
+    first header, and an empty or binary file are format errors naming the line.
+    """
+    check_text_file(path)
     parts = []
     movie: float = np.nan
     reader = pd.read_csv(path, header=None, names=["customer_id", "rating", "date"], usecols=[0, 1],
-                         dtype={"customer_id": str, "rating": "float64"}, chunksize=chunksize)  # fmt: skip
+                         dtype=str, keep_default_na=False, chunksize=chunksize)  # fmt: skip
     offset = 0
-    for chunk in reader:
-        header = chunk["rating"].isna()
-        ids = chunk["customer_id"].str.rstrip(":")
-        movies = pd.to_numeric(ids.where(header), errors="coerce")
-        if header.any() and movies[header].isna().any():
-            row = int(np.flatnonzero(header & movies.isna())[0])
-            raise SourceFormatError(
-                path,
-                f"line {offset + row + 1}",
-                "movie_id",
-                f"expected '<id>:', got {chunk['customer_id'].iloc[row]!r}",
+    try:
+        for chunk in reader:
+            header = chunk["rating"] == ""
+            ids = chunk["customer_id"]
+            movies = pd.to_numeric(
+                ids.str.removesuffix(":").where(header & ids.str.endswith(":")), errors="coerce"
             )
-        movies.iloc[0] = movies.iloc[0] if header.iloc[0] else movie
-        movies = movies.ffill()
-        if movies.isna().any():
-            raise SourceFormatError(
-                path, f"line {offset + 1}", "movie_id", "ratings before the first '<id>:' line"
-            )
-        body = ~header
-        customers = pd.to_numeric(chunk.loc[body, "customer_id"], errors="coerce")
-        ratings = chunk.loc[body, "rating"]
-        bad = customers.isna() | ~ratings.isin([1, 2, 3, 4, 5])
-        if bad.any():
-            row = int(np.flatnonzero(body)[np.flatnonzero(bad.to_numpy())[0]])
-            raise SourceFormatError(
-                path, f"line {offset + row + 1}", "customer_id,rating", "expected an id and a rating 1-5"
-            )
-        parts.append(pd.DataFrame({"movie_id": movies[body].astype("int32"), "customer_id": customers.astype("int64"),
-                                   "rating": ratings.astype("int8")}))  # fmt: skip
-        movie = float(movies.iloc[-1])
-        offset += len(chunk)
+            if (header & movies.isna()).any():
+                row = int(np.flatnonzero(header & movies.isna())[0])
+                raise SourceFormatError(
+                    path, f"line {offset + row + 1}", "movie_id",
+                    f"expected '<id>:' or 'customer,rating,date', got {chunk['customer_id'].iloc[row]!r}",
+                )  # fmt: skip
+            movies.iloc[0] = movies.iloc[0] if header.iloc[0] else movie
+            movies = movies.ffill()
+            if movies.isna().any():
+                raise SourceFormatError(
+                    path, f"line {offset + 1}", "movie_id", "ratings before the first '<id>:' line"
+                )
+            body = ~header
+            customers = pd.to_numeric(chunk.loc[body, "customer_id"], errors="coerce")
+            ratings = chunk.loc[body, "rating"]
+            bad = customers.isna() | ~ratings.isin(["1", "2", "3", "4", "5"])
+            if bad.any():
+                row = int(np.flatnonzero(body)[np.flatnonzero(bad.to_numpy())[0]])
+                raise SourceFormatError(
+                    path, f"line {offset + row + 1}", "customer_id,rating", "expected an id and a rating 1-5"
+                )
+            parts.append(pd.DataFrame({"movie_id": movies[body].astype("int32"), "customer_id": customers.astype("int64"),
+                                       "rating": ratings.astype("int8")}))  # fmt: skip
+            movie = float(movies.iloc[-1])
+            offset += len(chunk)
+    except UnicodeDecodeError as err:
+        raise SourceFormatError(path, "whole file", "*", f"not readable text ({err.reason})") from err
+    except pd.errors.ParserError as err:
+        raise SourceFormatError(path, "parsing", "*", str(err)) from err
     return (
         pd.concat(parts, ignore_index=True)
         if parts

@@ -1,9 +1,10 @@
-"""NovaCOMET (`spec/tasks.md` §5.3): ``novacomet_premise`` and ``novacomet_hypothesis`` (held out).
+"""NovaCOMET (docs/tasks.md#real-sources, row novacomet): ``novacomet_premise`` and ``novacomet_hypothesis``
+(held out).
 
-Premises are everyday events; each has several commonsense hypotheses. The premise task samples
-premises; the hypothesis task maps a premise to the JSON list of its hypotheses. Rows are named after
-their own task (the reference swapped the names, defects D10); the hypothesis descriptions still say
-"separated by semicolons" although the output is a JSON list, because descriptions are data.
+Premises are everyday events; each has several commonsense hypotheses. The premise task samples premises; the
+hypothesis task maps a premise to the JSON list of its hypotheses. Rows are named after their own task (the
+reference swapped the names: docs/deviations.md#data-fixes-in-single-sources); the hypothesis descriptions
+still say "separated by semicolons" although the output is a JSON list, because descriptions are data.
 """
 
 from __future__ import annotations

@@ -1,13 +1,13 @@
-"""Number game (`spec/tasks.md` §5.11 and §7): ``numbergame_individual``, ``numbergame_perc``, alignment ``numbergame``.
+"""Number game (docs/tasks.md#real-sources, row numbergame): ``numbergame_individual``, ``numbergame_perc``,
+alignment ``numbergame``.
 
-Participants saw a set of numbers and judged whether a target number belongs to the same concept. One
-manual CSV (``set``, ``target``, ``p``, ``rating``, ``id``) feeds a per-participant task, a pooled
-percentage task, and Yes/No answer distributions per (set, target).
+Participants saw a set of numbers and judged whether a target number belongs to the same concept. One manual
+CSV (``set``, ``target``, ``p``, ``rating``, ``id``) feeds a per-participant task, a pooled percentage task,
+and Yes/No answer distributions per (set, target).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +17,7 @@ from ..episodes import Instance, rows_to_samples
 from ..fetch import FetchedFiles
 from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, alignment_task, episode_task
 from .tables import read_csv
-from .values import default_descriptions, group_in_order
+from .values import check_column, default_descriptions, group_in_order, is_number, number
 
 SOURCE = Source(
     "numbergame", "Number game", "MAN", "https://doi.org/10.7910/DVN/A8ZWLF", "CC0 (Harvard Dataverse)",
@@ -62,22 +62,30 @@ def given_numbers(raw_set: Any, *, drop_empty: bool = False) -> str:
     return ", ".join(part for part in parts if part or not drop_empty)
 
 
+def _check_numbers(path: Any, frame: pd.DataFrame) -> None:
+    """Every kept row's set must be integers joined by ``_`` and its target an integer (the file's line named)."""
+    for index, raw_set, target in zip(frame.index, frame["set"], frame["target"], strict=True):
+        where = f"row {int(index) + 2}"
+        parts = [part.strip() for part in str(raw_set).split("_") if part.strip()]
+        if not parts or not all(is_number(part, integer=True) for part in parts):
+            raise SourceFormatError(path, where, "set", f"expected integers joined by '_', got {raw_set!r}")
+        number(path, where, "target", target, integer=True)
+
+
 def _load(fetched: FetchedFiles, needed: tuple[str, ...]) -> tuple[Any, pd.DataFrame]:
-    """The table without rows missing a needed field, every rating checked to be a number (counted drops)."""
+    """The table without rows missing a needed field (counted drops), every rating checked to be a finite number
+    (0 or 1 kept, other numbers counted and dropped), every set and target checked to be integers."""
     path = fetched.require(PATH)
     frame = read_csv(path, COLUMNS)
     missing = frame[list(needed)].isna().any(axis=1)
     fetched.drop(f"number game row missing one of {', '.join(needed)}", int(missing.sum()))
     frame = frame[~missing]
-    ratings = pd.to_numeric(frame["rating"], errors="coerce")
-    if ratings.isna().any():
-        row = int(frame.index[ratings.isna().to_numpy()][0])
-        raise SourceFormatError(
-            path, f"row {row + 2}", "rating", f"expected 0 or 1, got {frame['rating'].loc[row]!r}"
-        )
+    check_column(path, frame, "rating", is_number, "0 or 1")
+    ratings = pd.to_numeric(frame["rating"].map(lambda v: float(v) if isinstance(v, str) else v))
     binary = ratings.isin([0, 1])
     fetched.drop("number game rating not 0 or 1", int((~binary).sum()))
     frame = frame[binary].assign(rating=ratings[binary].astype(int))
+    _check_numbers(path, frame)
     return path, frame
 
 
@@ -119,15 +127,19 @@ def perc_instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
         if pd.isna(row["set"]) or pd.isna(row["target"]) or pd.isna(p):
             fetched.drop("number game row missing set, target or p")
             continue
-        if not isinstance(p, (int, float)) or not 0.0 <= float(p) <= 1.0 or math.isnan(float(p)):
+        if isinstance(p, str) or not is_number(p, low=0.0, high=1.0):
             raise SourceFormatError(
                 path, f"row {int(index) + 2}", "p", f"expected a proportion in [0, 1], got {p!r}"
             )
+        _check_numbers(path, unique.loc[[index]])
+        # Python's round, half to even, as in the paper's text
+        # (docs/deviations.md#half-to-even-rounding-in-numbergame_perc)
+        perc = f"{round(100 * float(p))}%"
         records.append(
             {
                 "given_numbers": given_numbers(row["set"]),
                 "target_number": _number_text(row["target"]),
-                "perc": f"{round(100 * float(p))}%",  # Python round: half to even (quirk Q4)
+                "perc": perc,
             }
         )
     return [
@@ -151,7 +163,7 @@ def alignment_rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, 
                 f"number game answer to a (set, target) with fewer than {MIN_RESPONSES} answers", total
             )
             continue
-        yes = int(group["rating"].sum()) / total
+        yes = int(group["rating"].sum()) / total  # ratings are 0 or 1 (checked), total >= 9
         yield {
             "task": task.name,
             "instance_id": f"{raw_set}/{_number_text(target)}",

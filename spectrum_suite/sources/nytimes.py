@@ -1,4 +1,4 @@
-"""NYT book reading likelihood (alignment task ``nytimes``, `spec/tasks.md` §7).
+"""NYT book reading likelihood (alignment task ``nytimes``; docs/tasks.md#real-sources, row nytimes).
 
 One item per (book, demographic): a respondent of that demographic says how likely they are to read the
 book, on the four options of the book's ``MC_options``; the target is the demographic's answer counts.
@@ -13,6 +13,7 @@ from ..fetch import FetchedFiles
 from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, alignment_task
 from .remote import github_raw_url
 from .tables import read_json
+from .values import distribution, number, text
 
 SOURCE = Source(
     "nytimes", "NYT book reading likelihood", "GH",
@@ -47,6 +48,8 @@ def _check_book(path: Any, title: str, book: Any) -> None:
     for name in ("MC_options", "genre", "summary"):
         if name not in book:
             raise SourceFormatError(path, f"book {title!r}", name, "field missing")
+    for name in ("genre", "summary"):
+        text(path, f"book {title!r}", name, book[name])
     options = book["MC_options"]
     if (
         not isinstance(options, list)
@@ -56,45 +59,59 @@ def _check_book(path: Any, title: str, book: Any) -> None:
         raise SourceFormatError(
             path, f"book {title!r}", "MC_options", "expected a list of 'N: label' strings"
         )
+    candidates = [option.split(":", 1)[0].strip() for option in options]
+    if len(set(candidates)) != len(candidates) or not all(candidates):
+        raise SourceFormatError(
+            path,
+            f"book {title!r}",
+            "MC_options",
+            f"expected distinct, non-empty option numbers, got {candidates}",
+        )
+
+
+def _counts(path: Any, title: str, demographic: str, options: list[str], counts: Any) -> list[float]:
+    """The demographic's answer counts in option order (an option without a count has 0): each a non-negative
+    integer, only for the book's options, not all zero; anything else is a corrupt file."""
+    where = f"book {title!r}"
+    if not isinstance(counts, dict):
+        raise SourceFormatError(path, where, demographic, "expected counts keyed by option")
+    unknown = [key for key in counts if key not in options]
+    if unknown:
+        raise SourceFormatError(
+            path, where, f"{demographic}.{unknown[0]}", f"a count for an option not in MC_options {options}"
+        )
+    values = [
+        number(
+            path, where, f"{demographic}.{option}", counts.get(option, 0), integer=True, low=0, strings=False
+        )
+        for option in options
+    ]
+    return distribution(path, where, demographic, values)
 
 
 def book_rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, Any]]:
     """One row per (book, demographic): the demographic's answer shares over the book's options."""
     path = fetched.require(LOCAL)
     books = read_json(path)
-    if not isinstance(books, dict):
+    if not isinstance(books, dict) or not books:
         raise SourceFormatError(path, "top level", "*", "expected an object keyed by book title")
     for title, book in books.items():
         _check_book(path, title, book)
         options = book["MC_options"]
         candidates = [option.split(":", 1)[0].strip() for option in options]
-        text = _book_text(title, book)
+        prompt = _book_text(title, book)
         for demographic in DEMOGRAPHICS:
             counts = book.get(demographic)
             if counts is None:
                 fetched.drop(f"book without the demographic {demographic}")
                 continue
-            if not isinstance(counts, dict):
-                raise SourceFormatError(
-                    path, f"book {title!r}", demographic, "expected counts keyed by option"
-                )
-            values = []
-            for option in options:
-                value = counts.get(option, 0)
-                if not isinstance(value, (int, float)) or value < 0:
-                    raise SourceFormatError(
-                        path, f"book {title!r}", f"{demographic}.{option}", f"bad count {value!r}"
-                    )
-                values.append(float(value))
-            total = sum(values)
-            probs = [v / total for v in values] if total > 0 else [1.0 / len(values)] * len(values)
             yield {
                 "task": task.name,
                 "instance_id": f"{title}/{demographic}",
                 "description": DESCRIPTION.format(demographic=demographic),
-                "input": text,
+                "input": prompt,
                 "candidates": candidates,
-                "target_probs": probs,
+                "target_probs": _counts(path, title, demographic, options, counts),
                 "output_name": task.output_name,
             }
 

@@ -1,8 +1,10 @@
-"""OpinionQA / Pew American Trends Panel (`opinionqa_individual`, `opinionqa_questions`; `spec/tasks.md` §5.7).
+"""OpinionQA / Pew American Trends Panel (`opinionqa_individual`, `opinionqa_questions`;
+docs/tasks.md#real-sources, row opinionqa).
 
 The human responses are a manual download (a CodaLab bundle). The survey list and demographic attributes of
-the `opinions_qa` helpers are vendored here, so nothing outside the bundle is needed (defects D59). Every
-wave's files are optional: the tasks build from the waves present and the build log names the others.
+the `opinions_qa` helpers are vendored here, so nothing outside the bundle is needed (the reference needed an
+undownloaded helper file: docs/deviations.md#data-layout-and-setup). Every wave's files are optional: the
+tasks build from the waves present and the build log names the others.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from ..episodes import Instance, rng_for
 from ..fetch import FetchedFiles
 from ..task import RemoteFile, Source, SourceFormatError, TaskSpec, each_of, episode_task
 from .tables import read_csv
-from .values import letters, plain
+from .values import letters, null, plain, text
 
 SOURCE = Source(
     "opinionqa", "OpinionQA (Pew ATP)", "MAN", "https://github.com/tatsu-lab/opinions_qa", "see homepage (Pew terms)",
@@ -46,9 +48,37 @@ def _wave_file(wave: int, name: str) -> str:
     return f"opinionqa/human_resp/American_Trends_Panel_W{wave}/{name}"
 
 
+#: SHA-256 of each wave's info.csv as the publisher's repository had it (the responses are not pinned).
+INFO_SHA256 = {
+    26: "e24b42c3c6724e3ce83d83925ee03d5ade307cfe5721f0d1eee4bb086d5408c4",
+    27: "341289cbc78ee10071a2b4684ea381da1f00899c2dd47ecf97f386e4e21bc31d",
+    29: "add8b54ec5068365243868697cebe32e74c651f15c9f5ddce38ea8523bc264e9",
+    32: "13ed11650bcda8e5d139ed521bf4883fa2f9455e4ce7eff65a9e2854103b24ca",
+    34: "2f14b2493a34b54a037f6b9fb3f3d1aeba2563d366997a80698ae44c22106d82",
+    36: "0d87667faada5329611defe9a965c8fd89c0a5dbb299ebef0cf726fbbc395894",
+    41: "b0e29430f0ef02477e3f41b9e8005bb484b715e941f0b2399dbcaf6039ba3616",
+    42: "dfa46be8cd06af5a32911e1703935189c35c0cea45b45767e2e3893cc02b0757",
+    43: "3a9b5796f489c6df25ced417a6bda46e3fe9c8cf35000ab2527281219bf4b5ed",
+    45: "1543178f5dd49e4d00cc0f4d807793a0151b463b9319d3a87cd6db31a41c0bce",
+    49: "2cebac3c87f999a2f8aba48e70a1708e4cd37c474375d8cdbdd0cbaaceb178ae",
+    50: "29539b5598bbf67146e97c1c94db4d8fabb5a1490dae6651696993e74f84c7a9",
+    54: "3951ed6d5e076b83dfaf652a2aa3d14f05c9ac8dee1d7a9f385bb4d4e1dcc391",
+    82: "6ebaea26a09e8a3cf9a059b3b516c41134f9b60efe481a87d7657075ade35c13",
+    92: "95bc8b0e2f7bbff0e3cc079943649fde07f98b1bc6e250cb57217ef84ace3dbe",
+}
+
+
 def wave_files(*names: str):
     """One group per wave: the wave's files with these names (a wave without them is left out)."""
-    return each_of(*([RemoteFile(_wave_file(w, n), where=WHERE) for n in names] for w in PEW_SURVEY_LIST))
+    return each_of(
+        *(
+            [
+                RemoteFile(_wave_file(w, n), sha256=INFO_SHA256[w] if n == "info.csv" else None, where=WHERE)
+                for n in names
+            ]
+            for w in PEW_SURVEY_LIST
+        )
+    )
 
 
 class Question:
@@ -62,13 +92,15 @@ class Question:
             raise SourceFormatError(path, where, "references", f"not a Python list literal ({err})") from err
         if not isinstance(options, list) or not options:
             raise SourceFormatError(path, where, "references", f"expected a non-empty list, got {options!r}")
+        for option in options:  # a None or a number would be printed as "None" or "3"
+            text(path, where, "references", option, empty=True)
         marks = letters(len(options), path, where, "references")
-        self.key = str(record["key"])
+        self.key = text(path, where, "key", record["key"])
         self.letter = {}
         for mark, option in zip(marks, options, strict=True):
             self.letter.setdefault(option, mark)
         lines = "\n".join(f"{mark}: {option}" for mark, option in zip(marks, options, strict=True))
-        self.text = f"{record['question']}\n{lines}"
+        self.text = f"{text(path, where, 'question', record['question'])}\n{lines}"
 
 
 def _questions(path: Path) -> list[Question]:
@@ -121,7 +153,11 @@ def _respondents(
         samples = [(q.text, q.letter[frame.at[row, q.key]]) for q in questions if answered.at[row, q.key]]
         rid = f"American_Trends_Panel_W{wave}_{row}"
         keep = rng_for(task.params.seed, rid, "metadata").random(len(DEMOGRAPHICS)) >= METADATA_DROP_P
-        metadata = {a: plain(frame.at[row, a]) for a, k in zip(DEMOGRAPHICS, keep, strict=True) if k}
+        metadata = {  # a missing answer is None, never nan
+            a: None if null(frame.at[row, a]) else plain(frame.at[row, a])
+            for a, k in zip(DEMOGRAPHICS, keep, strict=True)
+            if k
+        }
         out.append(
             Instance(
                 key=rid,

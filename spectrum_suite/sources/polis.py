@@ -1,10 +1,11 @@
-"""Polis open data (`spec/tasks.md` §5.1): `polis_comment` (one comment pool per conversation) and
-`polis_vote` (one instance per voter of a conversation).
+"""Polis open data (docs/tasks.md#real-sources, row polis): `polis_comment` (one comment pool per
+conversation) and `polis_vote` (one instance per voter of a conversation).
 
 Files come from GitHub ``compdemocracy/openData`` at a pinned commit (SHA-256 pinned where known).
 Conversations whose ``votes.csv`` is absent still feed `polis_comment`; `polis_vote` builds from the
 conversations that have votes, and the build log names the missing files. The reference's loader for the
-released models was non-deterministic (defects D17); this one is deterministic, so rows cannot match theirs.
+released models was non-deterministic; this one is deterministic, so rows cannot match theirs
+(docs/deviations.md#stable-identities-and-order).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from ..fetch import FetchedFiles
 from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, each_of, episode_task
 from .remote import github_file
 from .tables import read_csv
-from .values import plain
+from .values import check_column, is_number, number, plain
+from .values import null as null_value
 
 SOURCE = Source(
     "polis", "Polis open data", "GH", "https://github.com/compdemocracy/openData", "CC BY 4.0",
@@ -190,9 +192,21 @@ def descriptions(descriptors: tuple[str, ...], summary: dict[str, str]) -> list[
     return out
 
 
+def _integer(value: object) -> bool:
+    return is_number(value, integer=True)
+
+
 def kept_comments(conversation: str, path: Path, fetched: FetchedFiles) -> pd.DataFrame:
-    """The comments both tasks use, after the three filters of §5.1 (each drop counted)."""
+    """The comments both tasks use, after the three filters (each drop counted): no empty body, no body with "test"
+    and fewer than 3 words, and (except ``vtaiwan.uberx``) no body with fewer than 4 words
+    (docs/tasks.md#real-sources, row polis)."""
     frame = read_csv(path, ["comment-id", "comment-body"])
+    check_column(path, frame, "comment-id", _integer, "an integer comment id")
+    repeated = frame["comment-id"].duplicated()
+    if repeated.any():
+        row = int(frame.index[repeated.to_numpy()][0]) + 2
+        value = plain(frame["comment-id"][repeated].iloc[0])
+        raise SourceFormatError(path, f"row {row}", "comment-id", f"comment id {value!r} appears twice")
     null = frame["comment-body"].isna()
     fetched.drop("polis: comment with empty comment-body", int(null.sum()))
     frame = frame[~null]
@@ -232,6 +246,10 @@ def voter_instances(
     null = votes["vote"].isna() | votes["voter-id"].isna()
     fetched.drop("polis: vote with no value or no voter", int(null.sum()))
     votes = votes[~null]
+    check_column(votes_path, votes, "voter-id", _integer, "an integer voter id")
+    check_column(
+        votes_path, votes, "comment-id", lambda v: null_value(v) or _integer(v), "an integer comment id"
+    )
     unexpected = ~votes["vote"].isin(VOTE_TEXT)
     if unexpected.any():  # the frame keeps read_csv's index, so index + 2 is the line of the file
         line = int(votes.index[unexpected.to_numpy()][0]) + 2
@@ -249,7 +267,7 @@ def voter_instances(
         if len(rows) < MIN_VOTES:
             fetched.drop(f"polis: vote of a voter with fewer than {MIN_VOTES} votes", len(rows))
             continue
-        voter_id = str(int(voter))
+        voter_id = str(number(votes_path, "voter-id", "voter-id", voter, integer=True))  # checked above
         samples = [
             (text_of[c], VOTE_TEXT[int(v)]) for c, v in zip(rows["comment-id"], rows["vote"], strict=True)
         ]

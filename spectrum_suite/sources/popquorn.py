@@ -1,9 +1,10 @@
-"""POPQUORN (`spec/tasks.md` §5.10): per-annotator rewriting/rating behaviour (`popquorn_individual`) and
-the text pools of each sub-dataset (`popquorn_og_categorical`).
+"""POPQUORN (docs/tasks.md#real-sources, row popquorn): per-annotator rewriting/rating behaviour
+(`popquorn_individual`) and the text pools of each sub-dataset (`popquorn_og_categorical`).
 
-Four sub-datasets; the ones absent from the data directory (and not downloadable) are skipped with a
-log line, and a task needs at least one. The reference gave every annotator the same seed, so every row
-had a description and always the same variant (defects D2); here each annotator has its own streams.
+Four sub-datasets; the ones absent from the data directory (and not downloadable) are skipped with a log line,
+and a task needs at least one. The reference gave every annotator the same seed, so every row had a
+description and always the same variant (docs/deviations.md#seeding-independent-streams-per-instance); here
+each annotator has its own streams.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from ..fetch import FetchedFiles
 from ..task import Source, SourceFormatError, TaskSpec, each_of, episode_task
 from .remote import github_file
 from .tables import read_csv
-from .values import plain
+from .values import check_column, null, plain, text_or_null
 
 SOURCE = Source(
     "popquorn", "POPQUORN", "GH", "https://github.com/Jiaxin-Pei/Potato-Prolific-Dataset", "see homepage",
@@ -153,7 +154,7 @@ def _rating(path: Path, frame: pd.DataFrame, column: str) -> pd.Series:
 
 
 def load(sub: Subtask, path: Path, fetched: FetchedFiles) -> pd.DataFrame:
-    """The raw table with the spec's renames, stripping and rating rendering; a ``user`` column added
+    """The raw table with the reference's renames, stripping and rating rendering; a ``user`` column added
     (missing where the row names no user)."""
     frame = read_csv(path, _required_columns(sub))
     if sub.dataset == "question_answering":
@@ -164,8 +165,12 @@ def load(sub: Subtask, path: Path, fetched: FetchedFiles) -> pd.DataFrame:
     frame = frame.rename(
         columns={"text": "passage" if sub.dataset == "question_answering" else "text_to_rate"}
     )
+    single = {c for fields in (sub.inputs, sub.outputs) if len(fields) == 1 for c in fields}
     for column in sub.inputs + sub.outputs:
         if column != sub.rating:
+            # a single text field must be there (it would be the text "nan"); one of several may be JSON null
+            check = _present_text if column in single else text_or_null
+            check_column(path, frame, column, check, "text" if column in single else "text or nothing")
             frame[column] = frame[column].map(lambda v: v.strip() if isinstance(v, str) else v)
     if sub.rating is not None:
         unrated = frame[sub.rating].isna()
@@ -173,6 +178,10 @@ def load(sub: Subtask, path: Path, fetched: FetchedFiles) -> pd.DataFrame:
         frame = frame[~unrated].copy()
         frame[sub.rating] = _rating(path, frame, sub.rating)
     return frame
+
+
+def _present_text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
 
 
 def _user_key(value: Any) -> str | None:
@@ -183,8 +192,9 @@ def _user_key(value: Any) -> str | None:
 
 
 def demographics(row: pd.Series) -> str:
-    """str() of the user's demographics dict, as the descriptions show it."""
-    return str({k: plain(row[k]) for k in DEMOGRAPHICS})  # Python values: never np.float64(...) (D8)
+    """str() of the user's demographics dict, as the descriptions show it; a missing answer is None, never
+    ``nan``."""
+    return str({k: None if null(row[k]) else plain(row[k]) for k in DEMOGRAPHICS})  # never np.float64(...)
 
 
 def user_instances(sub: Subtask, frame: pd.DataFrame, fetched: FetchedFiles) -> list[Instance]:

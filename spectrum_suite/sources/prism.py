@@ -1,8 +1,10 @@
-"""PRISM alignment (`prism_prompts`, `prism_prompts_individual`, `prism_individual_preferences`; §5.27).
+"""PRISM alignment (`prism_prompts`, `prism_prompts_individual`, `prism_individual_preferences`;
+docs/tasks.md#real-sources, row prism).
 
 Reads ``conversations.jsonl`` and ``survey.jsonl`` of the Hub repository. The preferences description names
-the user's demographics (the reference left the ``{demographics}`` slot unfilled, defects D6); users without
-a survey row are counted and dropped (the survey is inner-joined).
+the user's demographics (the reference left the ``{demographics}`` slot unfilled:
+docs/deviations.md#data-fixes-in-single-sources); users without a survey row are counted and dropped (the
+survey is inner-joined).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from ..fetch import FetchedFiles
 from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 from .remote import hub_file
 from .tables import read_jsonl
-from .values import missing
+from .values import missing, number, text
 
 SOURCE = Source(
     "prism", "PRISM alignment", "HF", "https://huggingface.co/datasets/HannahRoseKirk/prism-alignment",
@@ -65,22 +67,35 @@ def demographics(survey: dict[str, Any]) -> str:
     )
 
 
+def _user(path: Path, line: int, rec: dict[str, Any]) -> Any:
+    """The record's user id: a string or an integer (anything else cannot key a user)."""
+    uid = rec["user_id"]
+    if isinstance(uid, bool) or not isinstance(uid, (str, int)):
+        raise SourceFormatError(path, f"line {line}", "user_id", f"expected a user id, got {uid!r}")
+    return uid
+
+
 def _conversations(path: Path) -> list[dict[str, Any]]:
     rows = []
-    for number, rec in enumerate(
-        read_jsonl(path, ("user_id", "conversation_type", "opening_prompt")), start=1
-    ):
-        if rec["conversation_type"] not in CONVERSATION_TYPES:
-            raise SourceFormatError(path, f"line {number}", "conversation_type",
+    for line, rec in enumerate(read_jsonl(path, ("user_id", "conversation_type", "opening_prompt")), start=1):
+        _user(path, line, rec)
+        if (
+            not isinstance(rec["conversation_type"], str)
+            or rec["conversation_type"] not in CONVERSATION_TYPES
+        ):
+            raise SourceFormatError(path, f"line {line}", "conversation_type",
                                     f"unexpected label {rec['conversation_type']!r}; expected one of {sorted(CONVERSATION_TYPES)}")  # fmt: skip
-        rows.append({**rec, "line": number,
+        rows.append({**rec, "line": line,
                      "conversation_type_description": CONVERSATION_TYPES[rec["conversation_type"]],
-                     "opening_prompt": str(rec["opening_prompt"]).strip()})  # fmt: skip
+                     "opening_prompt": text(path, f"line {line}", "opening_prompt", rec["opening_prompt"]).strip()})  # fmt: skip
     return rows
 
 
 def _surveys(path: Path) -> dict[Any, str]:
-    return {rec["user_id"]: demographics(rec) for rec in read_jsonl(path, ("user_id",))}
+    return {
+        _user(path, line, rec): demographics(rec)
+        for line, rec in enumerate(read_jsonl(path, ("user_id",)), start=1)
+    }
 
 
 def preference_row(path: Path, rec: dict[str, Any]) -> dict[str, Any] | None:
@@ -95,6 +110,15 @@ def preference_row(path: Path, rec: dict[str, Any]) -> dict[str, Any] | None:
     turn0 = sorted(turn0, key=lambda m: m.get("within_turn_id", 0))[:4]
     if len(turn0) < 4:
         return None
+    where = f"line {rec['line']}"
+    for message in turn0:
+        if not isinstance(message["if_chosen"], bool):
+            raise SourceFormatError(
+                path,
+                where,
+                "conversation_history[].if_chosen",
+                f"expected true or false, got {message['if_chosen']!r}",
+            )
     chosen = [LETTERS[i] for i, m in enumerate(turn0) if m["if_chosen"]]
     if not chosen:
         return None
@@ -102,16 +126,18 @@ def preference_row(path: Path, rec: dict[str, Any]) -> dict[str, Any] | None:
     for letter, message in zip(LETTERS, turn0, strict=True):
         if missing(message.get("content")):
             return None
-        try:
-            row[f"score_{letter}"] = int(message["score"])
-        except (TypeError, ValueError) as err:
-            raise SourceFormatError(
-                path,
-                f"line {rec['line']}",
-                "conversation_history[].score",
-                f"expected a number, got {message['score']!r}",
-            ) from err
-        row[f"response_{letter}"] = message["content"]
+        # a rating on the 0-100 slider; anything else (text, NaN, a fraction) is a corrupt file
+        row[f"score_{letter}"] = number(
+            path,
+            where,
+            "conversation_history[].score",
+            message["score"],
+            integer=True,
+            low=0,
+            high=100,
+            strings=False,
+        )
+        row[f"response_{letter}"] = text(path, where, "conversation_history[].content", message["content"])
     return row
 
 

@@ -1,4 +1,5 @@
-"""Rotten Tomatoes movies 1970-2024 (alignment task ``rotten_tomatoes``, `spec/tasks.md` §7).
+"""Rotten Tomatoes movies 1970-2024 (alignment task ``rotten_tomatoes``; docs/tasks.md#real-sources, row
+rotten_tomatoes, and #alignment-tasks).
 
 One item per (movie, critics or audience) with a percentage score: the target is [score, 100 - score] / 100
 over ``Good`` / ``Bad``. The table is a manual download.
@@ -12,8 +13,9 @@ from typing import Any
 import pandas as pd
 
 from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, TaskFiles, TaskSpec, alignment_task
+from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, alignment_task
 from .tables import read_csv
+from .values import text
 
 SOURCE = Source(
     "rotten_tomatoes", "Rotten Tomatoes movies 1970-2024", "MAN",
@@ -39,33 +41,44 @@ def _present(value: Any) -> bool:
     return not (value is None or (isinstance(value, float) and pd.isna(value)) or value == "")
 
 
+def _score(path: Any, row: int, column: str, raw: str) -> int | None:
+    """A percentage score ``0%``..``100%`` as an int; None for a marker without digits (``N/A``, ``--``), which
+    the source has for unscored movies. A value with digits that is not such a percentage (``85.5%``, ``-3%``,
+    ``120%``) is a corrupt file."""
+    score = raw.strip().removesuffix("%")
+    if not any(c.isdigit() for c in score):
+        return None
+    if not (score.isascii() and score.isdigit()) or int(score) > 100:
+        raise SourceFormatError(
+            path, f"row {row + 2}", column, f"expected a percentage 0%..100%, got {raw!r}"
+        )
+    return int(score)
+
+
 def movie_rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, Any]]:
     """One row per (movie, critic or audience) with a percentage score: [score, 100 - score] / 100."""
+    path = fetched.require(PATH)
     # Read every column as text: a score is a digit string once its "%" is removed, never a float.
-    frame = read_csv(fetched.require(PATH), COLUMNS, dtype=str, keep_default_na=False)
+    frame = read_csv(path, COLUMNS, dtype=str, keep_default_na=False)
     for index, record in enumerate(frame.to_dict("records")):
-        title, release = record["title"], record["release_date"]
-        text = f"Movie: {title}" + (f"\nRelease Date: {release}" if _present(release) else "")
+        title, release = text(path, f"row {index + 2}", "title", record["title"]), record["release_date"]
+        prompt = f"Movie: {title}" + (f"\nRelease Date: {release}" if _present(release) else "")
         for who in ("critic", "audience"):
             raw = record[f"{who}_score"]
             if not _present(raw):
                 fetched.drop(f"{who} score missing")
                 continue
-            score = str(raw).replace("%", "")
-            if not score.isdigit():
+            score = _score(path, index, f"{who}_score", raw)
+            if score is None:
                 fetched.drop(f"{who} score not a percentage")
                 continue
-            if int(score) > 100:
-                fetched.drop(f"{who} score above 100%")
-                continue
-            good = int(score) / 100.0
             yield {
                 "task": task.name,
                 "instance_id": f"{index}/{who}",
                 "description": DESCRIPTIONS[who],
-                "input": text,
+                "input": prompt,
                 "candidates": ["Good", "Bad"],
-                "target_probs": [good, 1.0 - good],
+                "target_probs": [score / 100.0, 1.0 - score / 100.0],
                 "output_name": task.output_name,
             }
 

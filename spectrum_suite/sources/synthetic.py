@@ -1,9 +1,10 @@
 """The parametric synthetic tasks: `coinflip` (Bernoulli coins) and `normal` (Gaussians at a fixed precision).
 
-`spec/tasks.md` §6.1-6.2. Each instance's parameters come from its own generator (`rng_for`), and its
-episode values are fresh draws from the stream `generate_episodes` hands to the instance's sampler, so a
-coin with P(Heads) = p comes up heads at rate p, and a normal episode that states a mean, std and
-precision prints draws from exactly that normal at exactly that precision. No global RNG is touched.
+Documented in docs/tasks.md#coinflip and #normal. Each instance's parameters come from its own generator
+(`rng_for`), and its episode values are fresh draws from the stream `generate_episodes` hands to the
+instance's sampler, so a coin with P(Heads) = p comes up heads at rate p, and a normal episode that states a
+mean, std and precision prints draws from exactly that normal at exactly that precision. No global RNG is
+touched.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ def instance_count(task: TaskSpec, total: int) -> int:
 
 
 def coin_descriptions(p: float) -> list[str]:
-    """The seven descriptions of a coin with P(Heads) = p (percentages without float artefacts, D9)."""
+    """The seven descriptions of a coin with P(Heads) = p; percentages have one decimal, not the reference's
+    float artefacts like ``61.199999999999996%`` (docs/deviations.md#data-fixes-in-single-sources)."""
     p_hat, q_hat = round(p, 3), round(1 - p, 3)
     probs = str({"Heads": p_hat, "Tails": q_hat})
     percents = str({"Heads": f"{100 * p_hat:.1f}%", "Tails": f"{100 * q_hat:.1f}%"})
@@ -104,7 +106,7 @@ def normal_seed(i: int) -> int:
 
 
 def draw_normal_params(rng: np.random.Generator) -> tuple[float, float, int]:
-    """(mean, std, decimals) in the draw order of `spec/tasks.md` §6.2."""
+    """(mean, std, decimals) in the draw order of docs/tasks.md#normal."""
     u = rng.random()
     if 0.4 <= u < 0.6:
         mean = float(rng.poisson(10))

@@ -1,12 +1,13 @@
-"""Titanic passengers (`spec/tasks.md` §5.25): the joint table of all passenger variables, and survival
-given the others.
+"""Titanic passengers (docs/tasks.md#real-sources, row titanic): the joint table of all passenger variables,
+and survival given the others.
 
-The spec's Hub dataset ``mstz/titanic`` is script-based and no longer loads with current ``datasets``;
-we read Kaggle's ``titanic.csv`` (the same 891 training passengers) from GitHub
-``datasciencedojo/datasets`` at a pinned commit and map its columns to the spec's field names:
-passenger_class = Pclass, is_male = (Sex == "male"), age = Age, sibsp = SibSp, parch = Parch,
-fare = Fare, embarked = Embarked, has_survived = str(Survived) ("0"/"1", the integer form of mstz's
-no/yes ClassLabel; quirk Q10). Missing ages and ports are JSON null, never NaN (defects D14).
+The paper's Hub dataset ``mstz/titanic`` is script-based and no longer loads with current ``datasets``; we
+read Kaggle's ``titanic.csv`` (the same 891 training passengers) from GitHub ``datasciencedojo/datasets`` at a
+pinned commit and map its columns to the paper's field names: passenger_class = Pclass, is_male = (Sex ==
+"male"), age = Age, sibsp = SibSp, parch = Parch, fare = Fare, embarked = Embarked, has_survived =
+str(Survived) ("0"/"1", the integer form of mstz's no/yes ClassLabel:
+docs/deviations.md#titanic-survival-as-0-and-1). Missing ages and ports are JSON null, never the reference's
+bare NaN (docs/deviations.md#episode-rows-and-text).
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ from ..fetch import FetchedFiles
 from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 from .remote import github_file
 from .tables import check_labels, read_csv
-from .values import plain
+from .values import check_column, is_number, null, plain
 
 SOURCE = Source(
     "titanic",
-    "Titanic passengers (Kaggle's train.csv from GitHub datasciencedojo/datasets; the spec's Hub mstz/titanic is "
+    "Titanic passengers (Kaggle's train.csv from GitHub datasciencedojo/datasets; the paper's Hub mstz/titanic is "
     "script-based and no longer loads)",
     "GH", "https://github.com/datasciencedojo/datasets", "CC0", "Kaggle, Titanic - Machine Learning from Disaster",
 )  # fmt: skip
@@ -37,6 +38,7 @@ FOLDER = "titanic"
 FILE = "titanic.csv"
 SHA256 = "4a437fde05fe5264e1701a7387ac6fb75393772ba38bb2c9c566405af5af4bd7"
 KAGGLE_COLUMNS = ("Survived", "Pclass", "Sex", "Age", "SibSp", "Parch", "Fare", "Embarked")
+PORTS = ("C", "Q", "S")  # Cherbourg, Queenstown, Southampton
 GIVEN = ("passenger_class", "is_male", "age", "sibsp", "parch", "fare", "embarked")
 
 ALL_VARIABLES_DESCRIPTIONS = [
@@ -65,16 +67,23 @@ def _number(value: Any) -> Any:
 
 
 def passengers(path: Path) -> list[dict[str, Any]]:
-    """Kaggle rows under the spec's field names (see the module docstring for the mapping)."""
+    """Kaggle rows under the paper's field names (see the module docstring for the mapping)."""
     frame = read_csv(path, KAGGLE_COLUMNS)
     check_labels(path, frame, "Survived", (0, 1))
     check_labels(path, frame, "Pclass", (1, 2, 3))
     check_labels(path, frame, "Sex", ("male", "female"))
+    # A missing value is JSON null; a present one must be a finite, non-negative number (counts integral).
+    for column, integer in (("Age", False), ("SibSp", True), ("Parch", True), ("Fare", False)):
+        expected = "a non-negative integer" if integer else "a non-negative number"
+        check_column(
+            path, frame, column, lambda v, i=integer: null(v) or is_number(v, integer=i, low=0), expected
+        )
     for column in ("Age", "SibSp", "Parch", "Fare"):
         if not pd.api.types.is_numeric_dtype(frame[column]):
             raise SourceFormatError(
                 path, "column", column, f"expected numbers, got dtype {frame[column].dtype}"
             )
+    check_column(path, frame, "Embarked", lambda v: null(v) or v in PORTS, f"a port {PORTS} or nothing")
     return [
         {
             "has_survived": str(int(row["Survived"])),
@@ -84,7 +93,7 @@ def passengers(path: Path) -> list[dict[str, Any]]:
             "sibsp": _number(row["SibSp"]),
             "parch": _number(row["Parch"]),
             "fare": _number(row["Fare"]),
-            "embarked": row["Embarked"] if isinstance(row["Embarked"], str) else None,
+            "embarked": None if null(row["Embarked"]) else row["Embarked"],
         }
         for row in frame.to_dict("records")
     ]

@@ -1,4 +1,4 @@
-"""The two synthetic distributional-alignment tasks, `urn` and `states` (`spec/tasks.md` §7).
+"""The two synthetic distributional-alignment tasks, `urn` and `states` (docs/tasks.md#urn-and-states).
 
 `urn`: 1000 urns of 2-5 coloured ball kinds; the target distribution of "draw a ball" is the ball counts
 over the total. `states`: one item whose target is uniform over the 50 US state names. Both are built from
@@ -45,7 +45,8 @@ def urn_description(colours: list[str], counts: list[int]) -> str:
 
 
 def draw_urn(rng: np.random.Generator) -> tuple[list[str], list[int]]:
-    """One urn, in the spec's draw order: C in 2..5, caps in 1..10, C distinct colours, counts in 1..cap."""
+    """One urn, in the documented draw order (docs/tasks.md#urn-and-states): C in 2..5, caps in 1..10, C distinct
+    colours, counts in 1..cap."""
     kinds = int(rng.integers(2, 6))
     caps = rng.integers(1, 11, size=kinds)
     colours = [str(c) for c in rng.choice(URN_COLOURS, size=kinds, replace=False)]

@@ -1,7 +1,8 @@
-"""ValueConsistency (`spec/tasks.md` §5.14): value-laden questions given controversy, language and country.
+"""ValueConsistency (docs/tasks.md#real-sources, row valueconsistency): value-laden questions given
+controversy, language and country.
 
-Only original questions are used (``rephrase == False``); the pooled table maps the JSON of
-``{controversial, language, country}`` to the question text.
+Only original questions are used (``rephrase == False``); the pooled table maps the JSON of ``{controversial,
+language, country}`` to the question text.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from ..fetch import FetchedFiles
 from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 from .remote import hub_url
 from .tables import read_jsonl
+from .values import text
 
 SOURCE = Source(
     "valueconsistency", "ValueConsistency", "HF", "https://huggingface.co/datasets/jlcmoore/ValueConsistency",
@@ -45,6 +47,13 @@ def question_instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
         if record["rephrase"]:
             fetched.drop("ValueConsistency rephrased question")
             continue
+        where = f"line {number}"
+        if not isinstance(record["controversial"], bool):
+            raise SourceFormatError(
+                path, where, "controversial", f"expected true or false, got {record['controversial']!r}"
+            )
+        for name in ("language", "country", "question"):  # null would be JSON null or the text "None"
+            text(path, where, name, record[name])
         records.append(record)
     return [Instance(key="pooled", name="valueconsistency_questions", descriptions=DESCRIPTIONS,
                      population=rows_to_samples(records, INPUTS, ["question"]))]  # fmt: skip

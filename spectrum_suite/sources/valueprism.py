@@ -1,4 +1,5 @@
-"""ValuePrism (`spec/tasks.md` §5.6): four training tasks over situations and their values, rights and duties.
+"""ValuePrism (docs/tasks.md#real-sources, row valueprism): four training tasks over situations and their
+values, rights and duties.
 
 Each CSV row is one moral consideration (``text``, of kind ``vrd`` = Value / Right / Duty, with an
 ``explanation`` and a ``valence``) of a ``situation``.
@@ -16,6 +17,7 @@ from ..fetch import FetchedFiles
 from ..task import RemoteFile, Source, TaskFiles, TaskSpec, episode_task
 from .remote import hub_url
 from .tables import read_csv
+from .values import check_column, null, text_or_null
 
 SOURCE = Source(
     "valueprism", "ValuePrism", "HF", "https://huggingface.co/datasets/allenai/ValuePrism",
@@ -44,7 +46,13 @@ FILES = TaskFiles((RemoteFile(LOCAL, hub_url(REPO, HUB_PATH), None, WHERE),))
 
 
 def _load(fetched: FetchedFiles) -> pd.DataFrame:
-    frame = read_csv(fetched.require(LOCAL), COLUMNS)
+    """The rows with a situation (the others counted and dropped); every present field is text, a present kind
+    one of Value, Right, Duty."""
+    path = fetched.require(LOCAL)
+    frame = read_csv(path, COLUMNS)
+    for column in COLUMNS:
+        check_column(path, frame, column, text_or_null, "text or nothing")
+    check_column(path, frame, "vrd", lambda v: null(v) or v in VRD_KINDS, f"one of {VRD_KINDS} or nothing")
     missing = frame["situation"].isna()
     fetched.drop("ValuePrism row without a situation", int(missing.sum()))
     return frame[~missing].reset_index(drop=True)
@@ -64,11 +72,9 @@ def vrd_instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:
     shuffled = frame.sample(frac=1, random_state=task.params.seed).reset_index(drop=True)
     grouped: dict[str, list[dict[str, Any]]] = {}
     for row in shuffled.to_dict("records"):
+        # a missing field is None in the Python repr, never nan
         item = {
-            "text": row["text"],
-            "vrd": row["vrd"],
-            "explanation": row["explanation"],
-            "valence": row["valence"],
+            key: None if null(row[key]) else row[key] for key in ("text", "vrd", "explanation", "valence")
         }
         grouped.setdefault(str(row["situation"]), []).append(item)
     records = [{"situation": s, "output": str(grouped[s])} for s in sorted(grouped)]

@@ -1,9 +1,11 @@
-"""World Values Survey wave 7 (`wvs_individual`): one process per respondent (`spec/tasks.md` §5.8).
+"""World Values Survey wave 7 (`wvs_individual`): one process per respondent (docs/tasks.md#real-sources, row
+wvs).
 
 The SPSS file needs registration, so it is read from the data directory with `pyreadstat`, which gives the
 variable labels (question texts) and value labels (answer options). Whether the label maps list the
-missing-value codes as options is the file's business: every value label of a variable is an option
-(quirk Q11), and the meta of each instance records how many options its questions had.
+missing-value codes as options is the file's business: every value label of a variable is an option (kept from
+the paper: docs/deviations.md#all-wvs-value-labels-as-options), and the meta of each instance records how many
+options its questions had.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 from ..episodes import Instance
 from ..fetch import FetchedFiles
 from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .values import letters
+from .values import letters, number
 
 SOURCE = Source(
     "wvs", "World Values Survey wave 7", "MAN", "https://www.worldvaluessurvey.org/WVSDocumentationWV7.jsp",
@@ -37,11 +39,11 @@ DESCRIPTIONS = ("response ~ question + options", "Responses from this user: ")
 FILES = TaskFiles((RemoteFile(FILE, where=WHERE),))
 
 
-def _code(value: Any) -> float | None:
-    """A numeric answer code, or None when the answer is missing."""
+def _code(value: Any, path: Any = "", where: str = "", name: str = "") -> float | None:
+    """A numeric answer code, or None when the answer is missing; text or inf is a format error."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
-    return float(value)
+    return float(number(path, where, name, value))
 
 
 class Variable:
@@ -88,14 +90,14 @@ def respondent_instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
     for row, record in zip(chosen.index.tolist(), chosen.to_dict("records"), strict=True):
         demographics = {}
         for column in DEMOGRAPHIC_COLUMNS:
-            code = _code(record[column])
+            code = _code(record[column], path, f"row {row} (0-based)", column)
             if code is not None:
                 demographics[labels.get(column) or column] = (value_labels.get(column) or {}).get(
                     code, record[column]
                 )
         samples = []
         for var in variables:
-            code = _code(record[var.name])
+            code = _code(record[var.name], path, f"row {row} (0-based)", var.name)
             if code is None:
                 continue
             if code not in var.letter:
@@ -106,7 +108,8 @@ def respondent_instances(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
             files.drop("respondents with no labelled answer")
             continue
         rid = record.get(ID_COLUMN)
-        key = f"respondent/{int(rid)}" if _code(rid) is not None else f"row/{row}"
+        code = _code(rid, path, f"row {row} (0-based)", ID_COLUMN)
+        key = f"respondent/{int(code)}" if code is not None else f"row/{row}"
         out.append(
             Instance(
                 key=key,

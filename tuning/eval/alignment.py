@@ -85,7 +85,10 @@ def evaluate_task(
     }
     if not preds:
         return AlignTask(counts=counts, failed=f"no row fits the model's context ({too_long} too long)")
-    result = metric.compute(predictions=preds, references=refs, input_type="logprob", return_per_row=True)
+    try:
+        result = metric.compute(predictions=preds, references=refs, input_type="logprob", return_per_row=True)
+    except ValueError as err:  # e.g. candidates that are prefixes of each other: their masses sum above 1
+        return AlignTask(counts=counts, failed=f"the metric refused this task's scores: {err}")
     per_row = result.pop("per_row")
     examples = [
         AlignExample(r["instance_id"], list(r["candidates"]), ref, normalise(p))

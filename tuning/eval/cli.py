@@ -14,6 +14,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from spectrum_suite.checks import check_writable_folder
+from spectrum_suite.verbosity import add_verbosity_options, set_verbosity
+from tuning.distributed import cpu_threads, device, is_main_process, start
 from tuning.eval.data import EmptyConfigError
 from tuning.eval.evaluation import FormatNotExpressibleError, evaluate_lm, write_run
 from tuning.eval.options import DEFAULT_CONFIGS, FORMATS, K_WINDOW, EvalOptions
@@ -34,7 +37,13 @@ def build_parser() -> argparse.ArgumentParser:
         "`python -m tuning.eval compare DIR...` puts several runs side by side.",
     )
     p.add_argument("--model", required=True, help="Hub id, local path, or smollm2-135m-instruct (embedded)")
-    p.add_argument("--format", required=True, choices=FORMATS, dest="fmt", help="prompt format")
+    p.add_argument(
+        "--format",
+        default="spectrum",
+        choices=FORMATS,
+        dest="fmt",
+        help="prompt format (default: %(default)s)",
+    )
     p.add_argument(
         "--configs", nargs="+", default=list(DEFAULT_CONFIGS), help="builder configs (default: %(default)s)"
     )
@@ -61,13 +70,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k-window", type=_positive, default=K_WINDOW, help="k-selection window in tokens")
     p.add_argument("--k-tokenizer", default=None, help="tokenizer for k selection (default: the model's own)")
     p.add_argument("--dtype", default="auto", choices=("auto", "float32", "bfloat16", "float16"))
-    p.add_argument("--device", default=None, help="cuda, cpu, ... (default: cuda when present)")
+    p.add_argument("--device", default=None, help="cuda, cpu, ... (default: this process's GPU when present)")
+    p.add_argument(
+        "--device-map", default=None, choices=("auto",),
+        help="auto: place a model too large for one device across the GPUs and the CPU (accelerate)",
+    )  # fmt: skip
     p.add_argument("--data-dir", default=None, help="manual source files (else $SPECTRUM_SUITE_DATA)")
     p.add_argument("--trust-remote-code", action="store_true", help="allow model code from the Hub")
     p.add_argument(
-        "--threads", type=_positive, default=None, help="torch CPU threads (1 helps on a busy shared CPU)"
+        "--threads",
+        type=_positive,
+        default=None,
+        help="torch CPU threads (default: this process's share of the cores)",
     )
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    add_verbosity_options(p)
     return p
 
 
@@ -96,24 +113,27 @@ def run_cli(argv: Sequence[str]) -> int:
     from tuning.loading import ModelLoadError, load_model_and_tokenizer
 
     args = build_parser().parse_args(argv)
-    if args.threads:
-        import torch
+    set_verbosity(args.verbose, args.quiet)
+    import torch
 
-        torch.set_num_threads(args.threads)
+    torch.set_num_threads(args.threads or cpu_threads())
     try:
         opts = options_from(args)
+        check_writable_folder(args.out, "--out")  # before the model is loaded, not after the evaluation
+        start()
         model, tokenizer = load_model_and_tokenizer(
-            args.model, dtype=args.dtype, device=args.device, trust_remote_code=args.trust_remote_code
-        )
-        results = evaluate_lm(
-            LM(model, tokenizer, progress=opts.progress), args.fmt, opts, model_name=args.model
-        )
+            args.model, dtype=args.dtype, device=args.device or device(), trust_remote_code=args.trust_remote_code,
+            device_map=args.device_map,
+        )  # fmt: skip
+        lm = LM(model, tokenizer, progress=opts.progress and is_main_process())
+        results = evaluate_lm(lm, args.fmt, opts, model_name=args.model)
     except (ModelLoadError, FormatNotExpressibleError, EmptyConfigError, KeyError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    for path in write_run(results, args.out):
-        print(path)
-    print(headline_table(results))
+    if is_main_process():
+        for path in write_run(results, args.out):
+            print(path)
+        print(headline_table(results))
     return 0
 
 
@@ -131,8 +151,10 @@ def compare_cli(argv: Sequence[str]) -> int:
     )
     args = p.parse_args(argv)
     try:
+        if args.out is not None:
+            check_writable_folder(args.out, "--out")
         runs = [EvalResults.load(d / "results.json") for d in args.runs]
-    except JSONFileError as err:
+    except (JSONFileError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     labels = [str(d) for d in args.runs]

@@ -13,6 +13,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from spectrum_suite.formats.families import SAMPLING_STOP_STRINGS
+from tuning.distributed import share
 from tuning.eval.options import SETTINGS, EvalOptions
 from tuning.eval.results import CoverResults, CoverSetting
 from tuning.jsonfile import json_ready
@@ -70,18 +71,30 @@ def evaluate_coverage(
     settings = {s: CoverSetting(prompts={}, generations={}, skipped_too_long=[]) for s in opts.settings}
     validators = {task: rows[0]["validator"] for task, rows in tasks.items() if rows}
     jobs = [(s, t, r) for s in opts.settings for t, rows in tasks.items() for r in rows]
-    for setting, task, row in tqdm(jobs, desc="coverage sampling", disable=not opts.progress):
-        prompt = prompt_for(row, setting, fmt, lm.tokenizer)
-        ids = encode_prompt(lm.tokenizer, prompt)
-        max_new = int(row["max_new_tokens"])
-        if lm.context_length is not None and len(ids) + max_new > lm.context_length:
+
+    def sample_jobs(part: Sequence[tuple[str, str, Mapping[str, Any]]]) -> list[tuple[str, list[str] | None]]:
+        """Each job's prompt and cleaned samples (None when it does not fit the context); seeds per job, so
+        the samples do not depend on which process draws them."""
+        done = []
+        for setting, task, row in tqdm(part, desc="coverage sampling", disable=not lm.progress):
+            prompt = prompt_for(row, setting, fmt, lm.tokenizer)
+            ids = encode_prompt(lm.tokenizer, prompt)
+            max_new = int(row["max_new_tokens"])
+            if lm.context_length is not None and len(ids) + max_new > lm.context_length:
+                done.append((prompt, None))
+                continue
+            raw = lm.sample(
+                ids, n=opts.num_generations, max_new_tokens=max_new, seed=derived_seed(opts.seed, task, setting),
+                top_k=opts.top_k, stop_strings=stops, batch_size=opts.batch_size,
+            )  # fmt: skip
+            done.append((prompt, [clean_generation(g, stops) for g in raw]))
+        return done
+
+    for (setting, task, _), (prompt, generations) in zip(jobs, share(sample_jobs, jobs), strict=True):
+        if generations is None:
             settings[setting].skipped_too_long.append(task)
             continue
-        raw = lm.sample(
-            ids, n=opts.num_generations, max_new_tokens=max_new, seed=derived_seed(opts.seed, task, setting),
-            top_k=opts.top_k, stop_strings=stops, batch_size=opts.batch_size,
-        )  # fmt: skip
-        settings[setting].generations[task] = [clean_generation(g, stops) for g in raw]
+        settings[setting].generations[task] = generations
         settings[setting].prompts[task] = prompt
     for res in settings.values():
         names = list(res.generations)

@@ -12,6 +12,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import metrics
+from tuning.distributed import world_size
 from tuning.eval.data import load_eval_data
 from tuning.eval.options import FORMATS, EvalOptions
 from tuning.eval.results import EvalResults
@@ -25,23 +27,6 @@ METRIC_NAMES = {"episodes": "steerability", "alignment": "distributional_alignme
 
 class FormatNotExpressibleError(ValueError):
     """The tokenizer cannot render the chosen format (no chat template, no turn tokens, no EOS)."""
-
-
-def metric_path(name: str) -> Path:
-    """The folder of one of our metric modules (``metrics/<name>``), for `evaluate.load`."""
-    import metrics
-
-    path = Path(metrics.__file__).resolve().parent / name
-    if not (path / f"{name}.py").is_file():
-        raise FileNotFoundError(f"metric module {name!r} not found at {path}")
-    return path
-
-
-def load_metric(name: str) -> Any:
-    """`evaluate.load` of one of our metric modules, from its folder (works offline)."""
-    import evaluate
-
-    return evaluate.load(str(metric_path(name)))
 
 
 def check_format(fmt: str, tokenizer: Any) -> None:
@@ -81,6 +66,7 @@ def evaluate_lm(lm: LM, fmt: str, opts: EvalOptions, model_name: str | None = No
         skipped_tasks=data.skipped,
         options=opts.record(),
         timings={"load_data_s": round(time.perf_counter() - started, 2)},
+        num_processes=world_size(),
     )
     sections = (
         (
@@ -94,7 +80,7 @@ def evaluate_lm(lm: LM, fmt: str, opts: EvalOptions, model_name: str | None = No
     for section, family, run in sections:
         if data.tasks(family):
             t0 = time.perf_counter()
-            setattr(results, section, run(data.tasks(family), load_metric(METRIC_NAMES[family])))
+            setattr(results, section, run(data.tasks(family), metrics.load(METRIC_NAMES[family])))
             results.timings[f"{section}_s"] = round(time.perf_counter() - t0, 2)
     results.timings["total_s"] = round(time.perf_counter() - started, 2)
     return results

@@ -2,7 +2,8 @@
 
 Headline (`docs/evaluation.md`): steerability ``loss_geq_1`` (nats per output, lower is better) and
 ``all_acc_geq_1`` (greedy exact match), each the mean over the evaluated tasks; alignment mean JS divergence
-(mean over tasks); coverage % valid, diversity and yield per prompt setting (the metric's means over tasks).
+(``js_divergence``, mean over tasks); coverage % valid, diversity and yield per prompt setting (the metric's
+``percent_valid``, ``unique_gens_pct`` and ``unique_valid_count``, means over tasks).
 """
 
 from __future__ import annotations
@@ -83,8 +84,8 @@ def _align_section(align: AlignResults) -> list[str]:
         m, c = res.metrics or {}, res.counts
         lines.append(
             f"| {task} | {c['rows']} | {c['evaluated']} | {c['skipped_too_long']} | "
-            f"{_cell(m.get('js_divergence.mean'), '{:.4f}')} | {_cell(m.get('kl_divergence.mean'), '{:.3f}')} | "
-            f"{_cell(m.get('mode_match.mean'), '{:.3f}')} | {_cell(m.get('coverage.mean'), '{:.3f}')} |"
+            f"{_cell(m.get('js_divergence'), '{:.4f}')} | {_cell(m.get('kl_divergence'), '{:.3f}')} | "
+            f"{_cell(m.get('mode_match'), '{:.3f}')} | {_cell(m.get('coverage'), '{:.3f}')} |"
         )
     lines += [f"- failed: {task}: {res.failed}" for task, res in align.tasks.items() if res.failed]
     return lines + [""]

@@ -28,11 +28,11 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("cover/both/diversity", "diversity (both) ↑", "{:.1%}"),
     ("cover/both/yield", "yield (both) ↑", "{:.1f}"),
 )
-#: Headline name -> the coverage metric's across-task aggregate.
+#: Headline name -> the coverage metric's across-task mean.
 COVERAGE_AGGREGATES = {
-    "percent_valid": "aggregate/percent_valid_mean",
-    "diversity": "aggregate/unique_gens_pct_mean",
-    "yield": "aggregate/unique_valid_count_mean",
+    "percent_valid": "percent_valid",
+    "diversity": "unique_gens_pct",
+    "yield": "unique_valid_count",
 }
 
 
@@ -82,6 +82,7 @@ class AlignResults:
     include_terminator: bool = False
 
     def mean(self, key: str) -> float | None:
+        """The mean over evaluated tasks of one of the metric's numbers (``js_divergence``: the task's mean)."""
         values = [t.metrics[key] for t in self.tasks.values() if t.metrics and t.metrics.get(key) is not None]
         return sum(values) / len(values) if values else None
 
@@ -123,6 +124,7 @@ class EvalResults:
     skipped_tasks: dict[str, list[str]]
     options: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
+    num_processes: int = 1
     steerability: SteerResults | None = None
     alignment: AlignResults | None = None
     coverage: CoverResults | None = None
@@ -140,7 +142,7 @@ class EvalResults:
             out["steer/loss_geq_1"] = self.steerability.mean("loss_geq_1")
             out["steer/all_acc_geq_1"] = self.steerability.mean("all_acc_geq_1")
         if self.alignment:
-            out["align/js_divergence"] = self.alignment.mean("js_divergence.mean")
+            out["align/js_divergence"] = self.alignment.mean("js_divergence")
         if self.coverage:
             for setting, res in self.coverage.settings.items():
                 for name in COVERAGE_AGGREGATES:

@@ -20,6 +20,7 @@ from typing import Any
 
 from trl import ModelConfig, SFTConfig, TrlParser
 
+from spectrum_suite.checks import check_range
 from tuning.distributed import on_cuda
 from tuning.embedded import EMBEDDED_MODEL
 
@@ -40,6 +41,11 @@ RENAMED = {
 SWITCHES = {
     "--no-bf16": ["--bf16", "false"],
     "--no-gradient-checkpointing": ["--activation_checkpointing", "false"],
+    "-v": ["--log_level", "info"],
+    "--verbose": ["--log_level", "info"],
+    "-vv": ["--log_level", "debug"],
+    "-q": ["--log_level", "error"],
+    "--quiet": ["--log_level", "error"],
 }
 PACKING = {"auto": "true", "on": "true", "off": "false"}
 
@@ -215,28 +221,59 @@ def parse(argv: Sequence[str] | None = None) -> RunConfig:
     if training.run_name is None:
         training.run_name = default_run_name(script, model)
     if training.output_dir in (None, "trainer_output"):
-        training.output_dir = str(Path(script.output_root).expanduser() / training.run_name)
+        training.output_dir = str(Path(script.output_root).expanduser() / check_run_name(training.run_name))
     check(script, training, model)
     return RunConfig(script, training, model, recipe, explicit)
 
 
+def check_run_name(name: str) -> str:
+    """A run name is one plain folder name, so the run folder is always inside the output root."""
+    if not name or name in (".", "..") or any(c in name for c in ("/", "\\", "\0")) or name.startswith("~"):
+        raise RunInputError(
+            f"--run_name must be one plain folder name (no '/', not '.' or '..'), got {name!r}"
+        )
+    return name
+
+
 def check(script: ScriptArguments, training: SFTConfig, model: ModelArguments) -> None:
     """Ranges and combinations, refused with `RunInputError` before anything is loaded."""
-    if script.effective_batch is not None and script.effective_batch < 1:
-        raise RunInputError(f"--effective-batch must be at least 1, got {script.effective_batch}")
-    if training.max_length is None or training.max_length < 1:
-        raise RunInputError(f"--max-length must be at least 1, got {training.max_length}")
-    for name in ("per_device_train_batch_size", "save_steps"):
-        if getattr(training, name) < 1:
-            raise RunInputError(f"--{name} must be at least 1, got {getattr(training, name)}")
-    if script.eval_batch_size < 1:
-        raise RunInputError(f"--eval-batch-size must be at least 1, got {script.eval_batch_size}")
-    if model.use_peft and model.lora_r < 1:
-        raise RunInputError(f"--lora-r must be positive, got {model.lora_r}")
-    if script.description_prob is not None and not 0.0 <= script.description_prob <= 1.0:
-        raise RunInputError(f"--description-prob must be in [0, 1], got {script.description_prob}")
-    if training.push_to_hub and not re.fullmatch(r"[\w.-]+/[\w.-]+", training.hub_model_id or ""):
-        raise RunInputError(f"--push-to-hub must be ORG/NAME, got {training.hub_model_id!r}")
+    t = training
+    numbers: list[tuple[str, Any, bool, float, float | None]] = [  # option, value, integer, low, high
+        ("--per_device_train_batch_size", t.per_device_train_batch_size, True, 1, None),
+        ("--gradient_accumulation_steps", t.gradient_accumulation_steps, True, 1, None),
+        ("--max_length", t.max_length, True, 2, None),
+        ("--save_steps", t.save_steps, False, 1e-9, None),
+        ("--logging_steps", t.logging_steps, False, 1e-9, None),
+        ("--warmup_steps", t.warmup_steps, False, 0, None),
+        ("--weight_decay", t.weight_decay, False, 0, None),
+        ("--max_grad_norm", t.max_grad_norm, False, 0, None),
+        ("--seed", t.seed, True, 0, None),
+        ("--eval_batch_size", script.eval_batch_size, True, 1, None),
+        ("--eval_num_generations", script.eval_num_generations, True, 1, None),
+    ]
+    optional = [("--effective_batch", script.effective_batch, True, 1, None),
+                ("--max_train_episodes", script.max_train_episodes, True, 1, None),
+                ("--eval_max_instances", script.eval_max_instances, True, 1, None),
+                ("--dataset_num_proc", t.dataset_num_proc, True, 1, None),
+                ("--save_total_limit", t.save_total_limit, True, 1, None),
+                ("--description_prob", script.description_prob, False, 0.0, 1.0)]  # fmt: skip
+    for name, value, integer, low, high in numbers + [o for o in optional if o[1] is not None]:
+        try:
+            check_range(name, value, integer=integer, low=low, high=high)
+        except ValueError as err:
+            raise RunInputError(str(err)) from None
+    for name, value in (("--learning_rate", t.learning_rate), ("--num_train_epochs", t.num_train_epochs)):
+        if not isinstance(value, (int, float)) or not value > 0 or value == float("inf"):
+            raise RunInputError(f"{name} must be a positive number, got {value!r}")
+    if t.max_steps != -1 and t.max_steps < 1:
+        raise RunInputError(f"--max_steps must be -1 (the epochs decide) or at least 1, got {t.max_steps}")
+    if model.use_peft and (model.lora_r < 1 or model.lora_alpha <= 0 or not 0 <= model.lora_dropout < 1):
+        raise RunInputError(
+            f"LoRA needs --lora_r >= 1, --lora_alpha > 0 and 0 <= --lora_dropout < 1; got r={model.lora_r}, "
+            f"alpha={model.lora_alpha}, dropout={model.lora_dropout}"
+        )
+    if t.push_to_hub and not re.fullmatch(r"[\w.-]+/[\w.-]+", t.hub_model_id or ""):
+        raise RunInputError(f"--push-to-hub must be ORG/NAME, got {t.hub_model_id!r}")
 
 
 def gradient_accumulation(

@@ -3,16 +3,19 @@
 A card has to let someone reproduce or judge the run without the logs: the base model (and the instruct
 twin its control-token rows came from), the data configs with the tasks that were skipped and the realised
 per-task mix (`docs/deviations.md#training-mix-reported`), every hyperparameter, the before/after table on the
-held-out tasks, and how
-to sample from the model (the spectrum chat template, temperature 1, no top-k/top-p).
+held-out tasks, and how to sample from the model (the spectrum chat template, temperature 1, no top-k/top-p).
+The metadata is `huggingface_hub`'s `ModelCardData`: base model, datasets, and a model-index with the tuned
+model's held-out results, so the Hub shows them.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 PAPER = "https://arxiv.org/abs/2510.06084"
 CITATION = """@article{sorensen2025spectrum,
@@ -22,18 +25,6 @@ CITATION = """@article{sorensen2025spectrum,
   journal={arXiv preprint arXiv:2510.06084},
   year={2025}
 }"""
-
-
-def _yaml_list(items: list[str]) -> str:
-    return "\n".join(f"  - {json.dumps(item)}" for item in items)
-
-
-def _front_matter(base_model: str | None, hub_base: bool) -> str:
-    lines = ["---", "library_name: transformers", "pipeline_tag: text-generation", "license: other"]
-    if base_model and hub_base:
-        lines.append(f"base_model: {json.dumps(base_model)}")
-    lines += ["tags:", _yaml_list(["spectrum-tuning", "spectrum-suite", "trl", "sft"]), "---"]
-    return "\n".join(lines)
 
 
 def _hyperparameter_table(hyper: Mapping[str, Any]) -> str:
@@ -70,36 +61,105 @@ print(tok.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=True))
 ```'''
 
 
-def render_model_card(
-    *,
-    run_name: str,
-    base_model: str,
-    instruct_twin: str | None,
-    family: str,
-    data: Mapping[str, Any],
-    data_table: str,
-    hyperparameters: Mapping[str, Any],
-    before_after: str | None,
-    train_result: Mapping[str, Any] | None = None,
-    repo_id: str | None = None,
-) -> str:
-    """The card's markdown: front matter, provenance, data mix, hyperparameters, results, usage, citation."""
-    hub_base = "/" in base_model and not Path(base_model).expanduser().exists()
+#: Headline key -> (metric type, name on the card) of the model-index results.
+CARD_METRICS = {
+    "steer/loss_geq_1": (
+        "loss_geq_1",
+        "steerability: loss with at least one in-context example (nats per output)",
+    ),
+    "steer/all_acc_geq_1": (
+        "all_acc_geq_1",
+        "steerability: exact match with at least one in-context example",
+    ),
+    "align/js_divergence": ("js_divergence", "distributional alignment: Jensen-Shannon divergence"),
+    "cover/both/percent_valid": ("percent_valid", "coverage: % valid (description and examples)"),
+    "cover/both/diversity": ("diversity", "coverage: diversity among valid (description and examples)"),
+    "cover/both/yield": ("yield", "coverage: distinct valid outputs (description and examples)"),
+}
+
+
+@dataclass
+class CardFacts:
+    """Everything the model card says about one run."""
+
+    run_name: str
+    base_model: str
+    instruct_twin: str | None
+    family: str
+    data: Mapping[str, Any]
+    data_table: str
+    hyperparameters: Mapping[str, Any]
+    train_result: Mapping[str, Any]
+    before_after: str | None = None
+    after: Mapping[str, float | None] | None = None
+    repo_id: str | None = None
+
+    @property
+    def hub_base(self) -> bool:
+        """Whether the base model is a Hub id (a local path is no ``base_model`` the Hub could link)."""
+        return "/" in self.base_model and not Path(self.base_model).expanduser().exists()
+
+
+def hub_datasets(tasks: Iterable[str]) -> list[str]:
+    """The Hub dataset repositories the trained tasks came from (sources published elsewhere have none)."""
+    from spectrum_suite.registry import TASKS
+
+    prefix = "https://huggingface.co/datasets/"
+    homepages = {TASKS[t].source.homepage for t in tasks if t in TASKS}
+    return sorted(h.removeprefix(prefix) for h in homepages if h.startswith(prefix))
+
+
+def card_data(facts: CardFacts) -> ModelCardData:
+    """The card's metadata: base model, datasets, the model-index of the tuned model's held-out results."""
+    results = [
+        EvalResult(task_type="text-generation", dataset_type="spectrum-suite",
+                   dataset_name="Spectrum Suite held-out tasks (spectrum format)", metric_type=kind,
+                   metric_value=float(facts.after[key]), metric_name=name)
+        for key, (kind, name) in CARD_METRICS.items()
+        if facts.after and facts.after.get(key) is not None
+    ]  # fmt: skip
+    return ModelCardData(
+        model_name=facts.run_name,
+        base_model=facts.base_model if facts.hub_base else None,
+        datasets=hub_datasets(facts.data.get("tasks", {})) or None,
+        library_name="transformers",
+        pipeline_tag="text-generation",
+        license="other",
+        tags=["spectrum-tuning", "spectrum-suite", "trl", "sft", "arxiv:2510.06084"],
+        eval_results=results or None,
+    )
+
+
+def framework_versions() -> str:
+    """The versions of the libraries that trained the model."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    lines = []
+    for name in ("spectrum-suite", "transformers", "trl", "torch", "datasets", "peft", "accelerate"):
+        try:
+            lines.append(f"- {name}: {version(name)}")
+        except PackageNotFoundError:
+            continue
+    return "\n".join(lines)
+
+
+def render_model_card(facts: CardFacts) -> str:
+    """The card: metadata, provenance, data mix, hyperparameters, results, usage, versions, citation."""
     twin = (
-        f"Before training, the input-embedding and LM-head rows of the {family} control tokens were copied "
-        f"from the instruct twin `{instruct_twin}` and its config was adopted (`tuning/weight_transfer.py`)."
-        if instruct_twin
+        f"Before training, the input-embedding and LM-head rows of the {facts.family} control tokens were copied "
+        f"from the instruct twin `{facts.instruct_twin}` and its config was adopted (`tuning/weight_transfer.py`)."
+        if facts.instruct_twin
         else "No instruct twin was used: the model's own control-token rows were trained as they were."
     )
+    data = facts.data
     parts = [
-        _front_matter(base_model, hub_base),
-        f"# {run_name}",
-        f"`{base_model}` post-trained with **Spectrum Tuning** ([Sorensen et al.]({PAPER})) by the Spectrum "
+        f"# {facts.run_name}",
+        f"`{facts.base_model}` post-trained with **Spectrum Tuning** ([Sorensen et al.]({PAPER})) by the Spectrum "
         "Suite `tuning` package: supervised fine-tuning on Spectrum Suite training episodes rendered in the "
-        f"`spectrum` format ({family} turn tokens), with loss only on the outputs' content and end-of-turn "
+        f"`spectrum` format ({facts.family} turn tokens), with loss only on the outputs' content and end-of-turn "
         "token, the first output unscored when an episode has no description.",
         "## Base model",
-        f"- base: `{base_model}`\n- prompt family: `{family}`\n- {twin}",
+        f"- base: `{facts.base_model}`\n- prompt family: `{facts.family}`\n- {twin}",
         "## Training data",
         f"- configs: {', '.join(f'`{c}`' for c in data.get('configs', []))} (split `train`)\n"
         f"- episodes used: {data.get('rows')} after truncation to {data.get('max_length')} tokens and "
@@ -107,28 +167,29 @@ def render_model_card(
         f"- outputs cut by truncation keep their labels: {not data.get('drop_partial_outputs')}",
         _skipped_section(data.get("skipped", {})),
         "Realised mix (no mixing weights: each task's share follows its caps):",
-        data_table,
+        facts.data_table,
         "## Hyperparameters",
-        _hyperparameter_table(hyperparameters),
-    ]
-    if train_result:
-        parts += ["## Training result", _hyperparameter_table(train_result)]
-    parts += [
+        _hyperparameter_table(facts.hyperparameters),
+        "## Training result",
+        _hyperparameter_table(facts.train_result),
         "## Before and after, held-out tasks",
-        before_after.strip() if before_after else "Not evaluated in this run (`--no-eval`).",
+        facts.before_after.strip() if facts.before_after else "Not evaluated in this run (`--no-eval`).",
         "## Usage",
         "The tokenizer's chat template renders the spectrum format for roles `description`, `input` and "
         "`output`; sample with temperature 1 and no top-k/top-p (the saved generation config). Give a "
         "description, example outputs, or both; this is not a chat model.",
-        _usage(repo_id or run_name),
+        _usage(facts.repo_id or facts.run_name),
+        "## Framework versions",
+        framework_versions(),
         "## Citation",
         f"```bibtex\n{CITATION}\n```",
     ]
-    return "\n\n".join(parts) + "\n"
+    body = "\n\n".join(parts) + "\n"
+    return str(ModelCard(f"---\n{card_data(facts).to_yaml()}\n---\n\n{body}"))
 
 
-def write_model_card(path: str | Path, **fields: Any) -> Path:
+def write_model_card(path: str | Path, facts: CardFacts) -> Path:
     """Render the card and write it to ``path`` (``README.md`` of the run folder)."""
     target = Path(path)
-    target.write_text(render_model_card(**fields), encoding="utf-8")
+    target.write_text(render_model_card(facts), encoding="utf-8")
     return target

@@ -6,20 +6,37 @@ Bad input ends in one line on standard error and exit code 2, before any model i
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from collections.abc import Sequence
 
+from spectrum_suite.checks import check_writable_folder
+from spectrum_suite.verbosity import set_verbosity
 from tuning.jsonfile import json_ready
 from tuning.run.arguments import RunInputError, parse
 
+#: transformers' --log_level (``-v``: info, ``-vv``: debug, ``-q``: error) -> our -v/-q counts.
+VERBOSITY = {
+    "debug": (2, 0),
+    "info": (1, 0),
+    "passive": (0, 0),
+    "warning": (0, 1),
+    "error": (0, 2),
+    "critical": (0, 2),
+}
+
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from tuning.run.trainer import train
 
     try:
-        outcome = train(parse(argv))
+        config = parse(argv)
+        set_verbosity(*VERBOSITY.get(config.training.log_level, (0, 0)))
+        check_writable_folder(config.run_dir.parent, "--output_dir")
+    except ValueError as err:  # RunInputError, and what TrainingArguments itself refuses
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    try:
+        outcome = train(config)
     except RunInputError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -1,7 +1,8 @@
 """The held-out evaluation of a run, before and after training, with `tuning.eval`.
 
 The starting model's results are kept in ``eval_before.json`` and reused when a resumed run asks for the same
-evaluation; the tuned model is evaluated from the saved run folder, so what is measured is what was saved.
+evaluation; the tuned model is evaluated from the saved run folder, so what is measured is what was saved. Each
+side also gets the run folder of `tuning.eval` (``eval/before``, ``eval/after``: results.json, report.md, plots).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ def eval_options(config: RunConfig) -> EvalOptions:
         batch_size=s.eval_batch_size,
         seed=config.training.seed,
         data_dir=s.data_dir,
-        progress=False,
+        progress=config.training.log_level not in ("error", "critical"),
     )
 
 
@@ -40,7 +41,7 @@ def _cached_before(path: Path, options: EvalOptions) -> EvalResults | None:
 
 def before_after(config: RunConfig, run_dir: Path) -> tuple[EvalResults, EvalResults]:
     """Evaluate the starting model (cached in eval_before.json across resumes) and the saved tuned model."""
-    from tuning.eval import evaluate_lm
+    from tuning.eval import evaluate_lm, write_run
     from tuning.lm import LM
     from tuning.loading import load_model_and_tokenizer
     from tuning.run.model import load_start_model
@@ -61,6 +62,10 @@ def before_after(config: RunConfig, run_dir: Path) -> tuple[EvalResults, EvalRes
         del model
         gc.collect()
     tuned, tuned_tok = load_model_and_tokenizer(str(run_dir), dtype="auto")
-    after = evaluate_lm(LM(tuned, tuned_tok, progress=False), "spectrum", options, f"{run_dir.name} (after)")
+    after = evaluate_lm(
+        LM(tuned, tuned_tok, progress=options.progress), "spectrum", options, f"{run_dir.name} (after)"
+    )
     after.save(run_dir / "eval_after.json")
+    for label, results in (("before", before), ("after", after)):
+        write_run(results, run_dir / "eval" / label)  # results.json, report.md and the plots of tuning.eval
     return before, after

@@ -1,20 +1,14 @@
-"""What a run leaves in its folder: checkpoints, the generation config, the train-mix record, the Hub copy.
-
-`prepare_run_dir` decides between resuming, starting over and refusing (never clobbering an earlier run's
-checkpoints); `complete_checkpoints` finds the ones the Trainer finished writing; `mix_record_callback` keeps
-the train-mix record with every checkpoint; `push_to_hub` uploads the folder without checkpoints.
+"""What a run leaves in its folder besides the weights: the generation config, the train-mix record in every
+checkpoint, and the Hub copy (`push_to_hub` uploads the folder without checkpoints). The folder's own life
+(resume, overwrite, failure) is `tuning.run.folder`'s.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from tuning.distributed import is_main_process
-from tuning.run.arguments import RunInputError
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -61,35 +55,6 @@ def mix_record_callback(record: Path) -> Any:
     return _CopyMix()
 
 
-def complete_checkpoints(run_dir: Path) -> list[Path]:
-    """Checkpoint folders whose ``trainer_state.json`` (written last by the Trainer) exists, oldest first."""
-    found = []
-    for path in run_dir.glob("checkpoint-*"):
-        match = re.fullmatch(r"checkpoint-(\d+)", path.name)
-        if match and path.is_dir() and (path / "trainer_state.json").is_file():
-            found.append((int(match.group(1)), path))
-    return [path for _, path in sorted(found)]
-
-
-def prepare_run_dir(run_dir: Path, resume: bool, overwrite: bool) -> Path | None:
-    """The checkpoint to resume from, after refusing to clobber an earlier run's checkpoints."""
-    checkpoints = complete_checkpoints(run_dir) if run_dir.exists() else []
-    if overwrite and run_dir.exists() and is_main_process():
-        shutil.rmtree(run_dir)
-        return None
-    if resume:
-        if not checkpoints:
-            logger.warning("--resume: no complete checkpoint in %s; starting from the beginning", run_dir)
-            return None
-        return checkpoints[-1]
-    if checkpoints:
-        raise RunInputError(
-            f"{run_dir} already holds checkpoints ({checkpoints[-1].name}); pass --resume to continue it, "
-            "--overwrite to start over, or another --run-name"
-        )
-    return None
-
-
 def push_to_hub(run_dir: Path, repo_id: str, private: bool = False) -> str:
     """Create the model repo if needed and upload the run folder, checkpoints left out."""
     from huggingface_hub import HfApi
@@ -104,3 +69,35 @@ def push_to_hub(run_dir: Path, repo_id: str, private: bool = False) -> str:
         commit_message="Spectrum Tuning run " + run_dir.name,
     )
     return str(getattr(info, "commit_url", info))
+
+
+def plot_training_loss(history: list[dict[str, Any]], path: Path) -> Path | None:
+    """The training loss per optimizer step (and the learning rate), from the trainer's log history."""
+    points = [(e["step"], e["loss"]) for e in history if "loss" in e and "step" in e]
+    if not points:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", markersize=3, label="training loss")
+    ax.set(xlabel="optimizer step", ylabel="loss (mean over labelled tokens, nats)", title="Training loss")
+    rates = [(e["step"], e["learning_rate"]) for e in history if "learning_rate" in e and "step" in e]
+    if rates:
+        twin = ax.twinx()
+        twin.plot(
+            [r[0] for r in rates],
+            [r[1] for r in rates],
+            color="tab:gray",
+            linestyle="--",
+            label="learning rate",
+        )
+        twin.set_ylabel("learning rate")
+        twin.legend(loc="upper right", fontsize=7)
+    ax.legend(loc="upper left", fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

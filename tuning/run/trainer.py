@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import gc
+import json
 import logging
 import math
 import os
@@ -82,6 +83,14 @@ def trainer_arguments(config: RunConfig, packed: bool, episodes_per_row: float) 
     return args
 
 
+def finished(checkpoint: Path, args: Any) -> bool:
+    """Whether a checkpoint already holds the last optimizer step (``--max_steps``, else the run's own plan):
+    resuming it would train past the end."""
+    state = json.loads((checkpoint / "trainer_state.json").read_text())
+    last = args.max_steps if args.max_steps > 0 else state.get("max_steps", 0)
+    return state.get("global_step", 0) >= last > 0
+
+
 def optimizer_steps(args: Any, rows: int) -> int:
     per_step = args.per_device_train_batch_size * world_size() * args.gradient_accumulation_steps
     return args.max_steps if args.max_steps > 0 else math.ceil(rows * args.num_train_epochs / per_step)
@@ -90,12 +99,12 @@ def optimizer_steps(args: Any, rows: int) -> int:
 def fit(
     config: RunConfig, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, rows: datasets.Dataset,
     args: Any, resume_from: Path | None,
-) -> tuple[Any, dict[str, Any]]:  # fmt: skip
-    """Train with `SFTTrainer`, save the final weights; the trained model and the training result."""
+) -> dict[str, Any]:  # fmt: skip
+    """Train with `SFTTrainer` and save the final weights; the training result."""
     from trl import SFTTrainer
 
     from tuning.run.model import lora_config
-    from tuning.run.outputs import mix_record_callback
+    from tuning.run.outputs import mix_record_callback, plot_training_loss
 
     run_dir = config.run_dir
     os.environ.setdefault("TENSORBOARD_LOGGING_DIR", str(run_dir / "logs"))
@@ -117,6 +126,7 @@ def fit(
     if is_main_process():
         tokenizer.save_pretrained(str(run_dir))
         final.generation_config.save_pretrained(str(run_dir))
+        plot_training_loss(trainer.state.log_history, run_dir / "train_loss.png")
     outcome = {
         "global step": trainer.state.global_step,
         "train loss": round(float(result.training_loss), 4),
@@ -124,30 +134,32 @@ def fit(
         "train tokens": int(getattr(trainer, "_total_train_tokens", 0)),
         "resumed from": resume_from.name if resume_from else "",
     }
-    return final, outcome
+    del trainer, final
+    return outcome
 
 
 def finish(config: RunConfig, data: TrainData, family: str, record: dict[str, Any]) -> str | None:
     """After training, on the main process: the before/after evaluation, run_args.json, the card, the push."""
     from tuning.eval.report import headline_table
-    from tuning.run.card import write_model_card
+    from tuning.run.card import CardFacts, write_model_card
     from tuning.run.evaluation import before_after
     from tuning.run.outputs import push_to_hub
 
-    run_dir, table = config.run_dir, None
+    run_dir, table, after = config.run_dir, None, None
     if config.script.eval:
-        before, after = before_after(config, run_dir)
-        table = headline_table(before, after)
+        before, tuned = before_after(config, run_dir)
+        table, after = headline_table(before, tuned), tuned.headline
         (run_dir / "before_after.md").write_text(table)
-        write_json(run_dir / "before_after.json", {"before": before.headline, "after": after.headline})
+        write_json(run_dir / "before_after.json", {"before": before.headline, "after": tuned.headline})
     write_json(run_dir / "run_args.json", record)
     t = config.training
-    write_model_card(
-        run_dir / "README.md", run_name=run_dir.name, base_model=config.model.model_name_or_path,
-        instruct_twin=config.script.instruct_twin, family=family, data=data.summary(), data_table=data.table(),
-        hyperparameters=record["hyperparameters"], before_after=table, train_result=record["train_result"],
+    facts = CardFacts(
+        run_name=run_dir.name, base_model=config.model.model_name_or_path, instruct_twin=config.script.instruct_twin,
+        family=family, data=data.summary(), data_table=data.table(), hyperparameters=record["hyperparameters"],
+        train_result=record["train_result"], before_after=table, after=after,
         repo_id=t.hub_model_id if t.push_to_hub else None,
     )  # fmt: skip
+    write_model_card(run_dir / "README.md", facts)
     if t.push_to_hub:
         record["pushed"] = push_to_hub(run_dir, t.hub_model_id, bool(t.hub_private_repo))
     return table
@@ -156,40 +168,55 @@ def finish(config: RunConfig, data: TrainData, family: str, record: dict[str, An
 def train(config: RunConfig) -> dict[str, Any]:
     """Check the inputs, build the data, train, save, evaluate, write the card, push."""
     from spectrum_suite.formats import chat_template
+    from tuning.run.folder import RunFolder
     from tuning.run.model import load_start_model
-    from tuning.run.outputs import prepare_run_dir, spectrum_generation_config
+    from tuning.run.outputs import spectrum_generation_config
 
     started = time.perf_counter()
-    run_dir = config.run_dir
-    resume_from = prepare_run_dir(run_dir, config.script.resume, config.script.overwrite)
+    folder = RunFolder(config.run_dir)
+    resume_from = folder.check(config.script.resume, config.script.overwrite)
     model, tokenizer, family, transfer = load_start_model(config)
     data = train_data(config, tokenizer, family)
     rows, packed, probe, per_row = training_rows(config, model, data)
     args = trainer_arguments(config, packed, per_row)
-    steps = optimizer_steps(args, len(rows))
+    hyper = {
+        **hyperparameters(config, packed, optimizer_steps(args, len(rows)), world_size()),
+        "gradient accumulation": args.gradient_accumulation_steps,
+        "packing probe": probe,
+    }
+    if resume_from is not None and finished(resume_from, args):
+        logger.info(
+            "%s already trained to its last step (%s): nothing to resume", config.run_dir, resume_from.name
+        )
+        return {"run_dir": str(config.run_dir), "already finished": resume_from.name, "table": None}
     tokenizer.chat_template = chat_template(family, tokenizer)
     spectrum_generation_config(model, tokenizer, family)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    if is_main_process():
-        data.save(run_dir / "train_data.json")
-    final, outcome = fit(config, model, tokenizer, rows, args, resume_from)
-    del final, model
+    folder.start(config.script.overwrite)  # every input is good: only now is an old run moved aside
+    try:
+        if is_main_process():
+            data.save(config.run_dir / "train_data.json")
+        outcome = fit(config, model, tokenizer, rows, args, resume_from)
+        del model
+        _release_memory()
+        table = None
+        if is_main_process():
+            record = {
+                "script": config.script, "training": config.training.to_dict(), "model": config.model,
+                "hyperparameters": hyper, "train_result": outcome, "transfer": transfer,
+            }  # fmt: skip
+            table = finish(config, data, family, record)
+            outcome["pushed"] = record.get("pushed")
+    except BaseException:
+        folder.fail()
+        raise
+    folder.succeed()
+    return {"run_dir": str(config.run_dir), **outcome, "table": table,
+            "total time (s)": round(time.perf_counter() - started, 1)}  # fmt: skip
+
+
+def _release_memory() -> None:
     gc.collect()
     if on_cuda():
         import torch
 
         torch.cuda.empty_cache()
-    if not is_main_process():
-        return {"run_dir": str(run_dir), **outcome}
-    hyper = {
-        **hyperparameters(config, packed, steps, world_size()),
-        "gradient accumulation": args.gradient_accumulation_steps,
-        "packing probe": probe,
-    }
-    record = {
-        "script": config.script, "training": config.training.to_dict(), "model": config.model,
-        "hyperparameters": hyper, "train_result": outcome, "transfer": transfer,
-    }  # fmt: skip
-    table = finish(config, data, family, record)
-    return {"run_dir": str(run_dir), **outcome, "table": table, "pushed": record.get("pushed"),
-            "total time (s)": round(time.perf_counter() - started, 1)}  # fmt: skip
