@@ -55,7 +55,7 @@ def test_all_three_evaluations_run_and_reach_the_metrics(tiny_results):
         assert len(res.generations["rng_1_10"]) == 3
         assert "rng_1_10" in res.metrics["per_task"]
         assert "Output" not in res.prompts["rng_1_10"] or setting != "description"
-    assert r.coverage.top_k == 0
+    assert r.coverage.top_k == 50  # no top_k asked for: the library default that sampling applied
     head = r.headline
     assert head["steer/loss_geq_1"] == pytest.approx(steer.metrics["loss_geq_1"])
     assert head["align/js_divergence"] == pytest.approx(urn.metrics["js_divergence"])
@@ -80,11 +80,13 @@ def test_run_directory_has_json_report_and_plots(tiny_results, tmp_path):
     assert report.index("| run | model | format |") < report.index("![steer_curves.png]")
     assert "| flight | 2 |" in report
     urn = tiny_results.alignment.tasks["urn"]
-    m = urn.metrics
+    m, (lo, hi) = urn.metrics, urn.intervals["js_divergence"]
+    assert lo <= m["js_divergence"] <= hi
     assert (
-        f"| urn | {urn.counts['rows']} | 2 | 0 | {m['js_divergence']:.4f} | {m['kl_divergence']:.3f} | "
-        f"{m['mode_match']:.3f} | {m['coverage']:.3f} |" in report
+        f"| urn | {urn.counts['rows']} | 2 | 0 | {m['js_divergence']:.4f} [{lo:.4f}, {hi:.4f}] | "
+        f"{m['kl_divergence']:.3f} | {m['mode_match']:.3f} | {m['coverage']:.3f} |" in report
     )
+    assert "Figures in brackets are 95% bootstrap intervals" in report
 
 
 def test_headline_table_before_after_shows_the_change(tiny_results):

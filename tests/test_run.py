@@ -16,6 +16,7 @@ from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM
 
 from spectrum_suite.formats import chat_template
 from tests.tokenizer_fixtures import build_tokenizer
+from tuning.eval import EvalResults
 from tuning.run import arguments, folder, outputs
 from tuning.run.cli import main as run_main
 from tuning.run.data import build_train_dataset, load_episodes
@@ -34,12 +35,12 @@ TINY_ARGS = [
 ]
 
 
-def _save_tiny(path: Path, hidden: int = 32) -> Path:
+def _save_tiny(path: Path, hidden: int = 32, context: int = 512) -> Path:
     tok = build_tokenizer("chatml")
     torch.manual_seed(0)
     cfg = LlamaConfig(
         vocab_size=len(tok), hidden_size=hidden, intermediate_size=2 * hidden, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512, tie_word_embeddings=True,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=context, tie_word_embeddings=True,
         eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
     )  # fmt: skip
     LlamaForCausalLM(cfg).save_pretrained(path)
@@ -85,6 +86,54 @@ def test_presets_are_the_paper_defaults_and_explicit_options_win() -> None:
     assert arguments.parse([]).script.preset == ("v1" if torch.cuda.is_available() else "quick")
     lora = arguments.parse(["--lora-r", "8"]).model
     assert lora.use_peft and (lora.lora_r, lora.lora_alpha) == (8, 40)
+
+
+def test_the_paper_presets_train_on_every_instance() -> None:
+    assert arguments.parse(["--preset", "v1"]).script.validation_fraction == 0.0
+    assert arguments.parse(["--preset", "v0"]).script.validation_fraction == 0.0
+    assert arguments.parse(["--preset", "quick"]).script.validation_fraction == 0.05
+    assert arguments.parse(["--preset", "v1"]).script.eval_max_instances == 1000
+
+
+def test_every_arm_samples_with_the_same_top_k() -> None:
+    from tuning.run.evaluation import eval_options
+
+    assert eval_options(arguments.parse([])).top_k == 50  # the tuned model's generation config has top-k off
+    assert eval_options(arguments.parse(["--eval-top-k", "0"])).top_k == 0
+    every, _ = load_episodes(["coinflip"], validation_fraction=0.0)
+    held, _ = load_episodes(["coinflip"], validation_fraction=0.25)
+    everyone = set(every.unique("instance_id"))
+    assert set(held.unique("instance_id")) < everyone
+    validation, _ = load_episodes(["coinflip"], split="validation", validation_fraction=0.25)
+    assert set(validation.unique("instance_id")) == everyone - set(held.unique("instance_id"))
+
+
+def test_the_start_models_natural_format_is_chat_with_a_template_else_colon() -> None:
+    from tuning.run.evaluation import arms, natural_format
+
+    assert natural_format(build_tokenizer("chatml")) == "chat"
+    assert natural_format(build_tokenizer("plain")) == "colon"  # no chat template: a base model
+    assert natural_format(build_tokenizer("chatml"), "colon") == "colon"
+    assert [(a.folder, a.fmt, a.tuned) for a in arms("colon")] == [
+        ("start-colon", "colon", False), ("start-spectrum", "spectrum", False), ("tuned-spectrum", "spectrum", True),
+    ]  # fmt: skip
+
+
+def test_a_start_arm_is_reused_only_for_the_same_evaluation(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from tuning.eval import EvalOptions
+    from tuning.run.evaluation import cached
+
+    options = EvalOptions(configs=["urn"], max_instances=2)
+    earlier = EvalResults(model="m", format="chat", dtype="float32", device="cpu", context_length=64,
+                          configs=["urn"], skipped_tasks={}, options=options.record())  # fmt: skip
+    earlier.save(tmp_path / "results.json")
+    assert cached(tmp_path, options, "chat") == earlier
+    assert cached(tmp_path, replace(options, progress=False), "chat") == earlier  # display only
+    assert cached(tmp_path, options, "colon") is None
+    assert cached(tmp_path, replace(options, max_instances=3), "chat") is None
+    assert cached(tmp_path / "elsewhere", options, "chat") is None
 
 
 def test_gradient_accumulation_and_run_names() -> None:
@@ -141,6 +190,10 @@ def test_a_malformed_option_is_argparse_usage_error(capsys: pytest.CaptureFixtur
         (["--learning-rate=-1e-5"], "--learning_rate must be a positive number"),
         (["--num_train_epochs", "0"], "--num_train_epochs must be a positive number"),
         (["--eval-max-instances", "-1"], "--eval_max_instances must be an integer of at least 1"),
+        (
+            ["--validation-fraction", "1"],
+            "--validation_fraction must be a number of at least 0.0 and below 1.0",
+        ),
     ],
 )
 def test_bad_input_fails_before_training(
@@ -167,7 +220,7 @@ def _trainer(tiny: Path, tmp_path: Path, packing: bool):
     data = build_train_dataset(episodes, tok, max_length=64, max_episodes=6)
     rows = pack(data.dataset, 64)[0] if packing else data.dataset.select_columns(["input_ids", "labels"])
     args = SFTConfig(output_dir=str(tmp_path), per_device_train_batch_size=3, max_length=None, padding_free=packing,
-                     report_to=[], use_cpu=True, gradient_checkpointing=False, bf16=False)  # fmt: skip
+                     report_to=[], use_cpu=True, activation_checkpointing=False, bf16=False)  # fmt: skip
     model.train()
     return SFTTrainer(model=model, args=args, train_dataset=rows, processing_class=tok), data
 
@@ -256,7 +309,8 @@ def test_cli_end_to_end_outputs(tiny: Path, tmp_path: Path, monkeypatch: pytest.
     assert mix["skipped"] == {"babynames": "unavailable here (source files missing)"}
     assert mix["tasks"]["coinflip"]["labelled_tokens"] > 0
     card = (out / "README.md").read_text()
-    for needle in ("base model", "babynames", "learning_rate", "Before and after", "| before |", "| after |"):
+    for needle in ("base model", "babynames", "learning_rate", "held-out", "| start (chat) |",
+                   "| start (spectrum) |", "| tuned (spectrum) |", "| change vs start (chat) |"):  # fmt: skip
         assert needle.lower() in card.lower()
     assert (out / "before_after.md").read_text().strip() in card
     from huggingface_hub import ModelCard
@@ -264,16 +318,26 @@ def test_cli_end_to_end_outputs(tiny: Path, tmp_path: Path, monkeypatch: pytest.
     meta = ModelCard(card).data  # the metadata parses as the Hub's model card, model-index included
     assert meta.model_name == out.name and meta.base_model is None  # a local base has no Hub link
     (result,) = meta.eval_results
-    after = json.loads((out / "before_after.json").read_text())["after"]
+    summary = json.loads((out / "before_after.json").read_text())
+    assert list(summary["arms"]) == ["start (chat)", "start (spectrum)", "tuned (spectrum)"]
+    tuned = summary["arms"]["tuned (spectrum)"]
     assert result.metric_type == "js_divergence" and result.metric_value == pytest.approx(
-        after["align/js_divergence"]
+        tuned["headline"]["align/js_divergence"]
     )
     assert "arxiv:2510.06084" in meta.tags and "- transformers:" in card
-    assert set(json.loads((out / "before_after.json").read_text())) == {"before", "after"}
-    for side in ("before", "after"):  # each side as tuning.eval writes a run: results, report and plots
+    for arm in summary["arms"].values():  # each arm as tuning.eval writes a run: results, report and plots
         assert {"results.json", "report.md", "align_js_hist.png"} <= {
-            p.name for p in (out / "eval" / side).iterdir()
+            p.name for p in (out / arm["folder"]).iterdir()
         }
+        assert EvalResults.load(out / arm["folder"] / "results.json").format == arm["format"]
+    assert set(summary["wins_ties_losses"]) == {
+        "tuned (spectrum) vs start (chat)",
+        "tuned (spectrum) vs start (spectrum)",
+    }
+    js = summary["wins_ties_losses"]["tuned (spectrum) vs start (spectrum)"]["js_divergence"]
+    assert sum(js.values()) == 1  # one alignment task: urn
+    comparison = (out / "eval" / "comparison.md").read_text()
+    assert "## Wins, ties and losses against start (chat)" in comparison and "| urn |" in comparison
     assert (out / "train_loss.png").stat().st_size > 0
     assert uploads and uploads[0]["repo_id"] == "org/tiny"
     checkpoints = folder.complete_checkpoints(out)

@@ -13,6 +13,9 @@ import os
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+#: OpenMP's wait policy for our processes (set by ``tuning/__init__``): idle threads sleep, not spin.
+OMP_WAIT_POLICY = "PASSIVE"
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -68,6 +71,25 @@ def share(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T]) -> list[R]:
     dist.all_gather_object(gathered, list(zip(mine, results, strict=True)))
     ordered = dict(pair for part in gathered for pair in part)
     return [ordered[i] for i in range(len(items))]
+
+
+def barrier() -> None:
+    """Wait until every process reaches this point (e.g. the main one has saved what the others load)."""
+    if world_size() > 1:
+        import torch.distributed as dist
+
+        dist.barrier()
+
+
+def agree(value: T) -> T:
+    """The main process's ``value`` on every process, so that all take the same branch around collectives."""
+    if world_size() == 1:
+        return value
+    import torch.distributed as dist
+
+    holder = [value]
+    dist.broadcast_object_list(holder, src=0)
+    return holder[0]
 
 
 def cpu_threads() -> int:

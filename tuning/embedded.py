@@ -109,3 +109,15 @@ def embedded_model_dir() -> Path:
             shutil.rmtree(target)
         _convert(target)
     return target
+
+
+def embedded_tokenizer():
+    """The embedded model's tokenizer, from the converted cache when there is one, else straight from the GGUF
+    (a few seconds, without converting the weights): k selection needs only the tokenizer."""
+    from transformers import AutoTokenizer
+
+    target = embedded_cache_dir()
+    if (target / DONE_MARKER).is_file():
+        return AutoTokenizer.from_pretrained(str(target))
+    path = embedded_gguf_path()
+    return AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)

@@ -314,14 +314,13 @@ class LM:
 
     # -- sampling ------------------------------------------------------------------------------------
 
-    def effective_top_k(self, top_k: int | None) -> int | None:
-        """The top-k that generation applies: the one asked for, else the model's generation config (which
-        carries the library default when the checkpoint sets none); 0 and None mean no top-k filtering."""
+    def effective_top_k(self, top_k: int | None) -> int:
+        """The top-k that sampling applies: the one asked for, else what `generate` takes from the model's
+        generation config and the library's defaults (50 when the checkpoint sets none); 0 means no top-k."""
         if top_k is not None:
             return top_k
-        config = getattr(self.model, "generation_config", None)
-        value = getattr(config, "top_k", None) if config is not None else None
-        return int(value) if value is not None else None
+        config, _ = self.model._prepare_generation_config(None)  # what generate() itself resolves
+        return int(config.top_k or 0)
 
     def sample(
         self, prompt_ids: Sequence[int], *, n: int, max_new_tokens: int, seed: int, stop_strings: Sequence[str],
@@ -329,8 +328,8 @@ class LM:
     ) -> list[str]:  # fmt: skip
         """``n`` samples after ``prompt_ids`` at temperature 1 and top-p 1, decoded with special tokens kept.
 
-        ``top_k`` None applies the model's own generation config (see `effective_top_k`). The draws depend on
-        ``seed`` and the batch size only, so the same call gives the same samples.
+        ``top_k`` None applies the model's own generation config (see `effective_top_k`, which is passed on
+        explicitly). The draws depend on ``seed`` and the batch size only, so the same call gives the same samples.
         """
         import torch
 
@@ -355,7 +354,7 @@ class LM:
             with torch.inference_mode():
                 out = self.model.generate(
                     input_ids=ids, attention_mask=torch.ones_like(ids), cache=cache, do_sample=True,
-                    temperature=1.0, top_p=1.0, top_k=top_k or 0, max_new_tokens=max_new_tokens,
+                    temperature=1.0, top_p=1.0, top_k=top_k, max_new_tokens=max_new_tokens,
                     stop_strings=list(stop_strings) or None, tokenizer=self.tokenizer, pad_token_id=self.pad_id,
                 )  # fmt: skip
             return self.tokenizer.batch_decode(out[:, prompt.shape[1] :], skip_special_tokens=False)

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tuning.embedded import EMBEDDED_MODEL, EmbeddedModelError, embedded_model_dir
+from tuning.embedded import EMBEDDED_MODEL, EmbeddedModelError, embedded_model_dir, embedded_tokenizer
 
 if TYPE_CHECKING:
     import torch
@@ -67,6 +67,12 @@ def load_tokenizer(model: str, *, trust_remote_code: bool = False) -> PreTrained
     """The tokenizer of ``model`` (Hub id, local path or the embedded name), pad = EOS when it has none."""
     from transformers import AutoTokenizer
 
+    if model.strip().lower() == EMBEDDED_MODEL:
+        try:
+            tokenizer = embedded_tokenizer()
+        except EmbeddedModelError as err:
+            raise ModelLoadError(str(err)) from err
+        return _with_pad(tokenizer, model)
     resolved = _resolved(model)
     try:
         tokenizer = AutoTokenizer.from_pretrained(resolved, trust_remote_code=trust_remote_code)
@@ -74,6 +80,11 @@ def load_tokenizer(model: str, *, trust_remote_code: bool = False) -> PreTrained
         raise ModelLoadError(
             f"could not load the tokenizer of {model!r} from {_where(model, resolved)}: {err}"
         ) from err
+    return _with_pad(tokenizer, model)
+
+
+def _with_pad(tokenizer: PreTrainedTokenizerBase, model: str) -> PreTrainedTokenizerBase:
+    """The tokenizer with pad = EOS when it has no pad token of its own."""
     if tokenizer.pad_token_id is None:
         if tokenizer.eos_token is None:
             raise ModelLoadError(f"model {model!r}: the tokenizer has neither a pad nor an EOS token")

@@ -71,6 +71,8 @@ Args:
     clean_mode (str): "parity" (cut at the first stop string in list order, the default) or "earliest".
     data_dir (str, optional): directory holding the validators_* word lists (default $SPECTRUM_SUITE_DATA,
         else the download cache).
+    return_validity (bool): also return each generation's validity under "per_task"[task]["validity"]
+        (default False), e.g. to bootstrap per-task intervals.
 Returns:
     "per_task": {task: {"percent_valid", "unique_gens_pct", "usable_unique_pct", "raw_unique_pct",
         "pairwise_collision", "pairwise_uniqueness" (all in [0, 1]), "unique_valid_count",
@@ -258,9 +260,11 @@ class Coverage(row_inputs.CheckedMetric):
         stop_strings: list[str] | None = None,
         clean_mode: str = "parity",
         data_dir: str | None = None,
+        return_validity: bool = False,
     ) -> dict:
-        if not isinstance(clean, bool):
-            raise ValueError(f"clean must be True or False, got {clean!r}")
+        for name, flag in (("clean", clean), ("return_validity", return_validity)):
+            if not isinstance(flag, bool):
+                raise ValueError(f"{name} must be True or False, got {flag!r}")
         rows = check_rows(predictions, tasks, valid_sets, validity, valid_set_sizes)
         if not rows:
             raise ValueError("no rows: predictions is empty")
@@ -278,29 +282,26 @@ class Coverage(row_inputs.CheckedMetric):
                 else entry.generations
             )
             if entry.validity is not None:
-                per_task[label] = task_metrics(texts, entry.validity, entry.valid_set_size)
-                distinct = per_task[label]["unique_valid_count"]
-                if entry.valid_set_size is not None and distinct > entry.valid_set_size:
-                    raise row_inputs.RowError(
-                        row,
-                        "valid_set_sizes",
-                        f"got {entry.valid_set_size}, but the row has {distinct} distinct valid generations; "
-                        "the valid set cannot be smaller",
-                    )
-                continue
-            if entry.valid_set is not None:
-                per_task[label] = task_metrics(
-                    texts, [text in entry.valid_set for text in texts], len(entry.valid_set)
+                flags, size = list(entry.validity), entry.valid_set_size
+            elif entry.valid_set is not None:
+                flags, size = [text in entry.valid_set for text in texts], len(entry.valid_set)
+            else:
+                try:
+                    check = validator(entry.task, data_dir)
+                except ValidatorDataUnavailable as err:
+                    logger.warning("coverage: task %s failed: %s", entry.task, err)
+                    per_task[label] = {"failed": True, "error": str(err)}
+                    continue
+                finite = valid_set(entry.task)
+                flags, size = [check(text) for text in texts], len(finite) if finite else None
+            per_task[label] = task_metrics(texts, flags, size)
+            distinct = per_task[label]["unique_valid_count"]
+            if entry.validity is not None and size is not None and distinct > size:
+                raise row_inputs.RowError(
+                    row,
+                    "valid_set_sizes",
+                    f"got {size}, but the row has {distinct} distinct valid generations; the valid set cannot be smaller",
                 )
-                continue
-            try:
-                check = validator(entry.task, data_dir)
-            except ValidatorDataUnavailable as err:
-                logger.warning("coverage: task %s failed: %s", entry.task, err)
-                per_task[label] = {"failed": True, "error": str(err)}
-                continue
-            finite = valid_set(entry.task)
-            per_task[label] = task_metrics(
-                texts, [check(text) for text in texts], len(finite) if finite else None
-            )
+            if return_validity:
+                per_task[label]["validity"] = [bool(flag) for flag in flags]
         return {"per_task": per_task, **aggregate(per_task)}

@@ -27,6 +27,7 @@ __all__ = [
     "REFERENCE_MAX_LENGTH",
     "Segment",
     "chat_template",
+    "continuation",
     "detect_family",
     "generation_prefix",
     "prompt_text",
@@ -133,6 +134,13 @@ def stop_strings(fmt: str, tokenizer: Any | None, family: str | None = None) -> 
     if fmt == "spectrum":
         return [layout_for(tokenizer, family).terminator]
     return [chat_markers(tokenizer, family)[1]]
+
+
+def continuation(fmt: str, text: str) -> str:
+    """How an output's text follows the generation prompt of ``fmt``: the colon format writes a space after its
+    label (``Output: y``), the others none (their prompt ends in a header line)."""
+    _check_format(fmt)
+    return " " + text if fmt == "colon" else text
 
 
 def prompt_text(

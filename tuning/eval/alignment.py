@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from spectrum_suite.formats import continuation
 from tuning.eval.data import subsample
 from tuning.eval.options import EvalOptions
 from tuning.eval.results import AlignExample, AlignResults, AlignTask
+from tuning.eval.uncertainty import interval, rng
 from tuning.jsonfile import json_ready
 from tuning.lm import LM
 from tuning.sequences import TooLongError, encode_candidates, normalise
@@ -62,9 +64,9 @@ def evaluate_task(
     items, refs, kept = [], [], []
     too_long = merges = 0
     for row in chosen:
-        tokens = encode_candidates(
-            lm.tokenizer, prompt_for(row, fmt, lm.tokenizer), row["candidates"], suffix
-        )
+        # as the model writes them after the prompt: " Alabama" after the colon format's "State:"
+        candidates = [continuation(fmt, c) for c in row["candidates"]]
+        tokens = encode_candidates(lm.tokenizer, prompt_for(row, fmt, lm.tokenizer), candidates, suffix)
         try:
             tokens.check_fits(lm.context_length)
         except TooLongError:
@@ -74,9 +76,8 @@ def evaluate_task(
         items.append(tokens)
         refs.append(list(row["target_probs"]))
         kept.append(row)
-    preds = (
-        lm.score_candidates(items, batch_size=opts.batch_size * 4) if items else []
-    )  # candidates are short
+    # candidates are short: four times the batch of whole episodes
+    preds = lm.score_candidates(items, batch_size=opts.batch_size * 4) if items else []
     counts = {
         "rows": len(rows),
         "evaluated": len(preds),
@@ -94,9 +95,10 @@ def evaluate_task(
         AlignExample(r["instance_id"], list(r["candidates"]), ref, normalise(p))
         for r, ref, p in list(zip(kept, refs, preds, strict=True))[:EXAMPLE_ROWS]
     ]
-    return AlignTask(
-        counts=counts, metrics=json_ready(result), js_per_row=per_row["js_divergence"], examples=examples
-    )
+    task = AlignTask(counts=counts, metrics=json_ready(result), js_per_row=per_row["js_divergence"], examples=examples,
+                     row_ids=[str(r["instance_id"]) for r in kept])  # fmt: skip
+    task.intervals = {"js_divergence": interval(task.clusters().replicates(rng()))}
+    return task
 
 
 def evaluate_alignment(

@@ -17,9 +17,10 @@ from pathlib import Path
 from spectrum_suite.checks import check_writable_folder
 from spectrum_suite.verbosity import add_verbosity_options, set_verbosity
 from tuning.distributed import cpu_threads, device, is_main_process, start
+from tuning.embedded import EMBEDDED_MODEL
 from tuning.eval.data import EmptyConfigError
 from tuning.eval.evaluation import FormatNotExpressibleError, evaluate_lm, write_run
-from tuning.eval.options import DEFAULT_CONFIGS, FORMATS, K_WINDOW, EvalOptions
+from tuning.eval.options import DEFAULT_CONFIGS, FORMATS, K_WINDOW, MAX_INSTANCES, EvalOptions
 
 
 def _positive(text: str) -> int:
@@ -27,6 +28,11 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
     return value
+
+
+def _cap(text: str) -> int | None:
+    """A per-task cap: an integer >= 1, or ``all`` for none."""
+    return None if text.strip().lower() == "all" else _positive(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,9 +54,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--configs", nargs="+", default=list(DEFAULT_CONFIGS), help="builder configs (default: %(default)s)"
     )
     p.add_argument("--out", required=True, type=Path, help="run directory for results.json, report.md, plots")
+    _add_protocol_options(p)
+    _add_model_options(p)
+    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    add_verbosity_options(p)
+    return p
+
+
+def _add_protocol_options(p: argparse.ArgumentParser) -> None:
+    """What is scored and how: the paper's protocol by default (`EvalOptions`)."""
     p.add_argument(
-        "--max-instances", type=_positive, default=None, help="cap on episodes / alignment rows per task"
-    )
+        "--max-instances", type=_cap, default=MAX_INSTANCES,
+        help="episodes / alignment rows per task, a seeded subsample (default: %(default)s, the paper's; "
+        "'all' for every one)",
+    )  # fmt: skip
     p.add_argument(
         "--num-generations", type=_positive, default=100, help="samples per coverage task and setting"
     )
@@ -59,8 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=42, help="sampling seed")
     p.add_argument(
-        "--top-k", type=int, default=0, help="sampling top-k; 0 = off (default), -1 = library default"
-    )
+        "--top-k", type=int, default=None,
+        help="coverage sampling top-k; default: the model's generation config (library default 50, as the paper "
+        "sampled); 0 = no top-k. results.json records the value sampling applied",
+    )  # fmt: skip
     p.add_argument(
         "--include-terminator", action="store_true", help="score alignment candidates through end of turn"
     )
@@ -68,14 +87,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--k", type=int, default=None, help="fixed number of in-context outputs instead of k selection"
     )
     p.add_argument("--k-window", type=_positive, default=K_WINDOW, help="k-selection window in tokens")
-    p.add_argument("--k-tokenizer", default=None, help="tokenizer for k selection (default: the model's own)")
+    p.add_argument(
+        "--k-tokenizer", default=EMBEDDED_MODEL,
+        help="tokenizer that chooses k, the same for every model so runs compare (default: %(default)s, "
+        "always available; google/gemma-3-1b-it is the paper's; 'model' = the evaluated model's own)",
+    )  # fmt: skip
+    p.add_argument("--k-from", default=None, help="a results.json whose k and episodes to reuse per task")
+    p.add_argument("--data-dir", default=None, help="manual source files (else $SPECTRUM_SUITE_DATA)")
+
+
+def _add_model_options(p: argparse.ArgumentParser) -> None:
+    """How the model is loaded and run."""
     p.add_argument("--dtype", default="auto", choices=("auto", "float32", "bfloat16", "float16"))
     p.add_argument("--device", default=None, help="cuda, cpu, ... (default: this process's GPU when present)")
     p.add_argument(
         "--device-map", default=None, choices=("auto",),
         help="auto: place a model too large for one device across the GPUs and the CPU (accelerate)",
     )  # fmt: skip
-    p.add_argument("--data-dir", default=None, help="manual source files (else $SPECTRUM_SUITE_DATA)")
     p.add_argument("--trust-remote-code", action="store_true", help="allow model code from the Hub")
     p.add_argument(
         "--threads",
@@ -83,9 +111,6 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="torch CPU threads (default: this process's share of the cores)",
     )
-    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
-    add_verbosity_options(p)
-    return p
 
 
 def options_from(args: argparse.Namespace) -> EvalOptions:
@@ -96,11 +121,12 @@ def options_from(args: argparse.Namespace) -> EvalOptions:
         num_generations=args.num_generations,
         batch_size=args.batch_size,
         seed=args.seed,
-        top_k=None if args.top_k < 0 else args.top_k,
+        top_k=args.top_k,
         include_terminator=args.include_terminator,
         k=args.k,
         k_window=args.k_window,
         k_tokenizer=args.k_tokenizer,
+        k_from=args.k_from,
         data_dir=args.data_dir,
         progress=not args.no_progress,
     )
@@ -138,32 +164,41 @@ def run_cli(argv: Sequence[str]) -> int:
 
 
 def compare_cli(argv: Sequence[str]) -> int:
-    """``compare DIR...``: one table and overlaid curves of several runs."""
+    """``compare DIR...``: the headline table, per-task differences against the first run, wins/ties/losses."""
+    from tuning.eval.compare import ProtocolMismatch, compare
     from tuning.eval.plots import plot_compare
-    from tuning.eval.report import compare_table
+    from tuning.eval.report import comparison_report
     from tuning.eval.results import EvalResults
     from tuning.jsonfile import JSONFileError
 
     p = argparse.ArgumentParser(prog="python -m tuning.eval compare", description="Compare evaluation runs.")
-    p.add_argument("runs", nargs="+", type=Path, help="run directories holding results.json")
+    p.add_argument(
+        "runs", nargs="+", type=Path, help="run directories holding results.json (the first is the baseline)"
+    )
     p.add_argument(
         "--out", type=Path, default=None, help="where to write compare.md and plots (default: print only)"
     )
+    p.add_argument(
+        "--allow-protocol-mismatch", action="store_true",
+        help="compare runs whose options, k or episodes differ (their differences then mix models and items)",
+    )  # fmt: skip
+    add_verbosity_options(p)
     args = p.parse_args(argv)
+    set_verbosity(args.verbose, args.quiet)
     try:
         if args.out is not None:
             check_writable_folder(args.out, "--out")
         runs = [EvalResults.load(d / "results.json") for d in args.runs]
-    except (JSONFileError, ValueError) as err:
+        comparison = compare(runs, [str(d) for d in args.runs], allow_mismatch=args.allow_protocol_mismatch)
+    except (JSONFileError, ProtocolMismatch, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    labels = [str(d) for d in args.runs]
-    table = compare_table(runs, labels)
-    print(table)
+    report = comparison_report(comparison)
+    print(report)
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
-        plots = plot_compare(runs, labels, args.out)
-        body = "# Comparison\n\n" + table + "\n" + "".join(f"\n![{p.stem}]({p.name})\n" for p in plots)
+        plots = plot_compare(runs, comparison.labels, args.out)
+        body = report + "".join(f"\n![{p.stem}]({p.name})\n" for p in plots)
         (args.out / "compare.md").write_text(body, encoding="utf-8")
     return 0
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import metrics
 from tuning.distributed import world_size
 from tuning.eval.data import load_eval_data
-from tuning.eval.options import FORMATS, EvalOptions
+from tuning.eval.options import FORMATS, OWN_TOKENIZER, EvalOptions
 from tuning.eval.results import EvalResults
 from tuning.lm import LM
 
@@ -45,17 +45,29 @@ def check_format(fmt: str, tokenizer: Any) -> None:
         ) from err
 
 
+def _k_tokenizer(name: str) -> Any:
+    """The tokenizer that chooses k for every model, with the option to name when it cannot be loaded."""
+    from tuning.loading import ModelLoadError, load_tokenizer
+
+    try:
+        return load_tokenizer(name)
+    except ModelLoadError as err:
+        raise ModelLoadError(
+            f"the k tokenizer {name!r} (--k-tokenizer) could not be loaded: {err}. Any tokenizer works as long "
+            "as every run you compare uses the same one; 'model' uses the evaluated model's own"
+        ) from err
+
+
 def evaluate_lm(lm: LM, fmt: str, opts: EvalOptions, model_name: str | None = None) -> EvalResults:
     """Every evaluation that ``opts.configs`` call for, on one loaded model."""
     from tuning.eval.alignment import evaluate_alignment
     from tuning.eval.coverage import evaluate_coverage
     from tuning.eval.steerability import evaluate_steerability
-    from tuning.loading import load_tokenizer
 
     check_format(fmt, lm.tokenizer)
     started = time.perf_counter()
     data = load_eval_data(opts.configs, data_dir=opts.data_dir)
-    k_tokenizer = load_tokenizer(opts.k_tokenizer) if opts.k_tokenizer else lm.tokenizer
+    k_tokenizer = lm.tokenizer if opts.k_tokenizer == OWN_TOKENIZER else _k_tokenizer(opts.k_tokenizer)
     results = EvalResults(
         model=model_name or lm.name,
         format=fmt,

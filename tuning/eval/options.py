@@ -1,6 +1,6 @@
 """`EvalOptions`: every setting of an evaluation run in one typed record.
 
-`tuning.eval`'s command line, `tuning.run`'s before/after evaluation and the Python API all fill this one
+`tuning.eval`'s command line, `tuning.run`'s evaluation of the start and tuned model and the Python API all fill this one
 record, so an option has one name, one default and one range check wherever it is set.
 """
 
@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from tuning.embedded import EMBEDDED_MODEL
+
 FORMATS = ("spectrum", "colon", "chat")
 DEFAULT_CONFIGS = ("test", "alignment", "coverage")
 SETTINGS = ("description", "examples", "both")
@@ -16,22 +18,31 @@ SETTINGS = ("description", "examples", "both")
 K_WINDOW = 2048
 #: Episodes with output 2 that must exist before a k <= 1 is raised to 2.
 MIN_EPISODES_FOR_K2 = 10
+#: The paper's cap on episodes (steerability) and rows (alignment) per task.
+MAX_INSTANCES = 1000
+#: The options that decide which items are scored and how: two runs compare only if these agree.
+PROTOCOL = ("max_instances", "num_generations", "seed", "top_k", "include_terminator", "k", "k_window",
+            "k_tokenizer", "min_episodes_for_k2", "settings")  # fmt: skip
+#: ``k_tokenizer`` value that selects k with the evaluated model's own tokenizer.
+OWN_TOKENIZER = "model"
 
 
 @dataclass
 class EvalOptions:
-    """What to evaluate and how; the defaults follow the paper's protocol except where the README says."""
+    """What to evaluate and how; the defaults are the paper's protocol (`docs/evaluation.md`), so numbers of
+    different models and of the paper compare."""
 
     configs: list[str] = field(default_factory=lambda: list(DEFAULT_CONFIGS))
-    max_instances: int | None = None  # episodes / alignment rows per task, a seeded subsample
+    max_instances: int | None = MAX_INSTANCES  # episodes / alignment rows per task, a seeded subsample
     num_generations: int = 100  # coverage samples per task and prompt setting
     batch_size: int = 8
     seed: int = 42
-    top_k: int | None = 0  # coverage sampling; 0 = off, None = the model's generation config
+    top_k: int | None = None  # coverage sampling: None = the model's generation config (library default 50)
     include_terminator: bool = False  # alignment candidates scored through the end-of-turn token
     k: int | None = None  # a fixed number of in-context outputs instead of k selection
     k_window: int = K_WINDOW
-    k_tokenizer: str | None = None  # tokenizer for k selection; None = the evaluated model's own
+    k_tokenizer: str = EMBEDDED_MODEL  # one tokenizer for every model; "model" = the evaluated model's own
+    k_from: str | None = None  # a results.json whose k and episodes every steerability task reuses
     min_episodes_for_k2: int = MIN_EPISODES_FOR_K2
     settings: tuple[str, ...] = SETTINGS
     data_dir: str | None = None
@@ -48,14 +59,20 @@ class EvalOptions:
             raise ValueError(f"max_instances must be at least 1 or None, got {self.max_instances}")
         if self.k is not None and self.k < 0:
             raise ValueError(f"k must be >= 0 or None, got {self.k}")
+        if self.top_k is not None and self.top_k < 0:
+            raise ValueError(
+                f"top_k must be >= 0 (0: no top-k filtering) or None (the model's default), got {self.top_k}"
+            )
+        if self.k is not None and self.k_from is not None:
+            raise ValueError("give either a fixed k or k_from, not both")
         unknown = [s for s in self.settings if s not in SETTINGS]
         if unknown or not self.settings:
             raise ValueError(f"settings must be some of {SETTINGS}, got {tuple(self.settings)}")
 
     def record(self) -> dict[str, Any]:
-        """The options as a results file records them (JSON values; the k tokenizer named)."""
-        return {
-            **asdict(self),
-            "settings": list(self.settings),
-            "k_tokenizer": self.k_tokenizer or "model's own",
-        }
+        """The options as a results file records them (JSON values)."""
+        return {**asdict(self), "settings": list(self.settings)}
+
+    def protocol(self) -> dict[str, Any]:
+        """The options of `PROTOCOL`, as recorded."""
+        return {name: value for name, value in self.record().items() if name in PROTOCOL}

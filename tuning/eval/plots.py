@@ -1,18 +1,20 @@
 """PNG plots of evaluation runs (matplotlib, no display needed).
 
-Steerability: loss and exact match against the number of in-context examples, per task. Alignment: the
-model's distribution against the target for a few rows, and a histogram of per-row JS divergence.
-Coverage: validity against diversity per task, one colour per prompt setting. `plot_compare` overlays
-the steerability curves of several runs.
+Steerability: loss and exact match against the number of in-context examples, per task, with 95% bands.
+Alignment: the model's distribution against the target for a few rows, and a histogram of per-row JS
+divergence. Coverage: validity against diversity per task with 95% error bars, one marker per prompt setting.
+`plot_compare` overlays the steerability curves and the coverage points of several runs. Shares are on percent
+axes; every series has its own marker and line style.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tuning.eval.results import AlignResults, CoverResults, EvalResults, SteerResults
+from tuning.eval.results import AlignResults, CoverResults, EvalResults, SteerResults, SteerTask
+from tuning.eval.uncertainty import Clusters, interval, rng
 
 MAX_EXAMPLE_PANELS = 4
 
@@ -26,12 +28,33 @@ def _plt() -> Any:
     return plt
 
 
-def _curve(metrics: Mapping[str, Any], key: str) -> tuple[list[int], list[float]]:
-    """(shots, value) points of the metric's per-shot curve, skipping empty shot counts."""
-    points = sorted(
-        (int(s), v[key]) for s, v in (metrics.get("curve") or {}).items() if v.get(key) is not None
-    )
-    return [p[0] for p in points], [p[1] for p in points]
+#: Marker and line style per series, so that overlapping series stay distinguishable in print and grey scale.
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+STYLES = ("-", "--", ":", "-.")
+
+
+def _style(index: int) -> dict[str, Any]:
+    return {
+        "marker": MARKERS[index % len(MARKERS)],
+        "linestyle": STYLES[(index // len(MARKERS)) % len(STYLES)],
+    }
+
+
+def _curve(task: SteerTask, record: str) -> tuple[list[int], list[float], list[float], list[float]]:
+    """Per scored-output index j: the mean of ``record`` and its 95% interval (episodes resampled)."""
+    o = task.outputs
+    xs, means, lows, highs = [], [], [], []
+    generator = rng()
+    for j in sorted({int(s) for s in o["shots"]}):
+        at = [i for i, s in enumerate(o["shots"]) if int(s) == j]
+        clusters = Clusters.of(
+            [task.episode_ids[int(o["episode"][i])] for i in at], [o[record][i] for i in at]
+        )
+        low, high = (
+            interval(clusters.replicates(generator)) if len(at) > 1 else (clusters.mean, clusters.mean)
+        )
+        xs.append(j), means.append(clusters.mean), lows.append(low), highs.append(high)
+    return xs, means, lows, highs
 
 
 def _save(fig: Any, path: Path) -> Path:
@@ -42,28 +65,31 @@ def _save(fig: Any, path: Path) -> Path:
 
 
 def plot_steer_curves(runs: Sequence[tuple[str, SteerResults]], path: Path) -> Path | None:
-    """Loss and exact match against shots; one line per (run, task)."""
+    """Loss and exact match against shots with 95% bands; one line per (run, task)."""
     lines = [
-        (f"{label}{task}", res.metrics)
-        for label, steer in runs
-        for task, res in steer.tasks.items()
-        if res.metrics
+        (f"{label}{task}", res) for label, steer in runs for task, res in steer.tasks.items() if res.outputs
     ]
     if not lines:
         return None
     plt = _plt()
+    from matplotlib.ticker import PercentFormatter
+
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
-    for name, metrics in lines:
-        ax_loss.plot(*_curve(metrics, "loss"), marker="o", label=name)
-        ax_acc.plot(*_curve(metrics, "all_acc"), marker="o", label=name)
+    for index, (name, task) in enumerate(lines):
+        for ax, record in ((ax_loss, "loss"), (ax_acc, "all_acc")):
+            xs, means, lows, highs = _curve(task, record)
+            (line,) = ax.plot(xs, means, label=name, markersize=4, **_style(index))
+            ax.fill_between(xs, lows, highs, color=line.get_color(), alpha=0.15, linewidth=0)
     ax_loss.set(
         xlabel="in-context examples (scored-output index j)", ylabel="loss (nats per output)", title="Loss"
     )
     ax_acc.set(
         xlabel="in-context examples (scored-output index j)", ylabel="exact match", title="Exact match"
     )
+    ax_acc.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax_acc.set_ylim(-0.02, 1.02)
     ax_acc.legend(fontsize=7)
+    fig.text(0.5, 0.005, "bands: 95% bootstrap intervals (episodes resampled)", ha="center", fontsize=7)
     return _save(fig, path)
 
 
@@ -99,29 +125,49 @@ def plot_js_histogram(align: AlignResults, path: Path) -> Path | None:
     return _save(fig, path)
 
 
-def plot_coverage(cover: CoverResults, path: Path) -> Path | None:
-    """Validity against diversity, one point per task and setting."""
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(7, 5))
-    drawn = False
-    for setting, res in cover.settings.items():
-        per_task = (res.metrics or {}).get("per_task", {})
-        pts = [(t, v.get("percent_valid"), v.get("unique_gens_pct")) for t, v in per_task.items()]
-        pts = [p for p in pts if p[1] is not None and p[2] is not None]
-        if not pts:
-            continue
-        drawn = True
-        ax.scatter([p[1] for p in pts], [p[2] for p in pts], label=setting, alpha=0.7)
-        if setting == "both":  # one set of labels keeps the plot readable
-            for t, x, y in pts:
-                ax.annotate(t, (x, y), fontsize=6, alpha=0.7)
-    if not drawn:
-        plt.close(fig)
-        return None
-    ax.set(xlabel="% valid", ylabel="diversity (distinct among valid)", title="Coverage per task")
+def _coverage_points(ax: Any, res: Any, label: str, index: int, annotate: bool) -> bool:
+    """One series of (% valid, diversity) points with their 95% intervals as error bars; False if empty."""
+    per_task = (res.metrics or {}).get("per_task", {})
+    pts = [(t, v.get("percent_valid"), v.get("unique_gens_pct")) for t, v in per_task.items()]
+    pts = [p for p in pts if p[1] is not None and p[2] is not None]
+    if not pts:
+        return False
+    bounds = [res.intervals.get(t, {}) for t, _, _ in pts]
+    xerr = [[x - b.get("percent_valid", [x, x])[0] for (_, x, _), b in zip(pts, bounds, strict=True)],
+            [b.get("percent_valid", [x, x])[1] - x for (_, x, _), b in zip(pts, bounds, strict=True)]]  # fmt: skip
+    yerr = [[y - b.get("diversity", [y, y])[0] for (_, _, y), b in zip(pts, bounds, strict=True)],
+            [b.get("diversity", [y, y])[1] - y for (_, _, y), b in zip(pts, bounds, strict=True)]]  # fmt: skip
+    ax.errorbar([p[1] for p in pts], [p[2] for p in pts], xerr=xerr, yerr=yerr, fmt=MARKERS[index % len(MARKERS)],
+                label=label, alpha=0.7, elinewidth=0.6, capsize=2, markersize=5)  # fmt: skip
+    if annotate:  # one set of labels keeps the plot readable
+        for t, x, y in pts:
+            ax.annotate(t, (x, y), fontsize=6, alpha=0.7)
+    return True
+
+
+def _coverage_axes(ax: Any, title: str) -> None:
+    from matplotlib.ticker import PercentFormatter
+
+    ax.set(xlabel="% valid", ylabel="diversity (distinct among valid)", title=title)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_xlim(-0.03, 1.03)
     ax.set_ylim(-0.03, 1.03)
-    ax.legend()
+    ax.legend(fontsize=7)
+
+
+def plot_coverage(cover: CoverResults, path: Path) -> Path | None:
+    """Validity against diversity, one point per task and setting, with 95% intervals (generations resampled)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7, 5))
+    drawn = [
+        _coverage_points(ax, res, setting, i, setting == "both")
+        for i, (setting, res) in enumerate(cover.settings.items())
+    ]
+    if not any(drawn):
+        plt.close(fig)
+        return None
+    _coverage_axes(ax, "Coverage per task")
     return _save(fig, path)
 
 
@@ -139,7 +185,19 @@ def plot_run(results: EvalResults, out: Path) -> list[Path]:
 
 
 def plot_compare(runs: Sequence[EvalResults], labels: Sequence[str], out: Path) -> list[Path]:
-    """Overlaid steerability curves of several runs."""
+    """Overlaid steerability curves of several runs, and their coverage points (description and examples)."""
     steer = [(f"{label}: ", r.steerability) for label, r in zip(labels, runs, strict=True) if r.steerability]
-    made = plot_steer_curves(steer, out / "compare_steer_curves.png") if steer else None
-    return [made] if made is not None else []
+    made = [plot_steer_curves(steer, out / "compare_steer_curves.png") if steer else None]
+    covered = [
+        (label, r.coverage.settings.get("both")) for label, r in zip(labels, runs, strict=True) if r.coverage
+    ]
+    covered = [(label, res) for label, res in covered if res is not None]
+    if covered:
+        plt = _plt()
+        fig, ax = plt.subplots(figsize=(7, 5))
+        if any([_coverage_points(ax, res, label, i, i == 0) for i, (label, res) in enumerate(covered)]):
+            _coverage_axes(ax, "Coverage per task (description and examples)")
+            made.append(_save(fig, out / "compare_coverage.png"))
+        else:
+            plt.close(fig)
+    return [p for p in made if p is not None]

@@ -1,20 +1,33 @@
-"""Markdown of evaluation runs: the headline table, one run's ``report.md``, several runs side by side.
+"""Markdown of evaluation runs: the headline table, one run's ``report.md``, and a comparison of several runs.
 
 Headline (`docs/evaluation.md`): steerability ``loss_geq_1`` (nats per output, lower is better) and
 ``all_acc_geq_1`` (greedy exact match), each the mean over the evaluated tasks; alignment mean JS divergence
 (``js_divergence``, mean over tasks); coverage % valid, diversity and yield per prompt setting (the metric's
-``percent_valid``, ``unique_gens_pct`` and ``unique_valid_count``, means over tasks).
+``percent_valid``, ``unique_gens_pct`` and ``unique_valid_count``, means over tasks). Every figure is printed
+with its 95% bootstrap interval in brackets (`tuning.eval.uncertainty`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from tuning.eval.compare import FIGURES, SETTING, Comparison
 from tuning.eval.results import COLUMNS, AlignResults, CoverResults, EvalResults, SteerResults
 
+#: How each per-task figure prints.
+FORMAT = {"loss_geq_1": "{:.3f}", "all_acc_geq_1": "{:.3f}", "js_divergence": "{:.4f}", "percent_valid": "{:.1%}",
+          "diversity": "{:.1%}", "yield": "{:.1f}"}  # fmt: skip
 
-def _cell(value: float | None, fmt: str) -> str:
-    return "—" if value is None else fmt.format(value)
+
+def _cell(value: float | None, fmt: str, bounds: Sequence[float] | None = None) -> str:
+    if value is None:
+        return "—"
+    text = fmt.format(value)
+    return f"{text} [{fmt.format(bounds[0])}, {fmt.format(bounds[1])}]" if bounds else text
+
+
+def _signed(value: float, fmt: str) -> str:
+    return ("+" if value >= 0 else "−") + fmt.format(abs(value))
 
 
 def _columns(runs: Sequence[EvalResults]) -> list[tuple[str, str, str]]:
@@ -24,33 +37,33 @@ def _columns(runs: Sequence[EvalResults]) -> list[tuple[str, str, str]]:
 
 
 def compare_table(runs: Sequence[EvalResults], labels: Sequence[str]) -> str:
-    """One markdown row per run: model, format and the headline columns."""
+    """One markdown row per run: model, format and the headline columns with their 95% intervals."""
     cols = _columns(runs)
     lines = [
         "| run | model | format | " + " | ".join(c[1] for c in cols) + " |",
         "|---|---|---|" + "---:|" * len(cols),
     ]
     for label, run in zip(labels, runs, strict=True):
-        head = run.headline
-        cells = [_cell(head.get(key), fmt) for key, _, fmt in cols]
+        head, bounds = run.headline, run.intervals
+        cells = [_cell(head.get(key), fmt, bounds.get(key)) for key, _, fmt in cols]
         lines.append(f"| {label} | {run.model} | {run.format} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
-def headline_table(before: EvalResults, after: EvalResults | None = None) -> str:
-    """Markdown headline table of one run, or of a run before and after tuning (with the change)."""
-    if after is None:
-        return compare_table([before], ["run"])
-    cols = _columns([before, after])
-    deltas = []
-    for key, _, fmt in cols:
-        b, a = before.headline.get(key), after.headline.get(key)
-        deltas.append(
-            "—" if a is None or b is None else ("+" if a - b >= 0 else "−") + fmt.format(abs(a - b))
-        )
-    return (
-        compare_table([before, after], ["before", "after"]) + "| change | | | " + " | ".join(deltas) + " |\n"
-    )
+def headline_table(first: EvalResults, *others: EvalResults, labels: Sequence[str] | None = None) -> str:
+    """The headline table of one run, or of several with the change of the last one against each earlier one."""
+    runs = [first, *others]
+    labels = list(labels) if labels is not None else (["run"] if not others else ["before", "after"])
+    table = compare_table(runs, labels)
+    cols = _columns(runs)
+    for label, earlier in zip(labels[:-1], runs[:-1], strict=True):
+        deltas = []
+        for key, _, fmt in cols:
+            a, b = runs[-1].headline.get(key), earlier.headline.get(key)
+            deltas.append("—" if a is None or b is None else _signed(a - b, fmt))
+        name = "change" if len(runs) == 2 else f"change vs {label}"
+        table += f"| {name} | | | " + " | ".join(deltas) + " |\n"
+    return table
 
 
 def _steer_section(steer: SteerResults) -> list[str]:
@@ -61,11 +74,12 @@ def _steer_section(steer: SteerResults) -> list[str]:
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for task, res in steer.tasks.items():
-        m, c = res.metrics or {}, res.counts
+        m, c, ci = res.metrics or {}, res.counts, res.intervals
         lines.append(
             f"| {task} | {res.k if res.k is not None else '—'} | {c.get('episodes', '—')} | {c.get('evaluated', 0)} | "
-            f"{c.get('skipped_too_long', 0)} | {_cell(m.get('loss_geq_1'), '{:.3f}')} | "
-            f"{_cell(m.get('all_acc_geq_1'), '{:.3f}')} | {_cell(m.get('loss_per_token_geq_1'), '{:.3f}')} |"
+            f"{c.get('skipped_too_long', 0)} | {_cell(m.get('loss_geq_1'), '{:.3f}', ci.get('loss_geq_1'))} | "
+            f"{_cell(m.get('all_acc_geq_1'), '{:.3f}', ci.get('all_acc_geq_1'))} | "
+            f"{_cell(m.get('loss_per_token_geq_1'), '{:.3f}')} |"
         )
     lines += [f"- failed: {task}: {res.failed}" for task, res in steer.tasks.items() if res.failed]
     return lines + [""]
@@ -84,8 +98,9 @@ def _align_section(align: AlignResults) -> list[str]:
         m, c = res.metrics or {}, res.counts
         lines.append(
             f"| {task} | {c['rows']} | {c['evaluated']} | {c['skipped_too_long']} | "
-            f"{_cell(m.get('js_divergence'), '{:.4f}')} | {_cell(m.get('kl_divergence'), '{:.3f}')} | "
-            f"{_cell(m.get('mode_match'), '{:.3f}')} | {_cell(m.get('coverage'), '{:.3f}')} |"
+            f"{_cell(m.get('js_divergence'), '{:.4f}', res.intervals.get('js_divergence'))} | "
+            f"{_cell(m.get('kl_divergence'), '{:.3f}')} | {_cell(m.get('mode_match'), '{:.3f}')} | "
+            f"{_cell(m.get('coverage'), '{:.3f}')} |"
         )
     lines += [f"- failed: {task}: {res.failed}" for task, res in align.tasks.items() if res.failed]
     return lines + [""]
@@ -95,16 +110,17 @@ def _cover_section(cover: CoverResults) -> list[str]:
     lines = [
         "## Valid output-space coverage",
         "",
-        f"{cover.num_generations} samples per task and setting; top_k = {cover.top_k}, seed {cover.seed}.",
+        f"{cover.num_generations} samples per task and setting; top_k applied = {cover.top_k or 'none'}, "
+        f"seed {cover.seed}. Intervals resample the tasks (prompts).",
         "",
         "| setting | % valid | diversity | yield | tasks too long |",
         "|---|---:|---:|---:|---:|",
     ]
     for setting, res in cover.settings.items():
         lines.append(
-            f"| {setting} | {_cell(res.aggregate('percent_valid'), '{:.1%}')} | "
-            f"{_cell(res.aggregate('diversity'), '{:.1%}')} | {_cell(res.aggregate('yield'), '{:.1f}')} | "
-            f"{len(res.skipped_too_long)} |"
+            f"| {setting} | {_cell(res.aggregate('percent_valid'), '{:.1%}', res.interval('percent_valid'))} | "
+            f"{_cell(res.aggregate('diversity'), '{:.1%}', res.interval('diversity'))} | "
+            f"{_cell(res.aggregate('yield'), '{:.1f}', res.interval('yield'))} | {len(res.skipped_too_long)} |"
         )
     return lines + [""]
 
@@ -114,8 +130,9 @@ def render_report(results: EvalResults, plots: Sequence[str]) -> str:
     lines = [
         f"# Evaluation of `{results.model}` ({results.format} format)",
         "",
-        f"dtype {results.dtype}, device {results.device}, context {results.context_length} tokens, "
-        f"configs {', '.join(results.configs)}, total {results.timings.get('total_s')} s.",
+        f"dtype {results.dtype}, device {results.device}, {results.num_processes} process(es), context "
+        f"{results.context_length} tokens, configs {', '.join(results.configs)}, total {results.timings.get('total_s')} s. "
+        "Figures in brackets are 95% bootstrap intervals.",
         "",
         headline_table(results),
     ]
@@ -136,4 +153,67 @@ def render_report(results: EvalResults, plots: Sequence[str]) -> str:
         ]
     if results.coverage:
         lines += _cover_section(results.coverage) + [f"![{p}]({p})\n" for p in plots if p.startswith("cover")]
+    return "\n".join(lines)
+
+
+def _task_value(run: EvalResults, figure: str, task: str) -> tuple[float | None, Sequence[float] | None]:
+    """One run's figure for one task, with its interval."""
+    if figure in ("loss_geq_1", "all_acc_geq_1") and run.steerability and task in run.steerability.tasks:
+        t = run.steerability.tasks[task]
+        return (t.metrics or {}).get(figure), t.intervals.get(figure)
+    if figure == "js_divergence" and run.alignment and task in run.alignment.tasks:
+        t = run.alignment.tasks[task]
+        return (t.metrics or {}).get(figure), t.intervals.get(figure)
+    setting = run.coverage.settings.get(SETTING) if run.coverage else None
+    if setting is not None and task in setting.validity:
+        return setting.task_value(task, figure), setting.intervals.get(task, {}).get(figure)
+    return None, None
+
+
+def comparison_report(comp: Comparison) -> str:
+    """compare.md: headline table, wins/ties/losses over tasks, and per figure every task's values and
+    differences (later run minus the first) with their intervals."""
+    first = comp.labels[0]
+    lines = ["# Comparison", "", "Figures in brackets are 95% bootstrap intervals.", "",
+             compare_table(comp.runs, comp.labels)]  # fmt: skip
+    for label, found in comp.mismatches.items():
+        if found:
+            lines += [f"**{label} was evaluated under another protocol than {first}** (compared anyway): "
+                      + "; ".join(found), ""]  # fmt: skip
+    later = comp.labels[1:]
+    if later:
+        lines += [f"## Wins, ties and losses against {first}", "",
+                  "A win is a difference whose interval lies on the better side of 0; a tie spans 0.", "",
+                  "| figure | " + " | ".join(f"{label} (W/T/L)" for label in later) + " |",
+                  "|---|" + "---:|" * len(later)]  # fmt: skip
+        for figure, desideratum, _ in FIGURES:
+            cells = []
+            for label in later:
+                t = comp.tally(label, figure)
+                cells.append(f"{t['win']}/{t['tie']}/{t['loss']}")
+            lines.append(f"| {desideratum}: {figure} | " + " | ".join(cells) + " |")
+        lines.append("")
+    for figure, desideratum, lower in FIGURES:
+        tasks = sorted({d.task for diffs in comp.differences.values() for d in diffs if d.figure == figure})
+        if not tasks:
+            continue
+        fmt = FORMAT[figure]
+        lines += [f"## {desideratum}: {figure} ({'lower' if lower else 'higher'} is better)", "",
+                  "| task | " + " | ".join(comp.labels) + " | " + " | ".join(f"{label} − {first}" for label in later) + " |",
+                  "|---|" + "---:|" * (len(comp.labels) + len(later))]  # fmt: skip
+        for task in tasks:
+            values = [
+                _cell(value, fmt, bounds)
+                for value, bounds in (_task_value(r, figure, task) for r in comp.runs)
+            ]
+            diffs = []
+            for label in later:
+                d = next((d for d in comp.differences[label] if d.figure == figure and d.task == task), None)
+                diffs.append(
+                    "—"
+                    if d is None
+                    else f"{_signed(d.later - d.first, fmt)} [{_signed(d.low, fmt)}, {_signed(d.high, fmt)}] {d.verdict}"
+                )
+            lines.append(f"| {task} | " + " | ".join(values + diffs) + " |")
+        lines.append("")
     return "\n".join(lines)

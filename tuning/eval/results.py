@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tuning.eval.uncertainty import Clusters, interval, resampled_tasks, rng, task_mean_replicates
 from tuning.jsonfile import JSONFileError, json_ready, read_json, write_json
 
 #: (headline key, column title, how to print it), the columns of every results table.
@@ -36,25 +37,54 @@ COVERAGE_AGGREGATES = {
 }
 
 
+#: Steerability headline name -> the per-output record it averages over outputs with at least one example.
+STEER_HEADLINES = {"loss_geq_1": "loss", "all_acc_geq_1": "all_acc"}
+
+
 @dataclass
 class SteerTask:
-    """One steerability task: k, how many episodes were there / kept / evaluated / too long, the metric."""
+    """One steerability task: k, how many episodes were there / kept / evaluated / too long, the metric, and
+    the evaluated episodes with every scored output's loss and exact match (for intervals and paired tests)."""
 
     k: int | None
     counts: dict[str, int]
     metrics: dict[str, Any] | None = None
     failed: str | None = None
+    episode_ids: list[str] = field(default_factory=list)
+    outputs: dict[str, list[float]] = field(default_factory=dict)  # episode (index), shots, loss, all_acc
+    intervals: dict[str, list[float]] = field(default_factory=dict)
+
+    def clusters(self, record: str, min_shots: int = 1) -> Clusters:
+        """One record ("loss" or "all_acc") of the outputs with at least ``min_shots`` examples, by episode."""
+        o = self.outputs
+        keep = [i for i, shots in enumerate(o["shots"]) if shots >= min_shots]
+        return Clusters.of(
+            [self.episode_ids[int(o["episode"][i])] for i in keep], [o[record][i] for i in keep]
+        )
 
 
 @dataclass
 class SteerResults:
     tasks: dict[str, SteerTask]
 
+    def evaluated(self) -> dict[str, SteerTask]:
+        return {name: t for name, t in self.tasks.items() if t.metrics}
+
     def mean(self, key: str) -> float | None:
         """The mean over evaluated tasks of one of the metric's numbers."""
-        values = [t.metrics.get(key) for t in self.tasks.values() if t.metrics]
+        values = [t.metrics.get(key) for t in self.evaluated().values()]
         values = [v for v in values if v is not None]
         return sum(values) / len(values) if values else None
+
+    def interval(self, key: str) -> list[float] | None:
+        """The 95% interval of the mean over tasks of a headline (`STEER_HEADLINES`), episodes resampled."""
+        tasks = [t for t in self.evaluated().values() if t.outputs]
+        if not tasks:
+            return None
+        generator = rng()
+        return interval(
+            task_mean_replicates([t.clusters(STEER_HEADLINES[key]).replicates(generator) for t in tasks])
+        )
 
 
 @dataclass
@@ -69,11 +99,19 @@ class AlignExample:
 
 @dataclass
 class AlignTask:
+    """One alignment task: counts, the metric, every evaluated row's id and JS divergence, a few example rows."""
+
     counts: dict[str, int]
     metrics: dict[str, Any] | None = None
     js_per_row: list[float] = field(default_factory=list)
     examples: list[AlignExample] = field(default_factory=list)
     failed: str | None = None
+    row_ids: list[str] = field(default_factory=list)
+    intervals: dict[str, list[float]] = field(default_factory=dict)
+
+    def clusters(self) -> Clusters:
+        """Every evaluated row's JS divergence, by row."""
+        return Clusters.of(self.row_ids, self.js_per_row)
 
 
 @dataclass
@@ -86,6 +124,14 @@ class AlignResults:
         values = [t.metrics[key] for t in self.tasks.values() if t.metrics and t.metrics.get(key) is not None]
         return sum(values) / len(values) if values else None
 
+    def interval(self) -> list[float] | None:
+        """The 95% interval of the mean over tasks of the mean JS divergence, rows resampled."""
+        tasks = [t for t in self.tasks.values() if t.metrics and t.row_ids]
+        if not tasks:
+            return None
+        generator = rng()
+        return interval(task_mean_replicates([t.clusters().replicates(generator) for t in tasks]))
+
 
 @dataclass
 class CoverSetting:
@@ -95,11 +141,25 @@ class CoverSetting:
     generations: dict[str, list[str]]
     skipped_too_long: list[str]
     metrics: dict[str, Any] | None = None
+    validity: dict[str, list[bool]] = field(default_factory=dict)
+    intervals: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # task -> headline -> interval
 
     def aggregate(self, name: str) -> float | None:
         """The across-task mean of one coverage number (`COVERAGE_AGGREGATES`)."""
         value = (self.metrics or {}).get(COVERAGE_AGGREGATES[name])
         return None if value is None else float(value)
+
+    def task_value(self, task: str, name: str) -> float | None:
+        """One task's value of a headline (`COVERAGE_AGGREGATES`), None if it failed or did not run."""
+        entry = (self.metrics or {}).get("per_task", {}).get(task) or {}
+        value = entry.get(COVERAGE_AGGREGATES[name])
+        return None if value is None else float(value)
+
+    def interval(self, name: str) -> list[float] | None:
+        """The 95% interval of the mean over tasks of a headline, the tasks (prompts) resampled."""
+        values = [self.task_value(t, name) for t in self.generations]
+        values = [v for v in values if v is not None]
+        return interval(resampled_tasks(values, rng())) if len(values) > 1 else None
 
 
 @dataclass
@@ -135,6 +195,21 @@ class EvalResults:
         return {name: t.k for name, t in self.steerability.tasks.items()} if self.steerability else {}
 
     @property
+    def intervals(self) -> dict[str, list[float] | None]:
+        """The 95% interval of every headline number (keys as in `headline`)."""
+        out: dict[str, list[float] | None] = {}
+        if self.steerability:
+            for key in STEER_HEADLINES:
+                out[f"steer/{key}"] = self.steerability.interval(key)
+        if self.alignment:
+            out["align/js_divergence"] = self.alignment.interval()
+        if self.coverage:
+            for setting, res in self.coverage.settings.items():
+                for name in COVERAGE_AGGREGATES:
+                    out[f"cover/{setting}/{name}"] = res.interval(name)
+        return out
+
+    @property
     def headline(self) -> dict[str, float | None]:
         """Flat headline numbers (keys as in `COLUMNS`, plus every coverage setting)."""
         out: dict[str, float | None] = {}
@@ -150,7 +225,11 @@ class EvalResults:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {**json_ready(self), "headline": json_ready(self.headline)}
+        return {
+            **json_ready(self),
+            "headline": json_ready(self.headline),
+            "intervals": json_ready(self.intervals),
+        }
 
     def save(self, path: Path) -> Path:
         return write_json(path, self.to_dict())

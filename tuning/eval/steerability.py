@@ -9,6 +9,7 @@ than the model's context is skipped and counted, never truncated into a wrong sc
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from tqdm.auto import tqdm
@@ -16,7 +17,8 @@ from tqdm.auto import tqdm
 from tuning.eval.data import subsample
 from tuning.eval.kselect import KSelectionError, choose_k
 from tuning.eval.options import EvalOptions
-from tuning.eval.results import SteerResults, SteerTask
+from tuning.eval.results import STEER_HEADLINES, EvalResults, SteerResults, SteerTask
+from tuning.eval.uncertainty import interval, rng
 from tuning.jsonfile import json_ready
 from tuning.lm import LM, OutputRecord
 from tuning.sequences import EncodedEpisode, cut_after
@@ -33,34 +35,61 @@ def encode(messages: Any, fmt: str, tokenizer: Any, episode: int, max_length: in
     return EncodedEpisode(enc["input_ids"], enc["labels"], enc["output_index"], episode=episode)
 
 
-def prepare_task(
-    task: str, rows: Sequence[Mapping[str, Any]], fmt: str, lm: LM, k_tokenizer: Any, opts: EvalOptions
-) -> tuple[int, list[EncodedEpisode], dict[str, int]]:
-    """k, the cut evaluation sequences, and the counts (episodes, kept, evaluated, too long) of one task."""
-    window = opts.k_window
+def select(
+    task: str,
+    rows: Sequence[Mapping[str, Any]],
+    k_tokenizer: Any,
+    opts: EvalOptions,
+    reuse: tuple[int, list[str]] | None,
+) -> tuple[int, list[int], int]:
+    """k, the row indices to evaluate (in order) and how many episodes reached k.
+
+    With ``reuse`` (k and episode ids of another run) the same k and episodes are taken, so that two models are
+    scored on the same outputs; otherwise k is chosen on the k tokenizer's spectrum rendering and the episodes
+    that reach it are subsampled with the paper's seeded permutation.
+    """
+    if reuse is not None:
+        k, ids = reuse
+        where = {row["episode_id"]: i for i, row in enumerate(rows)}
+        missing = [e for e in ids if e not in where]
+        if missing:
+            raise KSelectionError(
+                f"{len(missing)} of the {len(ids)} episodes to reuse are not in this build (e.g. {missing[0]!r}): "
+                "the two runs were built from different data or options"
+            )
+        return k, [where[e] for e in ids], len(ids)
     k_encoded = [
-        encode(r["messages"], "spectrum", k_tokenizer, i, window + 1)
+        encode(r["messages"], "spectrum", k_tokenizer, i, opts.k_window + 1)
         for i, r in enumerate(tqdm(rows, desc=f"{task}: k selection", disable=not opts.progress, leave=False))
     ]
     selection = choose_k(
-        k_encoded, window=window, min_episodes_for_k2=opts.min_episodes_for_k2, fixed_k=opts.k
+        k_encoded, window=opts.k_window, min_episodes_for_k2=opts.min_episodes_for_k2, fixed_k=opts.k
     )
     chosen = [selection.keep[i] for i in subsample(len(selection.keep), opts.max_instances)]
+    return selection.k, chosen, len(selection.keep)
+
+
+def prepare_task(
+    task: str, rows: Sequence[Mapping[str, Any]], fmt: str, lm: LM, k_tokenizer: Any, opts: EvalOptions,
+    reuse: tuple[int, list[str]] | None = None,
+) -> tuple[int, list[EncodedEpisode], dict[str, int]]:  # fmt: skip
+    """k, the cut evaluation sequences, and the counts (episodes, kept, evaluated, too long) of one task."""
+    k, chosen, kept = select(task, rows, k_tokenizer, opts, reuse)
     sequences: list[EncodedEpisode] = []
     too_long = 0
     for i in chosen:
-        cut = cut_after(encode(rows[i]["messages"], fmt, lm.tokenizer, i, TOKENIZE_CAP), selection.k)
+        cut = cut_after(encode(rows[i]["messages"], fmt, lm.tokenizer, i, TOKENIZE_CAP), k)
         if cut is None or (lm.context_length is not None and len(cut.input_ids) > lm.context_length):
             too_long += 1
             continue
         sequences.append(cut)
     counts = {
         "episodes": len(rows),
-        "kept_by_k": len(selection.keep),
+        "kept_by_k": kept,
         "evaluated": len(sequences),
         "skipped_too_long": too_long,
     }
-    return selection.k, sequences, counts
+    return k, sequences, counts
 
 
 def metric_inputs(records: Sequence[OutputRecord], task: str) -> dict[str, list]:
@@ -74,6 +103,42 @@ def metric_inputs(records: Sequence[OutputRecord], task: str) -> dict[str, list]
     }
 
 
+def scored_task(k: int, counts: dict[str, int], rows: Sequence[Mapping[str, Any]], sequences: Sequence[EncodedEpisode],
+                records: Sequence[OutputRecord], metrics: dict[str, Any]) -> SteerTask:  # fmt: skip
+    """The task's record: metric results, the evaluated episodes, every output's loss and exact match, and the
+    bootstrap intervals of the headline numbers."""
+    position = {seq.episode: p for p, seq in enumerate(sequences)}
+    outputs = {
+        "episode": [position[r.episode] for r in records],
+        "shots": [r.example_ind for r in records],
+        "loss": [r.loss for r in records],
+        "all_acc": [r.all_acc for r in records],
+    }
+    result = SteerTask(k=k, counts=counts, metrics=json_ready(metrics), outputs=outputs,
+                       episode_ids=[rows[seq.episode]["episode_id"] for seq in sequences])  # fmt: skip
+    generator = rng()
+    result.intervals = {
+        key: interval(result.clusters(record).replicates(generator))
+        for key, record in STEER_HEADLINES.items()
+        if any(s >= 1 for s in outputs["shots"])
+    }
+    return result
+
+
+def reused_selection(opts: EvalOptions) -> dict[str, tuple[int, list[str]]]:
+    """k and episode ids per task of the run ``opts.k_from`` names (empty without one)."""
+    if opts.k_from is None:
+        return {}
+    earlier = EvalResults.load(Path(opts.k_from))
+    if earlier.steerability is None:
+        raise ValueError(f"{opts.k_from} has no steerability results to take k from")
+    return {
+        name: (t.k, t.episode_ids)
+        for name, t in earlier.steerability.tasks.items()
+        if t.k is not None and t.episode_ids
+    }
+
+
 def evaluate_steerability(
     lm: LM, fmt: str, tasks: Mapping[str, Sequence[Mapping[str, Any]]], metric: Any, opts: EvalOptions,
     k_tokenizer: Any,
@@ -82,10 +147,11 @@ def evaluate_steerability(
     batch_size = max(
         1, opts.batch_size // 2
     )  # whole episodes: the longest sequences of the three evaluations
+    reused = reused_selection(opts)
     per_task: dict[str, SteerTask] = {}
     for task, rows in tasks.items():
         try:
-            k, sequences, counts = prepare_task(task, rows, fmt, lm, k_tokenizer, opts)
+            k, sequences, counts = prepare_task(task, rows, fmt, lm, k_tokenizer, opts, reused.get(task))
         except KSelectionError as err:
             per_task[task] = SteerTask(k=None, counts={"episodes": len(rows)}, failed=str(err))
             continue
@@ -96,5 +162,5 @@ def evaluate_steerability(
         records = lm.score_outputs(sequences, batch_size=batch_size, desc=f"{task}: scoring")
         result = metric.compute(**metric_inputs(records, task), k=k)
         result.pop("per_task", None)
-        per_task[task] = SteerTask(k=k, counts=counts, metrics=json_ready(result))
+        per_task[task] = scored_task(k, counts, rows, sequences, records, result)
     return SteerResults(tasks=per_task)

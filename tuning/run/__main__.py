@@ -1,4 +1,4 @@
-"""``python -m tuning.run``: Spectrum Tuning with TRL, then the held-out evaluation before and after.
+"""``python -m tuning.run``: Spectrum Tuning with TRL, then the held-out evaluation of the start and tuned model.
 
 python -m tuning.run                                   # the main job: the embedded SmolLM2-135M, CPU budget
 python -m tuning.run --preset v1 --model Qwen/Qwen3-14B-Base --instruct_twin Qwen/Qwen3-14B

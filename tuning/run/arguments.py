@@ -25,7 +25,7 @@ from tuning.distributed import on_cuda
 from tuning.embedded import EMBEDDED_MODEL
 
 RECIPES = Path(__file__).resolve().parents[1] / "recipes"
-PRESETS = ("auto", "quick", "v0", "v1")
+PRESETS = ("auto", "quick", "study", "v0", "v1")
 FAMILY_CHOICES = ("gemma", "chatml", "llama3", "plain")
 
 #: Short option -> the TRL/transformers option it stands for.
@@ -80,6 +80,11 @@ class ScriptArguments:
         default=None,
         metadata={"help": "data directory of sources with manual files (else $SPECTRUM_SUITE_DATA)"},
     )
+    validation_fraction: float = field(
+        default=0.05,
+        metadata={"help": "share of each training task's instances held out as its validation split, never "
+                  "trained on (the paper's presets: 0, every instance trains)"},
+    )  # fmt: skip
     skip_unavailable: bool = field(
         default=True,
         metadata={"help": "skip tasks whose source is missing (listed in the log and the model card)"},
@@ -106,12 +111,28 @@ class ScriptArguments:
         default=False, metadata={"help": "continue from the run folder's last complete checkpoint"}
     )
     overwrite: bool = field(default=False, metadata={"help": "start the run folder over"})
-    eval: bool = field(default=True, metadata={"help": "evaluate the model before and after training"})
+    eval: bool = field(
+        default=True,
+        metadata={"help": "score the start model (its own and the spectrum format) and the tuned model"},
+    )
     eval_configs: list[str] = field(
         default_factory=lambda: ["test", "alignment", "coverage"],
         metadata={"help": "held-out configs or tasks"},
     )
-    eval_max_instances: int | None = field(default=None, metadata={"help": "episodes / rows per task"})
+    eval_max_instances: int | None = field(
+        default=1000, metadata={"help": "episodes / rows per task, a seeded subsample (the paper's 1000)"}
+    )
+    eval_top_k: int = field(
+        default=50,
+        metadata={"help": "coverage sampling top-k of every arm, one value so they compare (the tuned model's own "
+                  "generation config has none): 50 is transformers' default, which the paper sampled with; 0 = off"},
+    )  # fmt: skip
+    eval_start_format: str = field(
+        default="auto",
+        metadata={"choices": ("auto", "chat", "colon"),
+                  "help": "format of the start model's baseline arm: auto = chat when its tokenizer has a chat "
+                  "template, else colon (the paper's baselines)"},
+    )  # fmt: skip
     eval_num_generations: int = field(default=100, metadata={"help": "samples per coverage task and setting"})
     eval_batch_size: int = field(
         default=8, metadata={"help": "evaluation batch size (halves on out-of-memory)"}
@@ -250,6 +271,7 @@ def check(script: ScriptArguments, training: SFTConfig, model: ModelArguments) -
         ("--seed", t.seed, True, 0, None),
         ("--eval_batch_size", script.eval_batch_size, True, 1, None),
         ("--eval_num_generations", script.eval_num_generations, True, 1, None),
+        ("--eval_top_k", script.eval_top_k, True, 0, None),
     ]
     optional = [("--effective_batch", script.effective_batch, True, 1, None),
                 ("--max_train_episodes", script.max_train_episodes, True, 1, None),
@@ -262,6 +284,12 @@ def check(script: ScriptArguments, training: SFTConfig, model: ModelArguments) -
             check_range(name, value, integer=integer, low=low, high=high)
         except ValueError as err:
             raise RunInputError(str(err)) from None
+    try:  # a whole task held out would leave nothing to train on
+        check_range(
+            "--validation_fraction", script.validation_fraction, integer=False, low=0.0, high=1.0, below=True
+        )
+    except ValueError as err:
+        raise RunInputError(str(err)) from None
     for name, value in (("--learning_rate", t.learning_rate), ("--num_train_epochs", t.num_train_epochs)):
         if not isinstance(value, (int, float)) or not value > 0 or value == float("inf"):
             raise RunInputError(f"{name} must be a positive number, got {value!r}")

@@ -2,8 +2,8 @@
 
 A card has to let someone reproduce or judge the run without the logs: the base model (and the instruct
 twin its control-token rows came from), the data configs with the tasks that were skipped and the realised
-per-task mix (`docs/deviations.md#training-mix-reported`), every hyperparameter, the before/after table on the
-held-out tasks, and how to sample from the model (the spectrum chat template, temperature 1, no top-k/top-p).
+per-task mix (`docs/deviations.md#training-mix-reported`), every hyperparameter, the table of the start and the
+tuned model on the held-out tasks, and how to sample from the model (the spectrum chat template, temperature 1, no top-k/top-p).
 The metadata is `huggingface_hub`'s `ModelCardData`: base model, datasets, and a model-index with the tuned
 model's held-out results, so the Hub shows them.
 """
@@ -172,7 +172,12 @@ def render_model_card(facts: CardFacts) -> str:
         _hyperparameter_table(facts.hyperparameters),
         "## Training result",
         _hyperparameter_table(facts.train_result),
-        "## Before and after, held-out tasks",
+        "## Held-out evaluation",
+        "The start model in its own format (chat with a chat template, else colon: the paper's baselines) and in "
+        "the spectrum format, and the tuned model, scored on the same held-out items; 95% bootstrap intervals in "
+        "brackets. Per-task differences with paired intervals are in `eval/comparison.md` of the run folder."
+        if facts.before_after
+        else "",
         facts.before_after.strip() if facts.before_after else "Not evaluated in this run (`--no-eval`).",
         "## Usage",
         "The tokenizer's chat template renders the spectrum format for roles `description`, `input` and "
@@ -184,7 +189,7 @@ def render_model_card(facts: CardFacts) -> str:
         "## Citation",
         f"```bibtex\n{CITATION}\n```",
     ]
-    body = "\n\n".join(parts) + "\n"
+    body = "\n\n".join(p for p in parts if p) + "\n"
     return str(ModelCard(f"---\n{card_data(facts).to_yaml()}\n---\n\n{body}"))
 
 

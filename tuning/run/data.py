@@ -116,8 +116,10 @@ def load_episodes(
     data_dir: str | Path | None = None,
     skip_unavailable: bool = True,
     description_prob: float | None = None,
+    validation_fraction: float | None = None,
 ) -> tuple[datasets.Dataset, dict[str, str]]:
-    """The episode rows of ``configs`` (one split, concatenated in order) and the tasks that were skipped."""
+    """The episode rows of ``configs`` (one split, concatenated in order) and the tasks that were skipped;
+    ``validation_fraction`` is the builder's (None: its default)."""
     import datasets
 
     import spectrum_suite
@@ -128,6 +130,8 @@ def load_episodes(
         kwargs: dict[str, Any] = {}
         if description_prob is not None:
             kwargs["description_prob"] = description_prob
+        if validation_fraction is not None:
+            kwargs["validation_fraction"] = validation_fraction
         tasks = config_tasks(config)
         if split not in {name for task in tasks for name in task.split_names}:
             raise TrainDataError(f"config {config!r} has no {split!r} split: its tasks are held out")

@@ -1,19 +1,55 @@
-"""The held-out evaluation of a run, before and after training, with `tuning.eval`.
+"""The held-out evaluation of a run with `tuning.eval`: the paper's baselines and the tuned model.
 
-The starting model's results are kept in ``eval_before.json`` and reused when a resumed run asks for the same
-evaluation; the tuned model is evaluated from the saved run folder, so what is measured is what was saved. Each
-side also gets the run folder of `tuning.eval` (``eval/before``, ``eval/after``: results.json, report.md, plots).
+Three arms are scored on the same items (one k-tokenizer, the same episodes and rows): the start model in its
+natural format (chat when its tokenizer has a chat template, colon otherwise: the paper's baselines for instruct
+and base models), the start model in the spectrum format, and the tuned model, loaded back from the run folder
+so that what is measured is what was saved. Each arm gets the run folder of `tuning.eval` under
+``eval/<arm>/`` (results.json, report.md, plots) as soon as it is done; a resumed run reuses a start arm whose
+results answer the same evaluation. ``eval/comparison.md`` compares the tuned model with each start arm, per
+task with paired intervals and wins/ties/losses. Under a multi-process launch every process evaluates its
+share of each arm (`tuning.distributed.share`) and the main process writes.
 """
 
 from __future__ import annotations
 
 import gc
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from tuning.distributed import on_cuda
+from tuning.distributed import agree, barrier, device, is_main_process
 from tuning.eval import EvalOptions, EvalResults
+from tuning.eval.compare import FIGURES, Comparison
 from tuning.jsonfile import JSONFileError
 from tuning.run.arguments import RunConfig
+
+#: Options that do not change what an evaluation measures (a cached arm with other values is still valid).
+NOT_MEASURED = ("progress",)
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One evaluated model and format: its folder under ``eval/`` and its label in the tables."""
+
+    folder: str
+    label: str
+    fmt: str
+    tuned: bool
+
+
+def natural_format(tokenizer: Any, asked: str = "auto") -> str:
+    """The start model's own format: chat when its tokenizer has a chat template, else colon."""
+    if asked != "auto":
+        return asked
+    return "chat" if getattr(tokenizer, "chat_template", None) else "colon"
+
+
+def arms(natural: str) -> tuple[Arm, Arm, Arm]:
+    return (
+        Arm(f"start-{natural}", f"start ({natural})", natural, tuned=False),
+        Arm("start-spectrum", "start (spectrum)", "spectrum", tuned=False),
+        Arm("tuned-spectrum", "tuned (spectrum)", "spectrum", tuned=True),
+    )
 
 
 def eval_options(config: RunConfig) -> EvalOptions:
@@ -23,49 +59,118 @@ def eval_options(config: RunConfig) -> EvalOptions:
         configs=list(s.eval_configs),
         max_instances=s.eval_max_instances,
         num_generations=s.eval_num_generations,
+        top_k=s.eval_top_k,
         batch_size=s.eval_batch_size,
         seed=config.training.seed,
         data_dir=s.data_dir,
-        progress=config.training.log_level not in ("error", "critical"),
+        progress=config.training.log_level not in ("error", "critical") and is_main_process(),
     )
 
 
-def _cached_before(path: Path, options: EvalOptions) -> EvalResults | None:
-    """The starting model's results of an earlier attempt at this run, if they answer the same evaluation."""
+def _measured(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k not in NOT_MEASURED}
+
+
+def cached(folder: Path, options: EvalOptions, fmt: str) -> EvalResults | None:
+    """An earlier attempt's results of one start arm, if they answer the same evaluation in the same format."""
     try:
-        cached = EvalResults.load(path)
+        earlier = EvalResults.load(folder / "results.json")
     except JSONFileError:
         return None
-    return cached if cached.options == options.record() else None
+    same = earlier.format == fmt and _measured(earlier.options) == _measured(options.record())
+    return earlier if same else None
 
 
-def before_after(config: RunConfig, run_dir: Path) -> tuple[EvalResults, EvalResults]:
-    """Evaluate the starting model (cached in eval_before.json across resumes) and the saved tuned model."""
+def _evaluate(
+    model: Any, tokenizer: Any, arm: Arm, options: EvalOptions, name: str, out: Path
+) -> EvalResults:
+    """One arm on every process; the main one writes its run folder."""
     from tuning.eval import evaluate_lm, write_run
     from tuning.lm import LM
-    from tuning.loading import load_model_and_tokenizer
+
+    results = evaluate_lm(LM(model, tokenizer, progress=options.progress), arm.fmt, options, name)
+    if is_main_process():
+        write_run(results, out)
+    return results
+
+
+def evaluate_arms(config: RunConfig, run_dir: Path) -> dict[Arm, EvalResults]:
+    """The three arms' results, on every process (the start model is loaded only if a start arm is not cached)."""
+    from tuning.loading import load_model_and_tokenizer, load_tokenizer
     from tuning.run.model import load_start_model
 
     options = eval_options(config)
-    cache = run_dir / "eval_before.json"
-    before = _cached_before(cache, options)
-    if before is None:
-        model, tokenizer, _, _ = load_start_model(config, dtype="auto")  # bf16 on CUDA, like the tuned model
-        model.to("cuda" if on_cuda() else "cpu")
-        before = evaluate_lm(
-            LM(model, tokenizer, progress=False),
-            "spectrum",
-            options,
-            f"{config.model.model_name_or_path} (before)",
+    start_name = config.model.model_name_or_path
+    natural = natural_format(
+        load_tokenizer(start_name, trust_remote_code=config.training.trust_remote_code),
+        config.script.eval_start_format,
+    )
+    results: dict[Arm, EvalResults] = {}
+    start_arms = [a for a in arms(natural) if not a.tuned]
+    for arm in start_arms:
+        earlier = agree(
+            cached(run_dir / "eval" / arm.folder, options, arm.fmt) if is_main_process() else None
         )
-        before.save(cache)
+        if earlier is not None:
+            results[arm] = earlier
+    missing = [a for a in start_arms if a not in results]
+    if missing:
+        model, tokenizer, _, _ = load_start_model(config, dtype="auto")  # bf16 on CUDA, like the tuned model
+        model.to(device())
+        for arm in missing:
+            results[arm] = _evaluate(
+                model, tokenizer, arm, options, start_name, run_dir / "eval" / arm.folder
+            )
         del model
         gc.collect()
-    tuned, tuned_tok = load_model_and_tokenizer(str(run_dir), dtype="auto")
-    after = evaluate_lm(
-        LM(tuned, tuned_tok, progress=options.progress), "spectrum", options, f"{run_dir.name} (after)"
-    )
-    after.save(run_dir / "eval_after.json")
-    for label, results in (("before", before), ("after", after)):
-        write_run(results, run_dir / "eval" / label)  # results.json, report.md and the plots of tuning.eval
-    return before, after
+    barrier()  # the tuned model is saved by the main process
+    tuned_arm = arms(natural)[2]
+    model, tokenizer = load_model_and_tokenizer(str(run_dir), dtype="auto", device=device())
+    out = run_dir / "eval" / tuned_arm.folder
+    results[tuned_arm] = _evaluate(model, tokenizer, tuned_arm, options, run_dir.name, out)
+    return dict(sorted(results.items(), key=lambda item: arms(natural).index(item[0])))
+
+
+def comparisons(results: dict[Arm, EvalResults]) -> list[Comparison]:
+    """The tuned model against each start arm (the start arm is the baseline of each comparison)."""
+    from tuning.eval.compare import compare
+
+    (tuned,) = [a for a in results if a.tuned]
+    return [
+        compare([results[arm], results[tuned]], [arm.label, tuned.label], allow_mismatch=True)
+        for arm in results
+        if not arm.tuned
+    ]
+
+
+def tallies(found: list[Comparison]) -> dict[str, dict[str, dict[str, int]]]:
+    """Wins/ties/losses of the tuned model per figure, against each start arm."""
+    return {
+        f"{c.labels[1]} vs {c.labels[0]}": {figure: c.tally(c.labels[1], figure) for figure, _, _ in FIGURES}
+        for c in found
+    }
+
+
+def write_evaluation(results: dict[Arm, EvalResults], run_dir: Path) -> tuple[str, dict[str, Any]]:
+    """``before_after.md``/``.json`` and ``eval/comparison.md`` with its plots, on the main process; the
+    headline table of the three arms and the tuned model's wins/ties/losses."""
+    from tuning.eval.plots import plot_compare
+    from tuning.eval.report import comparison_report, headline_table
+    from tuning.jsonfile import write_json
+
+    labels = [arm.label for arm in results]
+    table = headline_table(*results.values(), labels=labels)
+    found = comparisons(results)
+    tally = tallies(found)
+    (run_dir / "before_after.md").write_text(table, encoding="utf-8")
+    write_json(run_dir / "before_after.json", {
+        "arms": {arm.label: {"folder": f"eval/{arm.folder}", "model": r.model, "format": r.format,
+                             "headline": r.headline, "intervals": r.intervals} for arm, r in results.items()},
+        "wins_ties_losses": tally,
+    })  # fmt: skip
+    out = run_dir / "eval"
+    plots = plot_compare(list(results.values()), labels, out)
+    body = "\n\n".join(comparison_report(c) for c in found)
+    body += "".join(f"\n![{p.stem}]({p.name})\n" for p in plots)
+    (out / "comparison.md").write_text(body, encoding="utf-8")
+    return table, tally

@@ -4,7 +4,7 @@ Episodes of the builder's ``train`` split are rendered in the ``spectrum`` forma
 loss only on the scored spans (our ``labels``), truncated to ``max_length``, packed into padding-free rows where
 the attention kernel allows it, and trained for one epoch (or ``max_steps``) by `SFTTrainer`. The run folder
 gets safetensors, the tokenizer with the spectrum chat template, a generation config (temperature 1, no
-top-k/top-p), the model card, the train-mix record and the before/after table (`docs/tuning.md`).
+top-k/top-p), the model card, the train-mix record and the evaluation of the start and the tuned model (`docs/tuning.md`).
 """
 
 from __future__ import annotations
@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     import datasets
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+    from tuning.eval import EvalResults
+    from tuning.run.evaluation import Arm
+
 logger = logging.getLogger("tuning.run")
 
 
@@ -36,7 +39,7 @@ def train_data(config: RunConfig, tokenizer: PreTrainedTokenizerBase, family: st
     s = config.script
     try:
         episodes, skipped = load_episodes(
-            s.configs, "train", s.data_dir, s.skip_unavailable, s.description_prob
+            s.configs, "train", s.data_dir, s.skip_unavailable, s.description_prob, s.validation_fraction
         )
         data = build_train_dataset(
             episodes, tokenizer, family, config.training.max_length, s.drop_partial_outputs, s.max_train_episodes,
@@ -138,36 +141,41 @@ def fit(
     return outcome
 
 
-def finish(config: RunConfig, data: TrainData, family: str, record: dict[str, Any]) -> str | None:
-    """After training, on the main process: the before/after evaluation, run_args.json, the card, the push."""
-    from tuning.eval.report import headline_table
+def finish(
+    config: RunConfig,
+    data: TrainData,
+    family: str,
+    record: dict[str, Any],
+    evaluated: dict[Arm, EvalResults] | None,
+) -> tuple[str | None, dict[str, Any] | None]:
+    """On the main process: the evaluation's tables, run_args.json, the model card, the push; the headline table
+    and the tuned model's wins/ties/losses."""
     from tuning.run.card import CardFacts, write_model_card
-    from tuning.run.evaluation import before_after
+    from tuning.run.evaluation import write_evaluation
     from tuning.run.outputs import push_to_hub
 
-    run_dir, table, after = config.run_dir, None, None
-    if config.script.eval:
-        before, tuned = before_after(config, run_dir)
-        table, after = headline_table(before, tuned), tuned.headline
-        (run_dir / "before_after.md").write_text(table)
-        write_json(run_dir / "before_after.json", {"before": before.headline, "after": tuned.headline})
+    run_dir, table, tally, tuned = config.run_dir, None, None, None
+    if evaluated:
+        table, tally = write_evaluation(evaluated, run_dir)
+        tuned = next(r for arm, r in evaluated.items() if arm.tuned).headline
     write_json(run_dir / "run_args.json", record)
     t = config.training
     facts = CardFacts(
         run_name=run_dir.name, base_model=config.model.model_name_or_path, instruct_twin=config.script.instruct_twin,
         family=family, data=data.summary(), data_table=data.table(), hyperparameters=record["hyperparameters"],
-        train_result=record["train_result"], before_after=table, after=after,
+        train_result=record["train_result"], before_after=table, after=tuned,
         repo_id=t.hub_model_id if t.push_to_hub else None,
     )  # fmt: skip
     write_model_card(run_dir / "README.md", facts)
     if t.push_to_hub:
         record["pushed"] = push_to_hub(run_dir, t.hub_model_id, bool(t.hub_private_repo))
-    return table
+    return table, tally
 
 
 def train(config: RunConfig) -> dict[str, Any]:
     """Check the inputs, build the data, train, save, evaluate, write the card, push."""
     from spectrum_suite.formats import chat_template
+    from tuning.run.evaluation import evaluate_arms
     from tuning.run.folder import RunFolder
     from tuning.run.model import load_start_model
     from tuning.run.outputs import spectrum_generation_config
@@ -198,14 +206,20 @@ def train(config: RunConfig) -> dict[str, Any]:
         outcome = fit(config, model, tokenizer, rows, args, resume_from)
         del model
         _release_memory()
+        evaluated = evaluate_arms(config, config.run_dir) if config.script.eval else None  # every process
         table = None
         if is_main_process():
             record = {
                 "script": config.script, "training": config.training.to_dict(), "model": config.model,
                 "hyperparameters": hyper, "train_result": outcome, "transfer": transfer,
             }  # fmt: skip
-            table = finish(config, data, family, record)
+            table, tally = finish(config, data, family, record, evaluated)
             outcome["pushed"] = record.get("pushed")
+            if tally:
+                outcome["tuned: wins/ties/losses"] = {
+                    versus: {figure: f"{t['win']}/{t['tie']}/{t['loss']}" for figure, t in by_figure.items()}
+                    for versus, by_figure in tally.items()
+                }
     except BaseException:
         folder.fail()
         raise

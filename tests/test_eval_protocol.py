@@ -1,0 +1,264 @@
+"""The paper's evaluation protocol by default, so that numbers of different models (and the paper's) compare.
+
+Colon candidates carry their leading space, coverage samples with the model's own top-k (recorded), one
+k-tokenizer for every model, at most 1000 episodes/rows per task, intervals on every headline, and `compare`
+refuses runs that did not score the same items.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+pytest.importorskip("matplotlib")
+
+import metrics  # noqa: E402
+from tests.test_lm import tiny_model  # noqa: E402
+from tests.tokenizer_fixtures import make_tokenizer, smollm2_tokenizer  # noqa: E402
+from tuning.eval import evaluate_model, main, write_run  # noqa: E402
+from tuning.eval.alignment import evaluate_task, prompt_for  # noqa: E402
+from tuning.eval.cli import build_parser  # noqa: E402
+from tuning.eval.compare import ProtocolMismatch, compare  # noqa: E402
+from tuning.eval.data import load_eval_data, subsample  # noqa: E402
+from tuning.eval.kselect import choose_k  # noqa: E402
+from tuning.eval.options import MAX_INSTANCES, EvalOptions  # noqa: E402
+from tuning.eval.report import comparison_report  # noqa: E402
+from tuning.eval.steerability import encode  # noqa: E402
+from tuning.lm import LM  # noqa: E402
+
+STATES = {
+    "instance_id": "states-0",
+    "description": "Name a state of the United States.",
+    "input": None,
+    "output_name": "State",
+    "candidates": ["Alabama", "Alaska", "Arizona", "Wyoming"],
+    "target_probs": [0.25, 0.25, 0.25, 0.25],
+}
+
+
+@pytest.fixture(scope="module")
+def chatml():
+    return make_tokenizer("chatml")
+
+
+@pytest.fixture(scope="module")
+def flight_rows():
+    return load_eval_data(["flight"]).tasks("episodes")["flight"]
+
+
+def _scored_candidates(monkeypatch, tokenizer, fmt):
+    """The candidate ids the alignment evaluation hands to the model for the STATES row."""
+    lm = LM(tiny_model(tokenizer, context=512), tokenizer, progress=False)
+    seen = []
+    score = lm.score_candidates
+
+    def spy(items, **kwargs):
+        seen.extend(items)
+        return score(items, **kwargs)
+
+    monkeypatch.setattr(lm, "score_candidates", spy)
+    task = evaluate_task(lm, fmt, [STATES], metrics.load("distributional_alignment"), EvalOptions(), "")
+    assert task.metrics is not None and task.counts["evaluated"] == 1
+    return seen[0]
+
+
+def test_colon_candidates_are_scored_with_their_leading_space(monkeypatch):
+    tok = smollm2_tokenizer()
+    items = _scored_candidates(monkeypatch, tok, "colon")
+    prompt = prompt_for(STATES, "colon", tok)
+    assert prompt.endswith("State:")
+    prompt_ids = tok(prompt, add_special_tokens=False)["input_ids"]
+    for candidate, ids in zip(STATES["candidates"], items.candidate_ids, strict=True):
+        by_hand = tok(prompt + " " + candidate, add_special_tokens=False)["input_ids"]
+        assert by_hand[: len(prompt_ids)] == prompt_ids
+        assert ids == by_hand[len(prompt_ids) :], candidate
+    assert len(items.candidate_ids[0]) == 1  # " Alabama" is one SmolLM2 token; "Alabama" alone is three
+    assert len(tok("Alabama", add_special_tokens=False)["input_ids"]) == 3
+
+
+def test_spectrum_candidates_follow_the_header_line_without_a_space(monkeypatch, chatml):
+    items = _scored_candidates(monkeypatch, chatml, "spectrum")
+    first = chatml.decode(items.candidate_ids[0])
+    assert first == "Alabama"
+
+
+def test_the_default_protocol_is_the_papers():
+    opts = EvalOptions()
+    assert opts.max_instances == MAX_INSTANCES == 1000
+    assert opts.top_k is None and opts.k_tokenizer == "smollm2-135m-instruct"
+    args = build_parser().parse_args(["--model", "m", "--out", "o"])
+    assert (args.max_instances, args.top_k, args.k_tokenizer) == (1000, None, "smollm2-135m-instruct")
+    assert (
+        build_parser().parse_args(["--model", "m", "--out", "o", "--max-instances", "all"]).max_instances
+        is None
+    )
+    capped = subsample(1500, MAX_INSTANCES)
+    assert len(set(capped)) == 1000 and max(capped) < 1500 and capped == subsample(1500, MAX_INSTANCES)
+    assert sorted(subsample(999, MAX_INSTANCES)) == list(range(999))
+
+
+def test_sampling_without_top_k_applies_and_records_the_models_default(chatml):
+    model = tiny_model(chatml)
+    lm = LM(model, chatml, progress=False)
+    assert lm.effective_top_k(None) == 50  # no top_k in the checkpoint: the library's default
+    model.generation_config.top_k = 3
+    assert lm.effective_top_k(None) == 3 and lm.effective_top_k(0) == 0
+    prompt = chatml("Output:")["input_ids"]
+
+    def draw(top_k):
+        return lm.sample(prompt, n=12, max_new_tokens=4, seed=5, stop_strings=[], top_k=top_k, batch_size=12)
+
+    assert draw(None) == draw(3)
+    assert draw(None) != draw(0)  # 700 tokens unfiltered against the 3 most likely
+
+
+def test_results_record_the_top_k_sampling_applied(chatml):
+    model = tiny_model(chatml, context=4096)
+    model.generation_config.top_k = 7
+    r = evaluate_model(model, chatml, "spectrum", ["rng_1_10"], num_generations=2, progress=False)
+    assert r.options["top_k"] is None and r.coverage.top_k == 7
+
+
+def test_two_models_are_scored_on_the_same_k_and_episodes(chatml, flight_rows):
+    llama = make_tokenizer("llama3")
+    opts = {"max_instances": 3, "progress": False}
+    a = evaluate_model(tiny_model(chatml, context=8192), chatml, "spectrum", ["flight"], **opts)
+    b = evaluate_model(tiny_model(llama, context=8192), llama, "colon", ["flight"], **opts)
+    ta, tb = a.steerability.tasks["flight"], b.steerability.tasks["flight"]
+    assert ta.k == tb.k and ta.episode_ids == tb.episode_ids and len(ta.episode_ids) == 3
+    # the k the embedded (SmolLM2) tokenizer chooses, not either model's own
+    k_tok = smollm2_tokenizer()
+    encoded = [encode(r["messages"], "spectrum", k_tok, i, 2049) for i, r in enumerate(flight_rows)]
+    assert ta.k == choose_k(encoded, window=2048, min_episodes_for_k2=10).k
+    own = evaluate_model(tiny_model(chatml, context=8192), chatml, "spectrum", ["flight"], k_tokenizer="model",
+                         **opts)  # fmt: skip
+    assert own.steerability.tasks["flight"].k != ta.k  # the test tokenizer is far coarser than SmolLM2's
+    assert a.options["k_tokenizer"] == "smollm2-135m-instruct"
+
+
+def test_k_from_reuses_another_runs_k_and_episodes(chatml, tmp_path):
+    first = evaluate_model(tiny_model(chatml, context=8192), chatml, "spectrum", ["flight"], max_instances=3,
+                           k=2, progress=False)  # fmt: skip
+    write_run(first, tmp_path / "first")
+    again = evaluate_model(tiny_model(chatml, seed=1, context=8192), chatml, "chat", ["flight"], max_instances=50,
+                           k_from=str(tmp_path / "first" / "results.json"), progress=False)  # fmt: skip
+    ta, tb = first.steerability.tasks["flight"], again.steerability.tasks["flight"]
+    assert (tb.k, tb.episode_ids) == (ta.k, ta.episode_ids) == (2, ta.episode_ids)
+    with pytest.raises(ValueError, match="either a fixed k or k_from"):
+        EvalOptions(k=2, k_from="x.json")
+
+
+@pytest.fixture(scope="module")
+def run(chatml):
+    model = tiny_model(chatml, context=4096)
+    return evaluate_model(model, chatml, "spectrum", ["flight", "urn", "rng_1_10"], max_instances=6,
+                          num_generations=6, k=2, progress=False)  # fmt: skip
+
+
+def test_every_headline_carries_a_95_percent_interval(run, tmp_path):
+    assert set(run.intervals) == set(run.headline)
+    for key, value in run.headline.items():
+        bounds = run.intervals[key]
+        if key.startswith("cover/"):
+            assert bounds is None  # one coverage task: no spread over tasks to resample
+            continue
+        assert bounds[0] <= value <= bounds[1], key
+    low, high = run.intervals["steer/loss_geq_1"]
+    assert low < high  # six episodes of a random model do not all score alike
+    write_run(run, tmp_path)
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["intervals"]["steer/loss_geq_1"] == pytest.approx(run.intervals["steer/loss_geq_1"])
+    task = run.steerability.tasks["flight"]
+    lo, hi = task.intervals["loss_geq_1"]
+    assert lo <= task.metrics["loss_geq_1"] <= hi
+    assert task.clusters("loss").mean == pytest.approx(task.metrics["loss_geq_1"])
+
+
+def _shifted(run, delta):
+    """A copy of ``run`` whose every steerability loss is ``delta`` larger (a paired change)."""
+    other = copy.deepcopy(run)
+    task = other.steerability.tasks["flight"]
+    task.outputs["loss"] = [x + delta for x in task.outputs["loss"]]
+    task.metrics["loss_geq_1"] += delta
+    return other
+
+
+def test_compare_counts_wins_ties_and_losses_with_paired_intervals(run):
+    better, same = _shifted(run, -0.5), copy.deepcopy(run)
+    c = compare([run, better, same], ["start", "better", "same"])
+    (diff,) = [d for d in c.differences["better"] if d.figure == "loss_geq_1"]
+    assert diff.low == pytest.approx(-0.5) and diff.high == pytest.approx(-0.5) and diff.verdict == "win"
+    assert c.tally("better", "loss_geq_1") == {"win": 1, "tie": 0, "loss": 0}
+    assert c.tally("same", "loss_geq_1") == {"win": 0, "tie": 1, "loss": 0}
+    assert c.tally("same", "js_divergence") == {"win": 0, "tie": 1, "loss": 0}
+    worse = _shifted(run, +0.5)
+    assert compare([run, worse], ["a", "b"]).tally("b", "loss_geq_1") == {"win": 0, "tie": 0, "loss": 1}
+    report = comparison_report(c)
+    assert "## Wins, ties and losses against start" in report and "| flight |" in report
+
+
+def test_compare_refuses_runs_of_another_protocol_k_or_episodes(run):
+    other = copy.deepcopy(run)
+    other.options["top_k"] = 0
+    with pytest.raises(ProtocolMismatch, match="top_k: None vs 0"):
+        compare([run, other], ["a", "b"])
+    assert compare([run, other], ["a", "b"], allow_mismatch=True).mismatches["b"] == ["top_k: None vs 0"]
+    other = copy.deepcopy(run)
+    other.coverage.top_k = 0  # e.g. a tuned model whose generation config turns top-k off
+    with pytest.raises(ProtocolMismatch, match="top-k applied in sampling: 50 vs 0"):
+        compare([run, other], ["a", "b"])
+    other = copy.deepcopy(run)
+    other.alignment.tasks["urn"].row_ids[0] = "urn-elsewhere"
+    with pytest.raises(ProtocolMismatch, match="urn: other rows"):
+        compare([run, other], ["a", "b"])
+    other = copy.deepcopy(run)
+    other.steerability.tasks["flight"].k = 3
+    with pytest.raises(ProtocolMismatch, match="flight: k 2 vs 3"):
+        compare([run, other], ["a", "b"])
+    other = copy.deepcopy(run)
+    other.steerability.tasks["flight"].episode_ids[0] = "flight-elsewhere"
+    with pytest.raises(ProtocolMismatch, match="flight: other episodes"):
+        compare([run, other], ["a", "b"])
+
+
+def test_compare_cli_refuses_a_mismatch_unless_told(run, tmp_path, capsys):
+    other = copy.deepcopy(run)
+    other.options["max_instances"] = 5
+    write_run(run, tmp_path / "a")
+    write_run(other, tmp_path / "b")
+    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 2
+    assert "max_instances: 6 vs 5" in capsys.readouterr().err
+    out = tmp_path / "cmp"
+    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--allow-protocol-mismatch",
+                 "--out", str(out)]) == 0  # fmt: skip
+    text = (out / "compare.md").read_text()
+    assert "max_instances: 6 vs 5" in text and "compare_steer_curves.png" in text
+
+
+def test_coverage_intervals_are_centred_on_the_metrics_values():
+    """Resampling repeats generations, so raw replicates of diversity and yield fall below the sample's values."""
+    import numpy as np
+
+    from tuning.eval.uncertainty import coverage_replicates, interval, rng
+
+    generations = [str(i) for i in range(12)] + ["x"] * 4  # 12 distinct valid strings and 4 invalid repeats
+    validity = [True] * 12 + [False] * 4
+    reps = coverage_replicates(generations, validity, rng())
+    observed = {"percent_valid": 0.75, "diversity": 1.0, "yield": 12.0}
+    for name, value in observed.items():
+        low, high = interval(reps[name])
+        assert low <= value <= high, name
+    assert np.mean(reps["yield"]) == pytest.approx(12.0, abs=0.5)  # uncentred: about 7.6
+    assert reps["diversity"].max() <= 1.0
+
+
+def test_coverage_task_intervals_contain_the_metrics_values(run):
+    setting = run.coverage.settings["both"]
+    for task in setting.validity:
+        for name in ("percent_valid", "diversity", "yield"):
+            low, high = setting.intervals[task][name]
+            assert low <= setting.task_value(task, name) <= high, (task, name)
