@@ -119,6 +119,28 @@ def test_ddp_trains_to_the_weights_of_one_process_and_evaluates_on_both(tiny: Pa
     ]  # fmt: skip
 
 
+def test_fsdp_config_on_cpus_runs_data_parallel_and_says_so(tiny: Path, tmp_path: Path) -> None:
+    """The shipped FSDP config on a machine without GPUs: accelerate runs plain multi-CPU data parallelism, which
+    ``tuning.run`` records and warns about, and which still trains to the weights of one process."""
+    fsdp = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", "tuning/configs/fsdp.yaml",
+            "--num_processes", "2", "--mixed_precision", "no", "--main_process_port", _free_port()]  # fmt: skip
+    train = [*TRAIN, "--no-eval"]
+    _run(ONE, "tuning.run", "--model", str(tiny), *train, "--output-root", str(tmp_path / "one"))
+    done = subprocess.run([*fsdp, "-m", "tuning.run", "--model", str(tiny), *train, "--output-root",
+                           str(tmp_path / "two")], cwd=REPO, env=ENV, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert (done.stdout + done.stderr).count("asked for FSDP but accelerate runs MULTI_CPU") == 1  # main only
+    record = json.loads((tmp_path / "two" / "r" / "run_args.json").read_text())["train_result"]
+    assert record["parallelism"] == "MULTI_CPU on 2 process(es)"
+    one = json.loads((tmp_path / "one" / "r" / "run_args.json").read_text())["train_result"]
+    assert one["parallelism"] == "NO on 1 process(es)"
+    a, b = (
+        load_file(tmp_path / "one" / "r" / "model.safetensors"),
+        load_file(tmp_path / "two" / "r" / "model.safetensors"),
+    )
+    assert max((a[k] - b[k]).abs().max().item() for k in a) < 1e-6
+
+
 def _launch(launcher: list[str], tiny: Path, root: Path, *extra: str) -> subprocess.Popen:
     argv = [*launcher, "-m", "tuning.run", "--model", str(tiny), "--configs", "coinflip", "--max-train-episodes",
             "64", "--max-length", "256", "--effective-batch", "2", "--packing", "off", "--max-steps", "30",

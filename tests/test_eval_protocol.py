@@ -192,13 +192,34 @@ def test_compare_counts_wins_ties_and_losses_with_paired_intervals(run):
     c = compare([run, better, same], ["start", "better", "same"])
     (diff,) = [d for d in c.differences["better"] if d.figure == "loss_geq_1"]
     assert diff.low == pytest.approx(-0.5) and diff.high == pytest.approx(-0.5) and diff.verdict == "win"
-    assert c.tally("better", "loss_geq_1") == {"win": 1, "tie": 0, "loss": 0}
-    assert c.tally("same", "loss_geq_1") == {"win": 0, "tie": 1, "loss": 0}
-    assert c.tally("same", "js_divergence") == {"win": 0, "tie": 1, "loss": 0}
+    assert c.tally("better", "loss_geq_1") == {"win": 1, "tie": 0, "loss": 0, "untested": 0}
+    assert c.tally("same", "loss_geq_1") == {"win": 0, "tie": 1, "loss": 0, "untested": 0}
+    assert c.tally("same", "js_divergence") == {"win": 0, "tie": 1, "loss": 0, "untested": 0}
     worse = _shifted(run, +0.5)
-    assert compare([run, worse], ["a", "b"]).tally("b", "loss_geq_1") == {"win": 0, "tie": 0, "loss": 1}
+    assert compare([run, worse], ["a", "b"]).tally("b", "loss_geq_1") == {
+        "win": 0,
+        "tie": 0,
+        "loss": 1,
+        "untested": 0,
+    }
     report = comparison_report(c)
     assert "## Wins, ties and losses against start" in report and "| flight |" in report
+
+
+def test_a_task_of_one_row_has_no_interval_and_is_never_a_win(chatml):
+    """`states` is one row: resampling it always gives the row itself, so a zero-width interval would call any
+    difference between two models certain. It gets no interval, and a comparison calls it untested."""
+    a, b = (evaluate_model(tiny_model(chatml, context=4096, seed=seed), chatml, "spectrum", ["states"],
+                           progress=False) for seed in (0, 1))  # fmt: skip
+    task = a.alignment.tasks["states"]
+    assert len(task.row_ids) == 1 and task.metrics["js_divergence"] > 0
+    assert task.intervals["js_divergence"] is None
+    c = compare([a, b], ["a", "b"])
+    (diff,) = c.differences["b"]
+    assert diff.later != diff.first and diff.verdict == "untested"
+    assert c.tally("b", "js_divergence") == {"win": 0, "tie": 0, "loss": 0, "untested": 1}
+    report = comparison_report(c)
+    assert "0/0/0 (+1 untested)" in report and "(one item: no interval) untested" in report
 
 
 def test_compare_refuses_runs_of_another_protocol_k_or_episodes(run):

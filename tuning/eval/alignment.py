@@ -14,7 +14,7 @@ from spectrum_suite.formats import continuation
 from tuning.eval.data import subsample
 from tuning.eval.options import EvalOptions
 from tuning.eval.results import AlignExample, AlignResults, AlignTask
-from tuning.eval.uncertainty import interval, rng
+from tuning.eval.uncertainty import rng
 from tuning.jsonfile import json_ready
 from tuning.lm import LM
 from tuning.sequences import TooLongError, encode_candidates, normalise
@@ -97,7 +97,7 @@ def evaluate_task(
     ]
     task = AlignTask(counts=counts, metrics=json_ready(result), js_per_row=per_row["js_divergence"], examples=examples,
                      row_ids=[str(r["instance_id"]) for r in kept])  # fmt: skip
-    task.intervals = {"js_divergence": interval(task.clusters().replicates(rng()))}
+    task.intervals = {"js_divergence": task.clusters().interval(rng())}
     return task
 
 

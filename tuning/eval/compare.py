@@ -7,7 +7,7 @@ compares them over the episodes and rows both scored. Every later run is compare
 with the first (the baseline): per task, the difference of each figure with its 95% bootstrap interval
 (episodes or rows resampled together in both runs, over the episodes or rows both scored; coverage generations
 resampled independently, since samples of two models are not paired), and over tasks, how many the later run
-wins, ties (interval spans 0) and loses.
+wins, ties (interval spans 0) and loses (tasks of a single episode or row are untested: no interval).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import numpy as np
 
 from tuning.eval.options import PROTOCOL
 from tuning.eval.results import STEER_HEADLINES, EvalResults
-from tuning.eval.uncertainty import coverage_replicates, interval, paired_difference, rng, verdict
+from tuning.eval.uncertainty import Clusters, coverage_replicates, interval, paired_difference, rng, verdict
 
 #: (figure, desideratum, lower is better) of the per-task comparisons.
 FIGURES = (
@@ -95,19 +95,33 @@ class Comparison:
     mismatches: dict[str, list[str]] = field(default_factory=dict)
 
     def tally(self, label: str, figure: str) -> dict[str, int]:
-        """Wins, ties and losses of run ``label`` against the first over the tasks of one figure."""
-        counts = {"win": 0, "tie": 0, "loss": 0}
+        """Wins, ties, losses (and untested tasks of one episode or row) of run ``label`` against the first
+        over the tasks of one figure."""
+        counts = {"win": 0, "tie": 0, "loss": 0, "untested": 0}
         for d in self.differences.get(label, []):
             if d.figure == figure:
                 counts[d.verdict] += 1
         return counts
 
 
-def _difference(figure: str, task: str, first: float, later: float, replicates: np.ndarray) -> TaskDifference:
-    """One figure's difference with its interval and verdict (`FIGURES` says which direction is better)."""
+def tally_text(counts: dict[str, int]) -> str:
+    """``W/T/L``, with the untested tasks named when there are any."""
+    text = f"{counts['win']}/{counts['tie']}/{counts['loss']}"
+    return text + (f" (+{counts['untested']} untested)" if counts.get("untested") else "")
+
+
+def _difference(
+    figure: str, task: str, first: float, later: float, replicates: np.ndarray, units: int
+) -> TaskDifference:
+    """One figure's difference with its interval and verdict (`FIGURES` says which direction is better) over
+    ``units`` paired episodes, rows or generations."""
     low, high = interval(replicates)
     lower_is_better = next(lower for name, _, lower in FIGURES if name == figure)
-    return TaskDifference(figure, task, first, later, low, high, verdict(low, high, lower_is_better))
+    return TaskDifference(figure, task, first, later, low, high, verdict(low, high, lower_is_better, units))
+
+
+def _shared(a: Clusters, b: Clusters) -> int:
+    return len(set(a.ids) & set(b.ids))
 
 
 def _steer_differences(first: EvalResults, later: EvalResults) -> list[TaskDifference]:
@@ -117,10 +131,11 @@ def _steer_differences(first: EvalResults, later: EvalResults) -> list[TaskDiffe
         if b is None or not a.outputs or not b.outputs:
             continue
         for figure, record in STEER_HEADLINES.items():
-            reps = paired_difference(a.clusters(record), b.clusters(record), rng())
+            ca, cb = a.clusters(record), b.clusters(record)
+            reps = paired_difference(ca, cb, rng())
             if reps is None:
                 continue
-            out.append(_difference(figure, task, a.metrics[figure], b.metrics[figure], reps))
+            out.append(_difference(figure, task, a.metrics[figure], b.metrics[figure], reps, _shared(ca, cb)))
     return out
 
 
@@ -130,11 +145,12 @@ def _align_differences(first: EvalResults, later: EvalResults) -> list[TaskDiffe
         b = (later.alignment.tasks if later.alignment else {}).get(task)
         if b is None or not a.metrics or not b.metrics or not a.row_ids or not b.row_ids:
             continue
-        reps = paired_difference(a.clusters(), b.clusters(), rng())
+        ca, cb = a.clusters(), b.clusters()
+        reps = paired_difference(ca, cb, rng())
         if reps is None:
             continue
         figure = "js_divergence"
-        out.append(_difference(figure, task, a.metrics[figure], b.metrics[figure], reps))
+        out.append(_difference(figure, task, a.metrics[figure], b.metrics[figure], reps, _shared(ca, cb)))
     return out
 
 
@@ -151,8 +167,9 @@ def _cover_differences(first: EvalResults, later: EvalResults) -> list[TaskDiffe
         rb = coverage_replicates(b.generations[task], b.validity[task], rng(stream=1))
         for figure in ("percent_valid", "diversity", "yield"):
             reps = rb[figure] - ra[figure]
+            units = min(len(a.generations[task]), len(b.generations[task]))
             out.append(
-                _difference(figure, task, a.task_value(task, figure), b.task_value(task, figure), reps)
+                _difference(figure, task, a.task_value(task, figure), b.task_value(task, figure), reps, units)
             )
     return out
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tuning.eval.compare import FIGURES, SETTING, Comparison
+from tuning.eval.compare import FIGURES, SETTING, Comparison, tally_text
 from tuning.eval.results import COLUMNS, AlignResults, CoverResults, EvalResults, SteerResults
 
 #: How each per-task figure prints.
@@ -183,14 +183,14 @@ def comparison_report(comp: Comparison) -> str:
     later = comp.labels[1:]
     if later:
         lines += [f"## Wins, ties and losses against {first}", "",
-                  "A win is a difference whose interval lies on the better side of 0; a tie spans 0.", "",
+                  "A win is a difference whose interval lies on the better side of 0; a tie spans 0; a task of "
+                  "one episode or row has no interval and is untested.", "",
                   "| figure | " + " | ".join(f"{label} (W/T/L)" for label in later) + " |",
                   "|---|" + "---:|" * len(later)]  # fmt: skip
         for figure, desideratum, _ in FIGURES:
             cells = []
             for label in later:
-                t = comp.tally(label, figure)
-                cells.append(f"{t['win']}/{t['tie']}/{t['loss']}")
+                cells.append(tally_text(comp.tally(label, figure)))
             lines.append(f"| {desideratum}: {figure} | " + " | ".join(cells) + " |")
         lines.append("")
     for figure, desideratum, lower in FIGURES:
@@ -212,6 +212,8 @@ def comparison_report(comp: Comparison) -> str:
                 diffs.append(
                     "—"
                     if d is None
+                    else f"{_signed(d.later - d.first, fmt)} (one item: no interval) untested"
+                    if d.verdict == "untested"
                     else f"{_signed(d.later - d.first, fmt)} [{_signed(d.low, fmt)}, {_signed(d.high, fmt)}] {d.verdict}"
                 )
             lines.append(f"| {task} | " + " | ".join(values + diffs) + " |")

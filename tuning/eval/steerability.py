@@ -18,7 +18,7 @@ from tuning.eval.data import subsample
 from tuning.eval.kselect import KSelectionError, choose_k
 from tuning.eval.options import EvalOptions
 from tuning.eval.results import STEER_HEADLINES, EvalResults, SteerResults, SteerTask
-from tuning.eval.uncertainty import interval, rng
+from tuning.eval.uncertainty import rng
 from tuning.jsonfile import json_ready
 from tuning.lm import LM, OutputRecord
 from tuning.sequences import EncodedEpisode, cut_after
@@ -118,7 +118,7 @@ def scored_task(k: int, counts: dict[str, int], rows: Sequence[Mapping[str, Any]
                        episode_ids=[rows[seq.episode]["episode_id"] for seq in sequences])  # fmt: skip
     generator = rng()
     result.intervals = {
-        key: interval(result.clusters(record).replicates(generator))
+        key: result.clusters(record).interval(generator)
         for key, record in STEER_HEADLINES.items()
         if any(s >= 1 for s in outputs["shots"])
     }

@@ -5,7 +5,8 @@ Every figure is a mean over units that were sampled: scored outputs grouped in e
 2.5th and 97.5th percentile of the figure over `BOOTSTRAP` resamples of those units with replacement
 (episodes as whole clusters, since the outputs of one episode are not independent). Two runs on the same
 episodes and rows (same k, same protocol) are compared pairwise: the same resampled episodes or rows enter both
-sides of a difference. A difference whose interval excludes 0 is a win or a loss; one that spans 0 is a tie.
+sides of a difference. A difference whose interval excludes 0 is a win or a loss; one that spans 0 is a tie;
+one over a single episode or row has no interval and is untested.
 The resamples are seeded, so the same results always give the same intervals.
 """
 
@@ -19,6 +20,9 @@ import numpy as np
 BOOTSTRAP = 1000
 SEED = 20251007
 LEVEL = 0.95
+#: Fewer resampling units than this (one episode, one row) give no interval: every resample is the sample itself,
+#: so a zero-width interval would claim a certainty the data cannot give.
+MIN_UNITS = 2
 
 
 def rng(stream: int = 0) -> np.random.Generator:
@@ -53,6 +57,10 @@ class Clusters:
         """The mean over all values of ``b`` resamples of the clusters."""
         picks = generator.integers(0, len(self.ids), size=(b, len(self.ids)))
         return self.sums[picks].sum(axis=1) / self.counts[picks].sum(axis=1)
+
+    def interval(self, generator: np.random.Generator) -> list[float] | None:
+        """The 95% interval of the mean, clusters resampled; None with fewer than `MIN_UNITS` clusters."""
+        return interval(self.replicates(generator)) if len(self.ids) >= MIN_UNITS else None
 
 
 def interval(replicates: np.ndarray) -> list[float]:
@@ -116,8 +124,11 @@ def resampled_tasks(values: Sequence[float], generator: np.random.Generator) -> 
     return array[generator.integers(0, len(array), size=(BOOTSTRAP, len(array)))].mean(axis=1)
 
 
-def verdict(low: float, high: float, lower_is_better: bool) -> str:
-    """win / tie / loss of a difference (second run minus first) from its interval."""
+def verdict(low: float, high: float, lower_is_better: bool, units: int = MIN_UNITS) -> str:
+    """win / tie / loss of a difference (second run minus first) from its interval; untested when it rests on
+    fewer than `MIN_UNITS` paired units (its interval has zero width whatever the models do)."""
+    if units < MIN_UNITS:
+        return "untested"
     if low <= 0 <= high:
         return "tie"
     improved = high < 0 if lower_is_better else low > 0

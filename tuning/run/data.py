@@ -318,6 +318,21 @@ def _nothing_to_learn(
     )
 
 
+def _check_inputs(
+    episodes: datasets.Dataset, max_length: int, configs: Sequence[str], skipped: Mapping[str, str] | None
+) -> None:
+    """Refuse what cannot give a train set, naming why, before any tokenising."""
+    if max_length < 2:
+        raise TrainDataError(f"max_length must be at least 2, got {max_length}")
+    if len(episodes) == 0:
+        where = ", ".join(configs)
+        gone = f"; skipped tasks: {', '.join(skipped)}" if skipped else ""
+        raise TrainDataError(f"the train split of {where} is empty: nothing to train on{gone}")
+    missing = {"messages", "task"} - set(episodes.column_names)
+    if missing:
+        raise TrainDataError(f"episode rows need the columns {sorted(missing)}; got {episodes.column_names}")
+
+
 def build_train_dataset(
     episodes: datasets.Dataset,
     tokenizer: PreTrainedTokenizerBase,
@@ -334,15 +349,7 @@ def build_train_dataset(
     from spectrum_suite.formats import detect_family
     from spectrum_suite.formats.spectrum import layout_for
 
-    if max_length < 2:
-        raise TrainDataError(f"max_length must be at least 2, got {max_length}")
-    if len(episodes) == 0:
-        where = ", ".join(configs)
-        gone = f"; skipped tasks: {', '.join(skipped)}" if skipped else ""
-        raise TrainDataError(f"the train split of {where} is empty: nothing to train on{gone}")
-    missing = {"messages", "task"} - set(episodes.column_names)
-    if missing:
-        raise TrainDataError(f"episode rows need the columns {sorted(missing)}; got {episodes.column_names}")
+    _check_inputs(episodes, max_length, configs, skipped)
     family = detect_family(tokenizer, family)
     layout_for(tokenizer, family)  # fails now, naming the missing turn tokens, rather than per episode
     encoder = CachedEncoder(tokenizer)

@@ -117,6 +117,7 @@ def fit(
         peft_config=lora_config(model, config) if config.model.use_peft else None,
         callbacks=[mix_record_callback(run_dir / "train_data.json")],
     )  # fmt: skip
+    parallelism = _parallelism(trainer, args)
     result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     trainer.save_model(str(run_dir))
     final = trainer.model
@@ -136,9 +137,28 @@ def fit(
         "train time (s)": round(result.metrics.get("train_runtime", 0.0), 1),
         "train tokens": int(getattr(trainer, "_total_train_tokens", 0)),
         "resumed from": resume_from.name if resume_from else "",
+        "parallelism": parallelism,
     }
     del trainer, final
     return outcome
+
+
+def _parallelism(trainer: Any, args: Any) -> str:
+    """How the trainer really spreads the work, with a warning when that is not what the launch asked for
+    (accelerate runs an FSDP or DeepSpeed config as plain data parallelism on a machine without GPUs)."""
+    running = trainer.accelerator.distributed_type.value
+    asked = [name for name, wanted in (
+        ("FSDP", os.environ.get("ACCELERATE_USE_FSDP") == "true" or bool(args.fsdp)),
+        ("DEEPSPEED", os.environ.get("ACCELERATE_USE_DEEPSPEED") == "true" or bool(args.deepspeed)),
+    ) if wanted]  # fmt: skip
+    if asked and running not in asked and is_main_process():
+        logger.warning(
+            "the launch asked for %s but accelerate runs %s (FSDP and DeepSpeed need GPUs): every process "
+            "holds the whole model",
+            asked[0],
+            running,
+        )
+    return f"{running} on {trainer.accelerator.num_processes} process(es)"
 
 
 def finish(
@@ -175,6 +195,7 @@ def finish(
 def train(config: RunConfig) -> dict[str, Any]:
     """Check the inputs, build the data, train, save, evaluate, write the card, push."""
     from spectrum_suite.formats import chat_template
+    from tuning.eval.compare import tally_text
     from tuning.run.evaluation import evaluate_arms
     from tuning.run.folder import RunFolder
     from tuning.run.model import load_start_model
@@ -217,7 +238,7 @@ def train(config: RunConfig) -> dict[str, Any]:
             outcome["pushed"] = record.get("pushed")
             if tally:
                 outcome["tuned: wins/ties/losses"] = {
-                    versus: {figure: f"{t['win']}/{t['tie']}/{t['loss']}" for figure, t in by_figure.items()}
+                    versus: {figure: tally_text(t) for figure, t in by_figure.items()}
                     for versus, by_figure in tally.items()
                 }
     except BaseException:
