@@ -27,6 +27,7 @@ from tuning.eval.data import load_eval_data, subsample  # noqa: E402
 from tuning.eval.kselect import choose_k  # noqa: E402
 from tuning.eval.options import MAX_INSTANCES, EvalOptions  # noqa: E402
 from tuning.eval.report import comparison_report  # noqa: E402
+from tuning.eval.results import EvalResults  # noqa: E402
 from tuning.eval.steerability import encode  # noqa: E402
 from tuning.lm import LM  # noqa: E402
 
@@ -206,7 +207,7 @@ def test_compare_counts_wins_ties_and_losses_with_paired_intervals(run):
     assert "## Wins, ties and losses against start" in report and "| flight |" in report
 
 
-def test_a_task_of_one_row_has_no_interval_and_is_never_a_win(chatml):
+def test_a_task_of_one_row_has_no_interval_and_is_never_a_win(chatml, tmp_path):
     """`states` is one row: resampling it always gives the row itself, so a zero-width interval would call any
     difference between two models certain. It gets no interval, and a comparison calls it untested."""
     a, b = (evaluate_model(tiny_model(chatml, context=4096, seed=seed), chatml, "spectrum", ["states"],
@@ -214,6 +215,10 @@ def test_a_task_of_one_row_has_no_interval_and_is_never_a_win(chatml):
     task = a.alignment.tasks["states"]
     assert len(task.row_ids) == 1 and task.metrics["js_divergence"] > 0
     assert task.intervals["js_divergence"] is None
+    a = EvalResults.load(
+        a.save(tmp_path / "a.json")
+    )  # the missing interval survives results.json (compare, resume)
+    assert a.alignment.tasks["states"].intervals["js_divergence"] is None
     c = compare([a, b], ["a", "b"])
     (diff,) = c.differences["b"]
     assert diff.later != diff.first and diff.verdict == "untested"

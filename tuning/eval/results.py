@@ -52,7 +52,7 @@ class SteerTask:
     failed: str | None = None
     episode_ids: list[str] = field(default_factory=list)
     outputs: dict[str, list[float]] = field(default_factory=dict)  # episode (index), shots, loss, all_acc
-    intervals: dict[str, list[float]] = field(default_factory=dict)
+    intervals: dict[str, list[float] | None] = field(default_factory=dict)  # None: one episode, no interval
 
     def clusters(self, record: str, min_shots: int = 1) -> Clusters:
         """One record ("loss" or "all_acc") of the outputs with at least ``min_shots`` examples, by episode."""
@@ -107,7 +107,7 @@ class AlignTask:
     examples: list[AlignExample] = field(default_factory=list)
     failed: str | None = None
     row_ids: list[str] = field(default_factory=list)
-    intervals: dict[str, list[float]] = field(default_factory=dict)
+    intervals: dict[str, list[float] | None] = field(default_factory=dict)  # None: one row, no interval
 
     def clusters(self) -> Clusters:
         """Every evaluated row's JS divergence, by row."""
