@@ -19,7 +19,7 @@ import numpy as np
 
 from tuning.eval.options import PROTOCOL
 from tuning.eval.results import STEER_HEADLINES, EvalResults
-from tuning.eval.uncertainty import Clusters, coverage_replicates, interval, paired_difference, rng, verdict
+from tuning.eval.uncertainty import coverage_replicates, interval, paired_difference, rng, verdict
 
 #: (figure, desideratum, lower is better) of the per-task comparisons.
 FIGURES = (
@@ -120,10 +120,6 @@ def _difference(
     return TaskDifference(figure, task, first, later, low, high, verdict(low, high, lower_is_better, units))
 
 
-def _shared(a: Clusters, b: Clusters) -> int:
-    return len(set(a.ids) & set(b.ids))
-
-
 def _steer_differences(first: EvalResults, later: EvalResults) -> list[TaskDifference]:
     out = []
     for task, a in (first.steerability.evaluated() if first.steerability else {}).items():
@@ -131,11 +127,10 @@ def _steer_differences(first: EvalResults, later: EvalResults) -> list[TaskDiffe
         if b is None or not a.outputs or not b.outputs:
             continue
         for figure, record in STEER_HEADLINES.items():
-            ca, cb = a.clusters(record), b.clusters(record)
-            reps = paired_difference(ca, cb, rng())
-            if reps is None:
+            paired = paired_difference(a.clusters(record), b.clusters(record), rng())
+            if paired is None:
                 continue
-            out.append(_difference(figure, task, a.metrics[figure], b.metrics[figure], reps, _shared(ca, cb)))
+            out.append(_difference(figure, task, a.metrics[figure], b.metrics[figure], *paired))
     return out
 
 
@@ -145,12 +140,11 @@ def _align_differences(first: EvalResults, later: EvalResults) -> list[TaskDiffe
         b = (later.alignment.tasks if later.alignment else {}).get(task)
         if b is None or not a.metrics or not b.metrics or not a.row_ids or not b.row_ids:
             continue
-        ca, cb = a.clusters(), b.clusters()
-        reps = paired_difference(ca, cb, rng())
-        if reps is None:
+        paired = paired_difference(a.clusters(), b.clusters(), rng())
+        if paired is None:
             continue
         figure = "js_divergence"
-        out.append(_difference(figure, task, a.metrics[figure], b.metrics[figure], reps, _shared(ca, cb)))
+        out.append(_difference(figure, task, a.metrics[figure], b.metrics[figure], *paired))
     return out
 
 

@@ -70,8 +70,11 @@ def interval(replicates: np.ndarray) -> list[float]:
     return [float(low), float(high)]
 
 
-def paired_difference(a: Clusters, b: Clusters, generator: np.random.Generator) -> np.ndarray | None:
-    """Replicates of mean(b) - mean(a) over the clusters both have, resampled together; None if none shared."""
+def paired_difference(
+    a: Clusters, b: Clusters, generator: np.random.Generator
+) -> tuple[np.ndarray, int] | None:
+    """Replicates of mean(b) - mean(a) over the clusters both have, resampled together, and how many clusters
+    that is (fewer than `MIN_UNITS` leave the difference untested); None if none shared."""
     where_a = {c: i for i, c in enumerate(a.ids)}
     where_b = {c: i for i, c in enumerate(b.ids)}
     shared = [c for c in a.ids if c in where_b]
@@ -82,7 +85,7 @@ def paired_difference(a: Clusters, b: Clusters, generator: np.random.Generator) 
     picks = generator.integers(0, len(shared), size=(BOOTSTRAP, len(shared)))
     mean_a = a.sums[ia][picks].sum(axis=1) / a.counts[ia][picks].sum(axis=1)
     mean_b = b.sums[ib][picks].sum(axis=1) / b.counts[ib][picks].sum(axis=1)
-    return mean_b - mean_a
+    return mean_b - mean_a, len(shared)
 
 
 def _coverage_figures(codes: np.ndarray, valid: np.ndarray) -> tuple[float, float, float]:

@@ -105,8 +105,8 @@ def evaluate_arms(config: RunConfig, run_dir: Path) -> dict[Arm, EvalResults]:
         load_tokenizer(start_name, trust_remote_code=config.training.trust_remote_code),
         config.script.eval_start_format,
     )
+    *start_arms, tuned_arm = arms(natural)
     results: dict[Arm, EvalResults] = {}
-    start_arms = [a for a in arms(natural) if not a.tuned]
     for arm in start_arms:
         earlier = agree(
             cached(run_dir / "eval" / arm.folder, options, arm.fmt) if is_main_process() else None
@@ -124,11 +124,10 @@ def evaluate_arms(config: RunConfig, run_dir: Path) -> dict[Arm, EvalResults]:
         del model
         gc.collect()
     barrier()  # the tuned model is saved by the main process
-    tuned_arm = arms(natural)[2]
     model, tokenizer = load_model_and_tokenizer(str(run_dir), dtype="auto", device=device())
     out = run_dir / "eval" / tuned_arm.folder
     results[tuned_arm] = _evaluate(model, tokenizer, tuned_arm, options, run_dir.name, out)
-    return dict(sorted(results.items(), key=lambda item: arms(natural).index(item[0])))
+    return {arm: results[arm] for arm in (*start_arms, tuned_arm)}
 
 
 def comparisons(results: dict[Arm, EvalResults]) -> list[Comparison]:
