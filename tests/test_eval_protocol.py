@@ -145,7 +145,7 @@ def test_k_from_reuses_another_runs_k_and_episodes(chatml, tmp_path):
     first = evaluate_model(tiny_model(chatml, context=8192), chatml, "spectrum", ["flight"], max_instances=3,
                            k=2, progress=False)  # fmt: skip
     write_run(first, tmp_path / "first")
-    again = evaluate_model(tiny_model(chatml, seed=1, context=8192), chatml, "chat", ["flight"], max_instances=50,
+    again = evaluate_model(tiny_model(chatml, seed=1, context=8192), chatml, "chat", ["flight"], max_instances=3,
                            k_from=str(tmp_path / "first" / "results.json"), progress=False)  # fmt: skip
     ta, tb = first.steerability.tasks["flight"], again.steerability.tasks["flight"]
     assert (tb.k, tb.episode_ids) == (ta.k, ta.episode_ids) == (2, ta.episode_ids)

@@ -53,6 +53,11 @@ def write_json(path: Path, payload: Any) -> Path:
 
 def read_json(path: Path, what: str) -> Any:
     """The JSON in ``path``; a missing, unreadable or malformed file is a `JSONFileError` naming it."""
+    if path.is_dir():
+        hint = (
+            f"; pass the file inside it, {path / 'results.json'}" if (path / "results.json").is_file() else ""
+        )
+        raise JSONFileError(f"{path} is a folder, not a file (expected {what}){hint}")
     if not path.is_file():
         raise JSONFileError(f"{path} does not exist (expected {what})")
     try:

@@ -34,12 +34,61 @@ def resolve_model(model: str) -> str:
 
 
 def pick_device(device: str | None = None) -> str:
-    """The requested device, else CUDA when present, else CPU."""
+    """The requested device (checked: `check_device`), else CUDA when present, else CPU."""
     import torch
 
     if device:
-        return device
+        return check_device(device)
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def check_device(device: str, option: str = "--device") -> str:
+    """``device`` if torch knows it and this machine has it; else a `ModelLoadError` saying what is there."""
+    import torch
+
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, ValueError, TypeError):
+        raise ModelLoadError(
+            f"{option} {device!r} is not a device: expected cpu, cuda, cuda:N (or mps on a Mac)"
+        ) from None
+    available = {
+        "cpu": (True, 1),
+        "cuda": (torch.cuda.is_available(), torch.cuda.device_count() if torch.cuda.is_available() else 0),
+        "mps": (torch.backends.mps.is_available(), 1),
+    }
+    if parsed.type not in available:
+        raise ModelLoadError(
+            f"{option} {device!r}: device type {parsed.type!r} is not supported; use cpu or cuda"
+        )
+    present, count = available[parsed.type]
+    if not present:
+        raise ModelLoadError(
+            f"{option} {device!r}: this machine has no {parsed.type.upper()} device that torch "
+            f"{torch.__version__} can use; leave {option} out (the default picks what is there) or pass cpu"
+        )
+    if parsed.index is not None and parsed.index >= count:
+        raise ModelLoadError(
+            f"{option} {device!r}: there are {count} {parsed.type} device(s), numbered from 0"
+        )
+    return device
+
+
+def check_finite(model: PreTrainedModel, name: str) -> None:
+    """Refuse a model with NaN or infinite weights (a diverged training): every score it gave would be NaN."""
+    import torch
+
+    bad = [
+        n
+        for n, p in model.named_parameters()
+        if p.device.type != "meta" and not bool(torch.isfinite(p).all())
+    ]
+    if bad:
+        raise ModelLoadError(
+            f"model {name!r} has non-finite weights (NaN or infinite values in {len(bad)} of its "
+            f"{sum(1 for _ in model.parameters())} tensors, e.g. {bad[0]}): it diverged or was saved broken, and "
+            "every score of it would be NaN"
+        )
 
 
 def pick_dtype(dtype: str, device: str) -> torch.dtype:
@@ -113,9 +162,9 @@ def load_model_and_tokenizer(
     """
     from transformers import AutoModelForCausalLM
 
+    device = pick_device(device)
     tokenizer = load_tokenizer(model, trust_remote_code=trust_remote_code)
     resolved = _resolved(model)
-    device = pick_device(device)
     placement = {"device_map": device_map} if device_map else {}
     try:
         lm = AutoModelForCausalLM.from_pretrained(
@@ -130,4 +179,5 @@ def load_model_and_tokenizer(
     if not device_map:
         lm.to(device)
     lm.eval()
+    check_finite(lm, model)
     return lm, tokenizer

@@ -7,6 +7,7 @@ log-probabilities with the target probabilities to the distributional-alignment 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -86,6 +87,9 @@ def evaluate_task(
     }
     if not preds:
         return AlignTask(counts=counts, failed=f"no row fits the model's context ({too_long} too long)")
+    bad = sum(1 for p in preds if not all(math.isfinite(x) for x in p))
+    if bad:
+        return AlignTask(counts=counts, failed=f"the model gave non-finite log-probabilities for {bad} rows")
     try:
         result = metric.compute(predictions=preds, references=refs, input_type="logprob", return_per_row=True)
     except ValueError as err:  # e.g. candidates that are prefixes of each other: their masses sum above 1

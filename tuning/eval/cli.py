@@ -10,17 +10,29 @@ and exit code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from spectrum_suite.checks import check_writable_folder
+from spectrum_suite.checks import check_range
+from spectrum_suite.folders import Mark, check_target, write_whole
 from spectrum_suite.verbosity import add_verbosity_options, set_verbosity
 from tuning.distributed import cpu_threads, device, is_main_process, start
 from tuning.embedded import EMBEDDED_MODEL
 from tuning.eval.data import EmptyConfigError
-from tuning.eval.evaluation import FormatNotExpressibleError, evaluate_lm, write_run
+from tuning.eval.evaluation import (
+    EVAL_MARK,
+    FormatNotExpressibleError,
+    evaluate_lm,
+    failed_tasks_message,
+    prepare,
+    write_run,
+)
 from tuning.eval.options import DEFAULT_CONFIGS, FORMATS, K_WINDOW, MAX_INSTANCES, EvalOptions
+
+#: The mark of a ``compare --out`` folder.
+COMPARE_MARK = Mark(".spectrum_compare.json", "tuning.eval compare")
 
 
 def _positive(text: str) -> int:
@@ -33,6 +45,14 @@ def _positive(text: str) -> int:
 def _cap(text: str) -> int | None:
     """A per-task cap: an integer >= 1, or ``all`` for none."""
     return None if text.strip().lower() == "all" else _positive(text)
+
+
+class _Given(argparse.Action):
+    """Stores the value and notes that it was given (``<dest>_given``), so a default can follow another option."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values, option=None) -> None:
+        setattr(namespace, self.dest, values)
+        setattr(namespace, f"{self.dest}_given", True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,9 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_protocol_options(p: argparse.ArgumentParser) -> None:
     """What is scored and how: the paper's protocol by default (`EvalOptions`)."""
     p.add_argument(
-        "--max-instances", type=_cap, default=MAX_INSTANCES,
-        help="episodes / alignment rows per task, a seeded subsample (default: %(default)s, the paper's; "
-        "'all' for every one)",
+        "--max-instances", type=_cap, default=MAX_INSTANCES, action=_Given,
+        help="episodes / alignment rows per task, a seeded subsample (default: %(default)s, the paper's, or with "
+        "--k-from the cap of that run; 'all' for every one)",
     )  # fmt: skip
     p.add_argument(
         "--num-generations", type=_positive, default=100, help="samples per coverage task and setting"
@@ -94,6 +114,12 @@ def _add_protocol_options(p: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     p.add_argument("--k-from", default=None, help="a results.json whose k and episodes to reuse per task")
     p.add_argument("--data-dir", default=None, help="manual source files (else $SPECTRUM_SUITE_DATA)")
+    p.add_argument(
+        "--skip-failed-tasks", action="store_true",
+        help="accept a headline without the tasks that fail (a coverage task whose word list is missing, a task "
+        "whose k cannot be chosen or whose items do not fit the context); the report lists them. Without it such "
+        "a task fails the command",
+    )  # fmt: skip
 
 
 def _add_model_options(p: argparse.ArgumentParser) -> None:
@@ -114,10 +140,16 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
 
 
 def options_from(args: argparse.Namespace) -> EvalOptions:
-    """The `EvalOptions` a parsed command line asks for."""
+    """The `EvalOptions` a parsed command line asks for (with ``--k-from`` and no ``--max-instances``, the cap
+    of the run whose episodes are reused)."""
+    from tuning.eval.results import EvalResults
+
+    max_instances = args.max_instances
+    if not getattr(args, "max_instances_given", False) and args.k_from is not None:
+        max_instances = EvalResults.load(Path(args.k_from)).options.get("max_instances", MAX_INSTANCES)
     return EvalOptions(
         configs=args.configs,
-        max_instances=args.max_instances,
+        max_instances=max_instances,
         num_generations=args.num_generations,
         batch_size=args.batch_size,
         seed=args.seed,
@@ -129,37 +161,71 @@ def options_from(args: argparse.Namespace) -> EvalOptions:
         k_from=args.k_from,
         data_dir=args.data_dir,
         progress=not args.no_progress,
+        skip_failed_tasks=args.skip_failed_tasks,
     )
 
 
 def run_cli(argv: Sequence[str]) -> int:
-    """Load the model, evaluate, write the run directory."""
-    from tuning.eval.report import headline_table
+    """Check every option and the data, load the model, evaluate, write the run folder.
+
+    Exit codes: 0 done; 2 bad input, found before the model is loaded where it can be; 1 tasks failed (the run
+    folder is written and its report lists them) without ``--skip-failed-tasks``.
+    """
+    from tuning.eval.report import failed_note, headline_table
+    from tuning.jsonfile import JSONFileError
     from tuning.lm import LM
-    from tuning.loading import ModelLoadError, load_model_and_tokenizer
+    from tuning.eval.evaluation import check_format
+    from tuning.loading import ModelLoadError, check_device, load_model_and_tokenizer, load_tokenizer
 
     args = build_parser().parse_args(argv)
     set_verbosity(args.verbose, args.quiet)
     import torch
 
-    torch.set_num_threads(args.threads or cpu_threads())
     try:
+        if args.threads is not None:
+            check_range("--threads", args.threads, integer=True, low=1, high=os.cpu_count() or 1)
         opts = options_from(args)
-        check_writable_folder(args.out, "--out")  # before the model is loaded, not after the evaluation
+        if args.device is not None:
+            check_device(args.device)
+        # everything that can be checked without the model, before it is loaded
+        out = check_target(args.out, EVAL_MARK, "--out")
+        check_format(args.fmt, load_tokenizer(args.model, trust_remote_code=args.trust_remote_code))
+        data = prepare(opts)
+        torch.set_num_threads(args.threads or cpu_threads())
         start()
         model, tokenizer = load_model_and_tokenizer(
             args.model, dtype=args.dtype, device=args.device or device(), trust_remote_code=args.trust_remote_code,
             device_map=args.device_map,
         )  # fmt: skip
         lm = LM(model, tokenizer, progress=opts.progress and is_main_process())
-        results = evaluate_lm(lm, args.fmt, opts, model_name=args.model)
-    except (ModelLoadError, FormatNotExpressibleError, EmptyConfigError, KeyError, ValueError) as err:
+        results = evaluate_lm(lm, args.fmt, opts, model_name=args.model, data=data)
+    except (
+        ModelLoadError,
+        FormatNotExpressibleError,
+        EmptyConfigError,
+        JSONFileError,
+        KeyError,
+        ValueError,
+    ) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     if is_main_process():
-        for path in write_run(results, args.out):
+        try:
+            written = write_run(results, out)
+        except (
+            ValueError
+        ) as err:  # files were added to --out during the evaluation: the results are kept aside
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        for path in written:
             print(path)
         print(headline_table(results))
+        print(failed_note(results))
+    if results.failed_tasks and not opts.skip_failed_tasks:
+        print(
+            f"error: {failed_tasks_message(results.failed_tasks)}; the results are in {out}", file=sys.stderr
+        )
+        return 1
     return 0
 
 
@@ -186,8 +252,7 @@ def compare_cli(argv: Sequence[str]) -> int:
     args = p.parse_args(argv)
     set_verbosity(args.verbose, args.quiet)
     try:
-        if args.out is not None:
-            check_writable_folder(args.out, "--out")
+        out = check_target(args.out, COMPARE_MARK, "--out") if args.out is not None else None
         runs = [EvalResults.load(d / "results.json") for d in args.runs]
         comparison = compare(runs, [str(d) for d in args.runs], allow_mismatch=args.allow_protocol_mismatch)
     except (JSONFileError, ProtocolMismatch, ValueError) as err:
@@ -195,11 +260,18 @@ def compare_cli(argv: Sequence[str]) -> int:
         return 2
     report = comparison_report(comparison)
     print(report)
-    if args.out is not None:
-        args.out.mkdir(parents=True, exist_ok=True)
-        plots = plot_compare(runs, comparison.labels, args.out)
-        body = report + "".join(f"\n![{p.stem}]({p.name})\n" for p in plots)
-        (args.out / "compare.md").write_text(body, encoding="utf-8")
+    if out is not None:
+
+        def write(folder: Path) -> None:
+            plots = plot_compare(runs, comparison.labels, folder)
+            body = report + "".join(f"\n![{p.stem}]({p.name})\n" for p in plots)
+            (folder / "compare.md").write_text(body, encoding="utf-8")
+
+        try:
+            write_whole(out, COMPARE_MARK, write, "--out")
+        except ValueError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
     return 0
 
 

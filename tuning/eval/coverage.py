@@ -62,14 +62,36 @@ def prompt_for(row: Mapping[str, Any], setting: str, fmt: str, tokenizer: Any) -
     return prompt_text(setting_messages(row, setting), fmt, tokenizer, **options)
 
 
+def unscoreable(tasks: Mapping[str, Sequence[Mapping[str, Any]]], data_dir: str | None) -> dict[str, str]:
+    """The tasks whose validator cannot run here (its word list is neither in the data directory nor
+    downloadable), with the reason: found before any model is loaded, so no sampling is spent on them."""
+    from metrics.coverage.validator_files import ValidatorDataUnavailable
+    from metrics.coverage.validators import validator
+
+    failed = {}
+    for task, rows in tasks.items():
+        try:
+            validator(rows[0]["validator"], data_dir)  # loads (or downloads) the word list once
+        except ValidatorDataUnavailable as err:
+            failed[task] = (
+                f"its validator's word list {err.path} is missing (get it from {err.where} and place it at "
+                "<data_dir>/" + f"{err.path}, --data-dir or $SPECTRUM_SUITE_DATA)"
+            )
+    return failed
+
+
 def evaluate_coverage(
-    lm: LM, fmt: str, tasks: Mapping[str, Sequence[Mapping[str, Any]]], metric: Any, opts: EvalOptions
-) -> CoverResults:
-    """Per setting: the metric's per-task results and aggregates, the prompts used and skip counts."""
+    lm: LM, fmt: str, tasks: Mapping[str, Sequence[Mapping[str, Any]]], metric: Any, opts: EvalOptions,
+    failed: Mapping[str, str] | None = None,
+) -> CoverResults:  # fmt: skip
+    """Per setting: the metric's per-task results and aggregates, the prompts used and skip counts; the tasks in
+    ``failed`` (found unscoreable beforehand) are recorded as failed without sampling."""
     from metrics.coverage.cleaning import clean_generation
 
     stops = sampling_stop_strings(lm.tokenizer)
     settings = {s: CoverSetting(prompts={}, generations={}, skipped_too_long=[]) for s in opts.settings}
+    failed = dict(failed or {})
+    tasks = {task: rows for task, rows in tasks.items() if task not in failed}
     validators = {task: rows[0]["validator"] for task, rows in tasks.items() if rows}
     jobs = [(s, t, r) for s in opts.settings for t, rows in tasks.items() for r in rows]
 
@@ -109,12 +131,18 @@ def evaluate_coverage(
                 )
             )
             for task in names:
-                flags = res.metrics["per_task"][task].pop("validity", None)
+                entry = res.metrics["per_task"][task]
+                if entry.get("failed"):
+                    failed.setdefault(task, str(entry.get("error")))
+                flags = entry.pop("validity", None)
                 if flags is not None:
                     res.validity[task] = flags
                     replicates = coverage_replicates(res.generations[task], flags, rng())
                     res.intervals[task] = {name: interval(values) for name, values in replicates.items()}
+    for setting, res in settings.items():
+        for task in res.skipped_too_long:
+            failed.setdefault(task, f"the {setting} prompt does not fit the model's context")
     return CoverResults(
         settings=settings, num_generations=opts.num_generations, top_k=lm.effective_top_k(opts.top_k),
-        seed=opts.seed, stop_strings=stops,
+        seed=opts.seed, stop_strings=stops, failed=failed,
     )  # fmt: skip

@@ -27,6 +27,10 @@ class EvalData:
 
     rows: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
     skipped: dict[str, list[str]] = field(default_factory=dict)  # config -> unavailable task names
+    #: Tasks found unscoreable before any model runs (a coverage task's word list is missing): task -> why.
+    unscoreable: dict[str, str] = field(default_factory=dict)
+    #: k and episode ids per steerability task, taken from another run (``k_from``).
+    reused: dict[str, tuple[int, list[str]]] = field(default_factory=dict)
 
     def tasks(self, family: str) -> dict[str, list[dict[str, Any]]]:
         return self.rows.get(family, {})
@@ -44,10 +48,12 @@ def subsample(n: int, cap: int | None, seed: int = SUBSAMPLE_SEED) -> list[int]:
 def load_eval_data(configs: Sequence[str], *, data_dir: str | Path | None = None) -> EvalData:
     """Build every config's test split; rows grouped as ``rows[family][task]``."""
     import spectrum_suite
+    from spectrum_suite.fetch import resolve_data_dir
     from spectrum_suite.registry import config_family, config_tasks
 
     if not configs:
         raise EmptyConfigError("no configs given: name at least one (e.g. test, alignment, coverage)")
+    resolve_data_dir(data_dir)  # a data directory that does not exist is named as such, not as missing files
     data = EvalData()
     for config in configs:
         family = config_family(config)  # raises UnknownNameError for a bad name
@@ -55,7 +61,7 @@ def load_eval_data(configs: Sequence[str], *, data_dir: str | Path | None = None
         try:
             ds = spectrum_suite.load_dataset(config, split="test", data_dir=data_dir, skip_unavailable=True)
         except ValueError as err:
-            raise EmptyConfigError(f"config {config!r} has no held-out test split: {err}") from err
+            raise EmptyConfigError(f"config {config!r}: {err}") from err
         except spectrum_suite.TasksUnavailableError as err:
             raise EmptyConfigError(f"config {config!r}: none of its tasks can be built here: {err}") from err
         present: dict[str, list[dict[str, Any]]] = {}

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import metrics
+from spectrum_suite.folders import Mark, resolve, write_whole
 from tuning.distributed import world_size
-from tuning.eval.data import load_eval_data
+from tuning.eval.data import EvalData, load_eval_data
 from tuning.eval.options import FORMATS, OWN_TOKENIZER, EvalOptions
 from tuning.eval.results import EvalResults
 from tuning.lm import LM
@@ -23,10 +24,45 @@ if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 METRIC_NAMES = {"episodes": "steerability", "alignment": "distributional_alignment", "coverage": "coverage"}
+#: The mark of an evaluation run folder (`spectrum_suite.folders`): written aside, swapped in whole.
+EVAL_MARK = Mark(".spectrum_eval.json", "tuning.eval")
 
 
 class FormatNotExpressibleError(ValueError):
     """The tokenizer cannot render the chosen format (no chat template, no turn tokens, no EOS)."""
+
+
+class FailedTasksError(ValueError):
+    """Tasks that cannot be scored or that failed, when the caller did not opt to skip them: a headline without
+    them would silently mean something else."""
+
+
+def failed_tasks_message(failed: dict[str, str], skip_option: str = "--skip-failed-tasks") -> str:
+    """One line naming every failed task and why, and how to accept a headline without them."""
+    by_reason: dict[str, list[str]] = {}
+    for task, why in failed.items():
+        by_reason.setdefault(why, []).append(task)
+    listed = "; ".join(f"{', '.join(tasks)}: {why}" for why, tasks in by_reason.items())
+    return (
+        f"{len(failed)} task(s) failed and would be left out of the headline: {listed}. Fix the cause, leave "
+        f"them out of the configs, or pass {skip_option} to accept a headline without them (the report lists them)"
+    )
+
+
+def prepare(opts: EvalOptions) -> EvalData:
+    """Everything an evaluation checks without a model, so that bad input fails before one is loaded: the rows
+    of every config, the coverage tasks whose word list is missing, and the k and episodes of ``k_from``."""
+    from tuning.eval.coverage import unscoreable
+    from tuning.eval.steerability import reused_selection
+
+    data = load_eval_data(opts.configs, data_dir=opts.data_dir)
+    data.unscoreable = unscoreable(data.tasks("coverage"), opts.data_dir)
+    if data.unscoreable and not opts.skip_failed_tasks:
+        raise FailedTasksError(
+            failed_tasks_message({f"coverage/{t}": why for t, why in data.unscoreable.items()})
+        )
+    data.reused = reused_selection(opts, list(data.tasks("episodes")))
+    return data
 
 
 def check_format(fmt: str, tokenizer: Any) -> None:
@@ -58,15 +94,17 @@ def _k_tokenizer(name: str) -> Any:
         ) from err
 
 
-def evaluate_lm(lm: LM, fmt: str, opts: EvalOptions, model_name: str | None = None) -> EvalResults:
-    """Every evaluation that ``opts.configs`` call for, on one loaded model."""
+def evaluate_lm(
+    lm: LM, fmt: str, opts: EvalOptions, model_name: str | None = None, data: EvalData | None = None
+) -> EvalResults:
+    """Every evaluation that ``opts.configs`` call for, on one loaded model (``data``: from `prepare`)."""
     from tuning.eval.alignment import evaluate_alignment
     from tuning.eval.coverage import evaluate_coverage
     from tuning.eval.steerability import evaluate_steerability
 
     check_format(fmt, lm.tokenizer)
     started = time.perf_counter()
-    data = load_eval_data(opts.configs, data_dir=opts.data_dir)
+    data = data if data is not None else prepare(opts)
     k_tokenizer = lm.tokenizer if opts.k_tokenizer == OWN_TOKENIZER else _k_tokenizer(opts.k_tokenizer)
     results = EvalResults(
         model=model_name or lm.name,
@@ -84,10 +122,14 @@ def evaluate_lm(lm: LM, fmt: str, opts: EvalOptions, model_name: str | None = No
         (
             "steerability",
             "episodes",
-            lambda tasks, m: evaluate_steerability(lm, fmt, tasks, m, opts, k_tokenizer),
+            lambda tasks, m: evaluate_steerability(lm, fmt, tasks, m, opts, k_tokenizer, data.reused),
         ),
         ("alignment", "alignment", lambda tasks, m: evaluate_alignment(lm, fmt, tasks, m, opts)),
-        ("coverage", "coverage", lambda tasks, m: evaluate_coverage(lm, fmt, tasks, m, opts)),
+        (
+            "coverage",
+            "coverage",
+            lambda tasks, m: evaluate_coverage(lm, fmt, tasks, m, opts, data.unscoreable),
+        ),
     )
     for section, family, run in sections:
         if data.tasks(family):
@@ -115,13 +157,17 @@ def evaluate_model(
     return evaluate_lm(LM(model, tokenizer, progress=opts.progress), fmt, opts, model_name)
 
 
-def write_run(results: EvalResults, out: Path) -> list[Path]:
-    """results.json, the plots and report.md into ``out``; returns the files written."""
+def write_run(results: EvalResults, out: Path, option: str = "--out") -> list[Path]:
+    """results.json, the plots and report.md as the run folder ``out``, written aside and swapped in whole
+    (`spectrum_suite.folders`: never into a folder we did not write); returns the files written."""
     from tuning.eval.plots import plot_run
     from tuning.eval.report import render_report
 
-    out.mkdir(parents=True, exist_ok=True)
-    results.save(out / "results.json")
-    plots = plot_run(results, out)
-    (out / "report.md").write_text(render_report(results, [p.name for p in plots]), encoding="utf-8")
-    return [out / "results.json", out / "report.md", *plots]
+    def write(folder: Path) -> list[str]:
+        results.save(folder / "results.json")
+        plots = plot_run(results, folder)
+        (folder / "report.md").write_text(render_report(results, [p.name for p in plots]), encoding="utf-8")
+        return ["results.json", "report.md", *(p.name for p in plots)]
+
+    names = write_whole(Path(out), EVAL_MARK, write, option)
+    return [resolve(Path(out), option) / name for name in names]

@@ -66,6 +66,19 @@ def headline_table(first: EvalResults, *others: EvalResults, labels: Sequence[st
     return table
 
 
+def failed_note(results: EvalResults, label: str | None = None) -> str:
+    """The tasks left out of a run's headline because they failed, in one markdown paragraph ("" if none)."""
+    failed = results.failed_tasks
+    if not failed:
+        return ""
+    who = f"{label}: " if label else ""
+    return (
+        f"**{who}{len(failed)} task(s) failed and are not in the headline:** "
+        + "; ".join(f"`{task}` ({why})" for task, why in failed.items())
+        + "\n"
+    )
+
+
 def _steer_section(steer: SteerResults) -> list[str]:
     lines = [
         "## In-context steerability",
@@ -122,6 +135,7 @@ def _cover_section(cover: CoverResults) -> list[str]:
             f"{_cell(res.aggregate('diversity'), '{:.1%}', res.interval('diversity'))} | "
             f"{_cell(res.aggregate('yield'), '{:.1f}', res.interval('yield'))} | {len(res.skipped_too_long)} |"
         )
+    lines += [f"- failed: {task}: {why}" for task, why in cover.failed.items()]
     return lines + [""]
 
 
@@ -136,6 +150,8 @@ def render_report(results: EvalResults, plots: Sequence[str]) -> str:
         "",
         headline_table(results),
     ]
+    if results.failed_tasks:
+        lines += [failed_note(results)]
     skipped = {c: t for c, t in results.skipped_tasks.items() if t}
     if skipped:
         lines += [

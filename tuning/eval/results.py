@@ -169,6 +169,7 @@ class CoverResults:
     top_k: int | None
     seed: int
     stop_strings: list[str]
+    failed: dict[str, str] = field(default_factory=dict)  # task -> why it has no numbers
 
 
 @dataclass
@@ -193,6 +194,19 @@ class EvalResults:
     def k(self) -> dict[str, int | None]:
         """k per steerability task."""
         return {name: t.k for name, t in self.steerability.tasks.items()} if self.steerability else {}
+
+    @property
+    def failed_tasks(self) -> dict[str, str]:
+        """Every task that was asked for and has no numbers, as ``section/task`` -> why: these are left out of
+        the headline, so the report lists them and the command fails unless told to skip them."""
+        out: dict[str, str] = {}
+        for section, tasks in (("steerability", self.steerability), ("alignment", self.alignment)):
+            for name, task in tasks.tasks.items() if tasks else ():
+                if task.failed:
+                    out[f"{section}/{name}"] = task.failed
+        for name, why in self.coverage.failed.items() if self.coverage else ():
+            out[f"coverage/{name}"] = why
+        return out
 
     @property
     def intervals(self) -> dict[str, list[float] | None]:

@@ -8,6 +8,7 @@ than the model's context is skipped and counted, never truncated into a wrong sc
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -125,29 +126,51 @@ def scored_task(k: int, counts: dict[str, int], rows: Sequence[Mapping[str, Any]
     return result
 
 
-def reused_selection(opts: EvalOptions) -> dict[str, tuple[int, list[str]]]:
-    """k and episode ids per task of the run ``opts.k_from`` names (empty without one)."""
+def reused_selection(opts: EvalOptions, tasks: Sequence[str]) -> dict[str, tuple[int, list[str]]]:
+    """k and episode ids for each of ``tasks`` from the run ``opts.k_from`` names (empty without one). That run
+    must have chosen k for every task and capped its episodes as this one does: the same episodes, or an error
+    naming what differs, never a k chosen afresh under the name of another run's."""
     if opts.k_from is None:
         return {}
     earlier = EvalResults.load(Path(opts.k_from))
     if earlier.steerability is None:
-        raise ValueError(f"{opts.k_from} has no steerability results to take k from")
-    return {
+        raise ValueError(f"--k-from {opts.k_from} has no steerability results to take k from")
+    if earlier.options.get("max_instances", opts.max_instances) != opts.max_instances:
+        raise ValueError(
+            f"--k-from {opts.k_from} chose its episodes with --max-instances {earlier.options.get('max_instances')}, "
+            f"this run asks for {opts.max_instances}: the same episodes cannot honour both. Pass --max-instances "
+            f"{earlier.options.get('max_instances') or 'all'} (or leave it out, and it is taken from that run)"
+        )
+    found = {
         name: (t.k, t.episode_ids)
         for name, t in earlier.steerability.tasks.items()
         if t.k is not None and t.episode_ids
     }
+    missing = [task for task in tasks if task not in found]
+    if missing:
+        failed = [t for t in missing if t in earlier.steerability.tasks]
+        raise ValueError(
+            f"--k-from {opts.k_from} has no k and episodes for {', '.join(missing)}"
+            + (f" ({', '.join(failed)} failed in that run)" if failed else " (not evaluated in that run)")
+            + ": evaluate them there first, or leave them out of --configs"
+        )
+    return {task: found[task] for task in tasks}
+
+
+def _non_finite(records: Sequence[OutputRecord]) -> int:
+    """How many outputs have a log-probability that is NaN or infinite."""
+    return sum(1 for r in records if not all(math.isfinite(x) for x in r.token_logprobs))
 
 
 def evaluate_steerability(
     lm: LM, fmt: str, tasks: Mapping[str, Sequence[Mapping[str, Any]]], metric: Any, opts: EvalOptions,
-    k_tokenizer: Any,
+    k_tokenizer: Any, reused: dict[str, tuple[int, list[str]]] | None = None,
 ) -> SteerResults:  # fmt: skip
     """Per-task metric results and counts; tasks where k cannot be chosen are recorded as failed."""
     batch_size = max(
         1, opts.batch_size // 2
     )  # whole episodes: the longest sequences of the three evaluations
-    reused = reused_selection(opts)
+    reused = reused if reused is not None else reused_selection(opts, list(tasks))
     per_task: dict[str, SteerTask] = {}
     for task, rows in tasks.items():
         try:
@@ -160,6 +183,11 @@ def evaluate_steerability(
             per_task[task] = SteerTask(k=k, counts=counts, failed=failed)
             continue
         records = lm.score_outputs(sequences, batch_size=batch_size, desc=f"{task}: scoring")
+        bad = _non_finite(records)
+        if bad:
+            failed = f"the model gave non-finite log-probabilities for {bad} of {len(records)} outputs"
+            per_task[task] = SteerTask(k=k, counts=counts, failed=failed)
+            continue
         result = metric.compute(**metric_inputs(records, task), k=k)
         result.pop("per_task", None)
         per_task[task] = scored_task(k, counts, rows, sequences, records, result)
