@@ -1,4 +1,4 @@
-"""Checks of user options before any work: numeric ranges, and output folders that can be written.
+"""Checks of user options before any work: numeric ranges (output folders: `spectrum_suite.folders`).
 
 Every numeric option has a range, checked before any work starts, with a message that names the option and
 what it takes: a value out of range is refused, never clamped or cast (``max_instances=-1`` would otherwise
@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import os
-from pathlib import Path
 from typing import Any
 
 
@@ -27,15 +25,3 @@ def check_range(
         raise ValueError(
             f"{name} must be {'an integer' if integer else 'a number'} of at least {low}{upper}; got {value!r}"
         )
-
-
-def check_writable_folder(path: str | os.PathLike, option: str) -> Path:
-    """``path`` as a folder this process can write (created if missing); a file or a read-only place is refused
-    before any long work, naming the option."""
-    folder = Path(path).expanduser()
-    if folder.exists() and not folder.is_dir():
-        raise ValueError(f"{option} {folder} is a file; expected a folder (it is created if missing)")
-    parent = folder if folder.exists() else next((p for p in folder.parents if p.exists()), Path("."))
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise ValueError(f"{option} {folder}: {parent} is not writable")
-    return folder

@@ -209,7 +209,8 @@ class Mark:
         return sorted(found)
 
 
-def _sibling(target: Path, kind: str) -> Path:
+def sibling(target: Path, kind: str) -> Path:
+    """A new name ``.NAME.<kind>-<time>-<pid>`` beside ``target``."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
     for n in range(100):
         candidate = target.with_name(f".{target.name}.{kind}-{stamp}-{os.getpid()}" + (f"-{n}" if n else ""))
@@ -308,7 +309,7 @@ def write_whole(target: Path, mark: Mark, write: Callable[[Path], T], option: st
     """Write a new version of ``target`` with ``write(staging_folder)`` and swap it in whole (see the module
     docstring); ``fields`` go into the mark. An exception leaves the previous version untouched."""
     target = check_target(target, mark, option)
-    staging = _sibling(target, STAGING)
+    staging = sibling(target, STAGING)
     mark.create(staging, pid=os.getpid(), host=socket.gethostname(), time=time.time(), staging_id=_STAGING_ID,
                 **fields)  # fmt: skip
     try:
@@ -331,7 +332,7 @@ def swap(staging: Path, target: Path) -> None:
     aside = None
     if target.exists():
         if any(target.iterdir()):
-            aside = _sibling(target, REPLACED)
+            aside = sibling(target, REPLACED)
             target.rename(aside)
         else:
             target.rmdir()

@@ -74,15 +74,20 @@ def check_device(device: str, option: str = "--device") -> str:
     return device
 
 
-def check_finite(model: PreTrainedModel, name: str) -> None:
-    """Refuse a model with NaN or infinite weights (a diverged training): every score it gave would be NaN."""
+def non_finite_tensors(model: PreTrainedModel) -> list[str]:
+    """Names of the parameters holding a NaN or an infinite value (tensors not materialised here are skipped)."""
     import torch
 
-    bad = [
-        n
-        for n, p in model.named_parameters()
-        if p.device.type != "meta" and not bool(torch.isfinite(p).all())
+    return [
+        name
+        for name, p in model.named_parameters()
+        if p.device.type != "meta" and p.numel() and not bool(torch.isfinite(p).all())
     ]
+
+
+def check_finite(model: PreTrainedModel, name: str) -> None:
+    """Refuse a model with NaN or infinite weights (a diverged training): every score it gave would be NaN."""
+    bad = non_finite_tensors(model)
     if bad:
         raise ModelLoadError(
             f"model {name!r} has non-finite weights (NaN or infinite values in {len(bad)} of its "

@@ -29,7 +29,7 @@ from tuning.eval.evaluation import (
     prepare,
     write_run,
 )
-from tuning.eval.options import DEFAULT_CONFIGS, FORMATS, K_WINDOW, MAX_INSTANCES, EvalOptions
+from tuning.eval.options import DEFAULT_CONFIGS, FORMATS, K_WINDOW, MAX_INSTANCES, EvalOptions, as_option
 
 #: The mark of a ``compare --out`` folder.
 COMPARE_MARK = Mark(".spectrum_compare.json", "tuning.eval compare")
@@ -50,7 +50,9 @@ def _cap(text: str) -> int | None:
 class _Given(argparse.Action):
     """Stores the value and notes that it was given (``<dest>_given``), so a default can follow another option."""
 
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values, option=None) -> None:
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values, option=None
+    ) -> None:
         setattr(namespace, self.dest, values)
         setattr(namespace, f"{self.dest}_given", True)
 
@@ -171,10 +173,10 @@ def run_cli(argv: Sequence[str]) -> int:
     Exit codes: 0 done; 2 bad input, found before the model is loaded where it can be; 1 tasks failed (the run
     folder is written and its report lists them) without ``--skip-failed-tasks``.
     """
+    from tuning.eval.evaluation import check_format
     from tuning.eval.report import failed_note, headline_table
     from tuning.jsonfile import JSONFileError
     from tuning.lm import LM
-    from tuning.eval.evaluation import check_format
     from tuning.loading import ModelLoadError, check_device, load_model_and_tokenizer, load_tokenizer
 
     args = build_parser().parse_args(argv)
@@ -184,7 +186,10 @@ def run_cli(argv: Sequence[str]) -> int:
     try:
         if args.threads is not None:
             check_range("--threads", args.threads, integer=True, low=1, high=os.cpu_count() or 1)
-        opts = options_from(args)
+        try:
+            opts = options_from(args)
+        except ValueError as err:
+            raise ValueError(as_option(err, lambda name: "--" + name.replace("_", "-"))) from None
         if args.device is not None:
             check_device(args.device)
         # everything that can be checked without the model, before it is loaded

@@ -6,7 +6,8 @@ record, so an option has one name, one default and one range check wherever it i
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from spectrum_suite.checks import check_range
@@ -99,6 +100,16 @@ class EvalOptions:
     def protocol(self) -> dict[str, Any]:
         """The options of `PROTOCOL`, as recorded."""
         return {name: value for name, value in self.record().items() if name in PROTOCOL}
+
+
+def as_option(err: ValueError, spell: Callable[[str], str]) -> str:
+    """A message of `EvalOptions` (it starts with a field name) with the field spelt as the command line's option
+    (``spell("max_instances")``: ``--max-instances`` in tuning.eval, ``--eval_max_instances`` in tuning.run)."""
+    text = str(err)
+    for name in sorted((f.name for f in fields(EvalOptions)), key=len, reverse=True):
+        if text.startswith(name + " "):
+            return spell(name) + text[len(name) :]
+    return text
 
 
 def _check_configs(configs: list[str]) -> None:

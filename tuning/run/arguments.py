@@ -21,7 +21,7 @@ from typing import Any
 from trl import ModelConfig, SFTConfig, TrlParser
 
 from spectrum_suite.checks import check_range
-from tuning.distributed import on_cuda
+from tuning.distributed import on_cuda, world_size
 from tuning.embedded import EMBEDDED_MODEL
 
 RECIPES = Path(__file__).resolve().parents[1] / "recipes"
@@ -137,6 +137,11 @@ class ScriptArguments:
     eval_batch_size: int = field(
         default=8, metadata={"help": "evaluation batch size (halves on out-of-memory)"}
     )
+    eval_skip_failed_tasks: bool = field(
+        default=False,
+        metadata={"help": "accept an evaluation whose tasks partly failed (listed in the tables and the card); "
+                  "without it a failed task makes the command exit with 1 once the run is saved"},
+    )  # fmt: skip
 
 
 @dataclass
@@ -237,6 +242,12 @@ def parse(argv: Sequence[str] | None = None) -> RunConfig:
         ]  # transformers refuses bf16 without a GPU unless told to train on the CPU
     script, training, model = parser().parse_args_and_config(args)
     explicit = bool({"--gradient_accumulation_steps", "--gradient-accumulation-steps"} & set(args))
+    if explicit and {"--effective_batch", "--effective-batch"} & set(args):
+        raise RunInputError(
+            "--effective_batch and --gradient_accumulation_steps both set the episodes per optimizer step: pass one"
+        )
+    if explicit:  # the accumulation asked for decides; the recipe's effective batch does not apply
+        script.effective_batch = None
     if script.preset == "auto":
         script.preset = recipe.stem
     if training.run_name is None:
@@ -244,7 +255,9 @@ def parse(argv: Sequence[str] | None = None) -> RunConfig:
     if training.output_dir in (None, "trainer_output"):
         training.output_dir = str(Path(script.output_root).expanduser() / check_run_name(training.run_name))
     check(script, training, model)
-    return RunConfig(script, training, model, recipe, explicit)
+    config = RunConfig(script, training, model, recipe, explicit)
+    check_evaluation(config)
+    return config
 
 
 def check_run_name(name: str) -> str:
@@ -256,52 +269,183 @@ def check_run_name(name: str) -> str:
     return name
 
 
-def check(script: ScriptArguments, training: SFTConfig, model: ModelArguments) -> None:
-    """Ranges and combinations, refused with `RunInputError` before anything is loaded."""
-    t = training
-    numbers: list[tuple[str, Any, bool, float, float | None]] = [  # option, value, integer, low, high
-        ("--per_device_train_batch_size", t.per_device_train_batch_size, True, 1, None),
-        ("--gradient_accumulation_steps", t.gradient_accumulation_steps, True, 1, None),
-        ("--max_length", t.max_length, True, 2, None),
-        ("--save_steps", t.save_steps, False, 1e-9, None),
-        ("--logging_steps", t.logging_steps, False, 1e-9, None),
-        ("--warmup_steps", t.warmup_steps, False, 0, None),
-        ("--weight_decay", t.weight_decay, False, 0, None),
-        ("--max_grad_norm", t.max_grad_norm, False, 0, None),
-        ("--seed", t.seed, True, 0, None),
-        ("--eval_batch_size", script.eval_batch_size, True, 1, None),
-        ("--eval_num_generations", script.eval_num_generations, True, 1, None),
-        ("--eval_top_k", script.eval_top_k, True, 0, None),
-    ]
-    optional = [("--effective_batch", script.effective_batch, True, 1, None),
-                ("--max_train_episodes", script.max_train_episodes, True, 1, None),
-                ("--eval_max_instances", script.eval_max_instances, True, 1, None),
-                ("--dataset_num_proc", t.dataset_num_proc, True, 1, None),
-                ("--save_total_limit", t.save_total_limit, True, 1, None),
-                ("--description_prob", script.description_prob, False, 0.0, 1.0)]  # fmt: skip
-    for name, value, integer, low, high in numbers + [o for o in optional if o[1] is not None]:
-        try:
-            check_range(name, value, integer=integer, low=low, high=high)
-        except ValueError as err:
-            raise RunInputError(str(err)) from None
-    try:  # a whole task held out would leave nothing to train on
-        check_range(
-            "--validation_fraction", script.validation_fraction, integer=False, low=0.0, high=1.0, below=True
-        )
+#: Ranges of TRL's and transformers' numeric options: (option, integer, low, high, high excluded), checked
+#: before anything is loaded (transformers checks few of them, torch some only when the optimizer is built,
+#: after the model has loaded).
+TRAINING_RANGES: tuple[tuple[str, bool, float, float | None, bool], ...] = (
+    ("per_device_train_batch_size", True, 1, 1 << 20, False),
+    ("per_device_eval_batch_size", True, 1, 1 << 20, False),
+    ("gradient_accumulation_steps", True, 1, 1 << 20, False),
+    ("max_length", True, 2, None, False),
+    ("save_steps", False, 1e-9, None, False),
+    ("logging_steps", False, 1e-9, None, False),
+    ("eval_steps", False, 1e-9, None, False),
+    ("warmup_steps", False, 0, None, False),
+    ("weight_decay", False, 0, None, False),
+    ("max_grad_norm", False, 0, None, False),
+    ("adam_beta1", False, 0, 1, True),
+    ("adam_beta2", False, 0, 1, True),
+    ("adam_epsilon", False, 0, 1, False),
+    ("label_smoothing_factor", False, 0, 1, True),
+    ("neftune_noise_alpha", False, 0, None, False),
+    ("seed", True, 0, 2**32 - 1, False),
+    ("data_seed", True, 0, 2**32 - 1, False),
+    ("dataloader_num_workers", True, 0, 1024, False),
+    ("dataloader_prefetch_factor", True, 1, None, False),
+    ("dataset_num_proc", True, 1, 1024, False),
+    ("save_total_limit", True, 1, None, False),
+    ("torch_empty_cache_steps", True, 1, None, False),
+    ("ddp_timeout", True, 1, None, False),
+    ("eval_accumulation_steps", True, 1, None, False),
+)
+#: Options that are a count of steps when at least 1 and a fraction of the run below it: 2.5 steps is refused.
+STEP_COUNTS = ("save_steps", "logging_steps", "eval_steps", "warmup_steps")
+
+
+def _in_range(
+    name: str, value: Any, integer: bool, low: float, high: float | None, below: bool = False
+) -> None:
+    try:
+        check_range(f"--{name}", value, integer=integer, low=low, high=high, below=below)
     except ValueError as err:
         raise RunInputError(str(err)) from None
+
+
+def check(script: ScriptArguments, training: SFTConfig, model: ModelArguments) -> None:
+    """Ranges and combinations, refused with `RunInputError` before anything is loaded or created."""
+    t = training
+    for name, integer, low, high, below in TRAINING_RANGES:
+        value = getattr(t, name, None)
+        if value is not None:
+            _in_range(name, value, integer, low, high, below)
+    for name in STEP_COUNTS:
+        value = getattr(t, name, None)
+        if value is not None and value >= 1 and value != int(value):
+            raise RunInputError(
+                f"--{name} must be a whole number of steps (or a fraction below 1), got {value}"
+            )
     for name, value in (("--learning_rate", t.learning_rate), ("--num_train_epochs", t.num_train_epochs)):
         if not isinstance(value, (int, float)) or not value > 0 or value == float("inf"):
             raise RunInputError(f"{name} must be a positive number, got {value!r}")
     if t.max_steps != -1 and t.max_steps < 1:
         raise RunInputError(f"--max_steps must be -1 (the epochs decide) or at least 1, got {t.max_steps}")
-    if model.use_peft and (model.lora_r < 1 or model.lora_alpha <= 0 or not 0 <= model.lora_dropout < 1):
-        raise RunInputError(
-            f"LoRA needs --lora_r >= 1, --lora_alpha > 0 and 0 <= --lora_dropout < 1; got r={model.lora_r}, "
-            f"alpha={model.lora_alpha}, dropout={model.lora_dropout}"
-        )
+    optional = [("effective_batch", script.effective_batch, True, 1, None),
+                ("max_train_episodes", script.max_train_episodes, True, 1, None),
+                ("description_prob", script.description_prob, False, 0.0, 1.0)]  # fmt: skip
+    for name, value, integer, low, high in optional:
+        if value is not None:
+            _in_range(name, value, integer, low, high)
+    _in_range("validation_fraction", script.validation_fraction, False, 0.0, 1.0, below=True)  # a whole task
+    if model.use_peft:  # held out would leave nothing to train on
+        _in_range("lora_r", model.lora_r, True, 1, None)
+        _in_range("lora_alpha", model.lora_alpha, False, 1e-12, None)
+        _in_range("lora_dropout", model.lora_dropout, False, 0.0, 1.0, below=True)
+    if model.dtype not in (None, "auto", "float32", "bfloat16", "float16"):
+        raise RunInputError(f"--dtype must be auto, float32, bfloat16 or float16, got {model.dtype!r}")
     if t.push_to_hub and not re.fullmatch(r"[\w.-]+/[\w.-]+", t.hub_model_id or ""):
         raise RunInputError(f"--push-to-hub must be ORG/NAME, got {t.hub_model_id!r}")
+    check_optimizer(t)
+    check_effective_batch(script, t)
+
+
+def check_optimizer(training: SFTConfig) -> None:
+    """Build the optimizer the options ask for on one dummy parameter: torch checks its settings (betas,
+    epsilon, learning rate) only when it is built, which is after the model has loaded."""
+    import torch
+    from transformers import Trainer
+
+    try:
+        cls, kwargs = Trainer.get_optimizer_cls_and_kwargs(training)
+    except (ImportError, ValueError) as err:
+        raise RunInputError(f"--optim {training.optim}: {err}") from None
+    except Exception:  # noqa: BLE001 - optimizers that need the model to be built are checked by the trainer
+        return
+    try:
+        cls([torch.nn.Parameter(torch.zeros(1))], **kwargs)
+    except (ValueError, ImportError) as err:
+        raise RunInputError(
+            f"--optim {training.optim}: the optimizer refuses these settings: {err}"
+        ) from None
+    except Exception:  # noqa: BLE001 - see above
+        return
+
+
+def check_effective_batch(script: ScriptArguments, training: SFTConfig) -> None:
+    """An effective batch the processes and per-device batch can realise exactly (episodes per optimizer step
+    without packing; packed rows are recorded as realised)."""
+    if script.effective_batch is None:
+        return
+    per_step = training.per_device_train_batch_size * world_size()
+    if script.effective_batch % per_step:
+        raise RunInputError(
+            f"--effective_batch {script.effective_batch} is not a multiple of --per_device_train_batch_size "
+            f"{training.per_device_train_batch_size} x {world_size()} process(es) = {per_step}: each optimizer step "
+            f"takes whole micro-batches. Pass a multiple of {per_step}, or a smaller per-device batch"
+        )
+
+
+#: `EvalOptions` fields that tuning.run takes from options of its own.
+RUN_EVAL_OPTIONS = {"seed": "seed", "data_dir": "data_dir"}
+
+
+def check_evaluation(config: RunConfig) -> None:
+    """The evaluation options, checked now rather than after training (`EvalOptions` checks each value); with
+    --no_eval too: a value out of range is a mistake either way."""
+    from tuning.eval.options import as_option
+    from tuning.run.evaluation import eval_options
+
+    try:
+        eval_options(config)
+    except ValueError as err:
+        raise RunInputError(
+            as_option(err, lambda name: "--" + RUN_EVAL_OPTIONS.get(name, f"eval_{name}"))
+        ) from None
+
+
+#: Options a resumed run may change: where and how it logs, saves, reports and evaluates, and how the work is
+#: spread (per-device batch, accumulation, processes), but not what it trains on or how.
+RESUMABLE = ("output_root", "output_dir", "run_name", "resume", "overwrite", "eval", "data_dir", "preset",
+             "per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps",
+             "activation_checkpointing", "activation_checkpointing_kwargs", "activation_offloading",
+             "gradient_checkpointing", "gradient_checkpointing_kwargs", "accelerator_config", "auto_find_batch_size",
+             "batch_eval_metrics", "bf16_full_eval", "fp16_full_eval", "debug", "deepspeed", "fsdp", "fsdp_config",
+             "parallelism_config", "full_determinism", "enable_jit_checkpoint", "greater_is_better",
+             "include_for_metrics", "include_num_input_tokens_seen", "liger_kernel_config", "use_liger_kernel",
+             "load_best_model_at_end", "local_rank", "metric_for_best_model", "prediction_loss_only", "project",
+             "push_to_hub", "report_to", "resume_from_checkpoint", "skip_memory_metrics", "tf32", "use_cpu",
+             "trust_remote_code", "attn_implementation", "torch_empty_cache_steps", "disable_tqdm",
+             "ignore_data_skip", "dataset_num_proc", "restore_callback_states_from_checkpoint")  # fmt: skip
+RESUMABLE_PREFIXES = (
+    "eval_",
+    "hub_",
+    "log",
+    "save_",
+    "dataloader_",
+    "ddp_",
+    "do_",
+    "torch_compile",
+    "trackio_",
+)
+
+
+def flat_arguments(script: Any, training: Any, model: Any) -> dict[str, Any]:
+    """Every option of a run as ``{name: JSON value}`` (the three dataclasses, or their recorded dicts)."""
+    from tuning.jsonfile import json_ready
+
+    parts = [p if isinstance(p, dict) else json_ready(p) for p in (script, model)]
+    train = training if isinstance(training, dict) else training.to_dict()
+    return json_ready({**parts[0], **train, **parts[1]})
+
+
+def resume_differences(recorded: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """``--name: recorded vs now`` for each option that defines the training and differs."""
+    found = []
+    for name in sorted(set(recorded) | set(now)):
+        if name in RESUMABLE or name.startswith(RESUMABLE_PREFIXES) or name.startswith("_"):
+            continue
+        if name in recorded and name in now and recorded[name] != now[name]:
+            found.append(f"--{name}: {recorded[name]!r} vs {now[name]!r}")
+    return found
 
 
 def gradient_accumulation(

@@ -20,11 +20,9 @@ from typing import Any
 from tuning.distributed import agree, barrier, device, is_main_process
 from tuning.eval import EvalOptions, EvalResults
 from tuning.eval.compare import FIGURES, Comparison
+from tuning.eval.data import EvalData
 from tuning.jsonfile import JSONFileError
-from tuning.run.arguments import RunConfig
-
-#: Options that do not change what an evaluation measures (a cached arm with other values is still valid).
-NOT_MEASURED = ("progress",)
+from tuning.run.arguments import RunConfig, RunInputError
 
 
 @dataclass(frozen=True)
@@ -53,49 +51,82 @@ def arms(natural: str) -> tuple[Arm, Arm, Arm]:
 
 
 def eval_options(config: RunConfig) -> EvalOptions:
-    """The evaluation the run's options ask for."""
-    s = config.script
+    """The evaluation the run's options ask for (each value checked by `EvalOptions`)."""
+    script, training = config.script, config.training
     return EvalOptions(
-        configs=list(s.eval_configs),
-        max_instances=s.eval_max_instances,
-        num_generations=s.eval_num_generations,
-        top_k=s.eval_top_k,
-        batch_size=s.eval_batch_size,
-        seed=config.training.seed,
-        data_dir=s.data_dir,
-        progress=config.training.log_level not in ("error", "critical") and is_main_process(),
+        configs=list(script.eval_configs),
+        max_instances=script.eval_max_instances,
+        num_generations=script.eval_num_generations,
+        top_k=script.eval_top_k,
+        batch_size=script.eval_batch_size,
+        seed=training.seed,
+        data_dir=script.data_dir,
+        progress=training.log_level not in ("error", "critical") and is_main_process(),
+        skip_failed_tasks=script.eval_skip_failed_tasks,
     )
 
 
-def _measured(record: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in record.items() if k not in NOT_MEASURED}
+def evaluation_record(config: RunConfig) -> dict[str, Any]:
+    """What decides a run's evaluation, as its mark records it: a resumed finished run is evaluated again
+    when this differs."""
+    options = eval_options(config)
+    return {"options": options.measured(), "skip_failed_tasks": options.skip_failed_tasks,
+            "start_format": config.script.eval_start_format}  # fmt: skip
+
+
+def preflight(config: RunConfig) -> EvalData:
+    """What the evaluation needs, checked before training: the start model's tokenizer can express the start
+    arm's format and the spectrum format, and every held-out task can be scored (or failures are accepted)."""
+    from tuning.eval.evaluation import check_format, prepare
+    from tuning.loading import load_tokenizer
+
+    tokenizer = load_tokenizer(
+        config.model.model_name_or_path, trust_remote_code=config.training.trust_remote_code
+    )
+    natural = natural_format(tokenizer, config.script.eval_start_format)
+    for fmt in dict.fromkeys((natural, "spectrum")):
+        try:
+            check_format(fmt, tokenizer)
+        except ValueError as err:
+            option = "--eval_start_format" if fmt == natural else "--model"
+            raise RunInputError(f"{option}: {err} (the start model's arm of the evaluation)") from None
+    try:
+        return prepare(eval_options(config))
+    except ValueError as err:
+        raise RunInputError(
+            f"evaluation (--eval_*; --eval_skip_failed_tasks accepts failed tasks, --no_eval skips it): {err}"
+        ) from None
 
 
 def cached(folder: Path, options: EvalOptions, fmt: str) -> EvalResults | None:
-    """An earlier attempt's results of one start arm, if they answer the same evaluation in the same format."""
+    """An earlier attempt's results of one arm, if they answer the same evaluation in the same format."""
     try:
         earlier = EvalResults.load(folder / "results.json")
     except JSONFileError:
         return None
-    same = earlier.format == fmt and _measured(earlier.options) == _measured(options.record())
+    measured = {k: v for k, v in earlier.options.items() if k in options.measured()}
+    same = earlier.format == fmt and measured == options.measured()
     return earlier if same else None
 
 
 def _evaluate(
-    model: Any, tokenizer: Any, arm: Arm, options: EvalOptions, name: str, out: Path
+    model: Any, tokenizer: Any, arm: Arm, options: EvalOptions, name: str, out: Path, data: EvalData
 ) -> EvalResults:
     """One arm on every process; the main one writes its run folder."""
     from tuning.eval import evaluate_lm, write_run
     from tuning.lm import LM
 
-    results = evaluate_lm(LM(model, tokenizer, progress=options.progress), arm.fmt, options, name)
+    results = evaluate_lm(LM(model, tokenizer, progress=options.progress), arm.fmt, options, name, data=data)
     if is_main_process():
-        write_run(results, out)
+        write_run(results, out, option=f"the arm folder eval/{arm.folder}")
     return results
 
 
-def evaluate_arms(config: RunConfig, run_dir: Path) -> dict[Arm, EvalResults]:
-    """The three arms' results, on every process (the start model is loaded only if a start arm is not cached)."""
+def evaluate_arms(
+    config: RunConfig, run_dir: Path, data: EvalData, reuse_tuned: bool = False
+) -> dict[Arm, EvalResults]:
+    """The three arms' results, on every process (the start model is loaded only if a start arm is not cached;
+    with ``reuse_tuned``, the model was not trained in this invocation and its arm may be cached too)."""
     from tuning.loading import load_model_and_tokenizer, load_tokenizer
     from tuning.run.model import load_start_model
 
@@ -107,7 +138,7 @@ def evaluate_arms(config: RunConfig, run_dir: Path) -> dict[Arm, EvalResults]:
     )
     *start_arms, tuned_arm = arms(natural)
     results: dict[Arm, EvalResults] = {}
-    for arm in start_arms:
+    for arm in start_arms + ([tuned_arm] if reuse_tuned else []):
         earlier = agree(
             cached(run_dir / "eval" / arm.folder, options, arm.fmt) if is_main_process() else None
         )
@@ -119,14 +150,15 @@ def evaluate_arms(config: RunConfig, run_dir: Path) -> dict[Arm, EvalResults]:
         model.to(device())
         for arm in missing:
             results[arm] = _evaluate(
-                model, tokenizer, arm, options, start_name, run_dir / "eval" / arm.folder
+                model, tokenizer, arm, options, start_name, run_dir / "eval" / arm.folder, data
             )
         del model
         gc.collect()
     barrier()  # the tuned model is saved by the main process
-    model, tokenizer = load_model_and_tokenizer(str(run_dir), dtype="auto", device=device())
-    out = run_dir / "eval" / tuned_arm.folder
-    results[tuned_arm] = _evaluate(model, tokenizer, tuned_arm, options, run_dir.name, out)
+    if tuned_arm not in results:
+        model, tokenizer = load_model_and_tokenizer(str(run_dir), dtype="auto", device=device())
+        out = run_dir / "eval" / tuned_arm.folder
+        results[tuned_arm] = _evaluate(model, tokenizer, tuned_arm, options, run_dir.name, out, data)
     return {arm: results[arm] for arm in (*start_arms, tuned_arm)}
 
 

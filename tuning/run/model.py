@@ -13,19 +13,15 @@ if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 
-def load_start_model(
-    config: RunConfig, dtype: str | None = None
-) -> tuple[PreTrainedModel, PreTrainedTokenizerBase, str, dict[str, Any]]:
-    """Model, tokenizer, prompt family and the weight-transfer report (empty without an instruct twin)."""
+def start_tokenizer(config: RunConfig) -> tuple[PreTrainedTokenizerBase, str]:
+    """The start model's tokenizer and prompt family, checked before the model itself is loaded."""
     from spectrum_suite.formats import detect_family
     from spectrum_suite.formats.spectrum import layout_for
-    from tuning.loading import ModelLoadError, load_model_and_tokenizer
+    from tuning.loading import ModelLoadError, load_tokenizer
 
-    name, twin_name = config.model.model_name_or_path, config.script.instruct_twin
-    dtype = dtype or config.model.dtype or "float32"
-    trust = config.training.trust_remote_code
+    name = config.model.model_name_or_path
     try:
-        model, tokenizer = load_model_and_tokenizer(name, dtype=dtype, device="cpu", trust_remote_code=trust)
+        tokenizer = load_tokenizer(name, trust_remote_code=config.training.trust_remote_code)
     except (ModelLoadError, ValueError) as err:
         raise RunInputError(f"--model {name!r}: {err}") from err
     family = detect_family(tokenizer, config.script.family)
@@ -35,10 +31,30 @@ def load_start_model(
         raise RunInputError(
             f"--model {name!r}: the tokenizer has no usable turn tokens for family {family!r}: {err}"
         ) from err
+    return tokenizer, family
+
+
+def load_start_model(
+    config: RunConfig, dtype: str | None = None
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase, str, dict[str, Any]]:
+    """Model, tokenizer, prompt family and the weight-transfer report (empty without an instruct twin)."""
+    from tuning.loading import ModelLoadError, load_model_and_tokenizer
+
+    name, twin_name = config.model.model_name_or_path, config.script.instruct_twin
+    dtype = dtype or config.model.dtype or "float32"
+    trust = config.training.trust_remote_code
+    _, family = start_tokenizer(config)
+    try:
+        model, tokenizer = load_model_and_tokenizer(name, dtype=dtype, device="cpu", trust_remote_code=trust)
+    except (ModelLoadError, ValueError) as err:
+        raise RunInputError(f"--model {name!r}: {err}") from err
     transfer = _transfer(model, tokenizer, family, twin_name, dtype, trust) if twin_name else {}
     attn = config.model.attn_implementation or ("eager" if family == "gemma" else None)
     if attn:
-        model.set_attn_implementation(attn)
+        try:
+            model.set_attn_implementation(attn)
+        except (ValueError, ImportError) as err:
+            raise RunInputError(f"--attn_implementation {attn!r}: {err}") from None
     return model, tokenizer, family, transfer
 
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from tuning.eval import EvalResults
     from tuning.run.evaluation import Arm
+    from tuning.run.folder import RunFolder
 
 logger = logging.getLogger("tuning.run")
 
@@ -83,15 +84,14 @@ def trainer_arguments(config: RunConfig, packed: bool, episodes_per_row: float) 
     args.padding_free = packed
     args.eval_strategy = "no"
     args.push_to_hub = False  # pushed once at the end, with the model card and without checkpoints
+    args.logging_nan_inf_filter = False  # a NaN loss is logged as NaN, and stops the run (`divergence`)
     return args
 
 
-def finished(checkpoint: Path, args: Any) -> bool:
-    """Whether a checkpoint already holds the last optimizer step (``--max_steps``, else the run's own plan):
-    resuming it would train past the end."""
-    state = json.loads((checkpoint / "trainer_state.json").read_text())
-    last = args.max_steps if args.max_steps > 0 else state.get("max_steps", 0)
-    return state.get("global_step", 0) >= last > 0
+def effective_batch(args: Any, episodes_per_row: float) -> float:
+    """The episodes one optimizer step really takes (packed rows hold ``episodes_per_row`` on average)."""
+    per_step = args.per_device_train_batch_size * world_size() * args.gradient_accumulation_steps
+    return round(per_step * max(episodes_per_row, 1.0), 1)
 
 
 def optimizer_steps(args: Any, rows: int) -> int:
@@ -101,11 +101,12 @@ def optimizer_steps(args: Any, rows: int) -> int:
 
 def fit(
     config: RunConfig, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, rows: datasets.Dataset,
-    args: Any, resume_from: Path | None,
+    args: Any, resume_from: Path | None, folder: RunFolder,
 ) -> dict[str, Any]:  # fmt: skip
-    """Train with `SFTTrainer` and save the final weights; the training result."""
+    """Train with `SFTTrainer` and save the final weights (checked finite first); the training result."""
     from trl import SFTTrainer
 
+    from tuning.run.divergence import TrainingDiverged, check_weights, divergence_callback, mean_logged_loss
     from tuning.run.model import lora_config
     from tuning.run.outputs import mix_record_callback, plot_training_loss
 
@@ -115,30 +116,41 @@ def fit(
     trainer = SFTTrainer(
         model=model, args=args, train_dataset=rows, processing_class=tokenizer,
         peft_config=lora_config(model, config) if config.model.use_peft else None,
-        callbacks=[mix_record_callback(run_dir / "train_data.json")],
+        callbacks=[mix_record_callback(run_dir / "train_data.json"), divergence_callback()],
     )  # fmt: skip
     parallelism = _parallelism(trainer, args)
     result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
-    trainer.save_model(str(run_dir))
-    final = trainer.model
-    if config.model.use_peft and is_main_process():
-        final.save_pretrained(str(run_dir / "adapter"))
-        final = final.merge_and_unload()
-        final.save_pretrained(str(run_dir), safe_serialization=True)
-        for stale in ("adapter_model.safetensors", "adapter_config.json"):
-            (run_dir / stale).unlink(missing_ok=True)
-    if is_main_process():
-        tokenizer.save_pretrained(str(run_dir))
-        final.generation_config.save_pretrained(str(run_dir))
-        plot_training_loss(trainer.state.log_history, run_dir / "train_loss.png")
+    history = trainer.state.log_history
+    rate = next((e["learning_rate"] for e in reversed(history) if "learning_rate" in e), None)
+    check_weights(trainer.model, trainer.state.global_step, rate)
+    loss = mean_logged_loss(history)
+    if loss is None and math.isfinite(result.training_loss):
+        loss = float(result.training_loss)  # nothing was logged (fewer steps than --logging_steps)
+    if loss is None or not math.isfinite(loss):
+        raise TrainingDiverged(f"training ended without a finite loss ({loss}); the run is not complete")
+    with folder.recording():
+        trainer.save_model(str(run_dir))
+        final = trainer.model
+        if config.model.use_peft and is_main_process():
+            final.save_pretrained(str(run_dir / "adapter"))
+            final = final.merge_and_unload()
+            final.save_pretrained(str(run_dir), safe_serialization=True)
+            for stale in ("adapter_model.safetensors", "adapter_config.json"):
+                (run_dir / stale).unlink(missing_ok=True)
+        if is_main_process():
+            tokenizer.save_pretrained(str(run_dir))
+            final.generation_config.save_pretrained(str(run_dir))
+            plot_training_loss(history, run_dir / "train_loss.png")
     outcome = {
         "global step": trainer.state.global_step,
-        "train loss": round(float(result.training_loss), 4),
+        "train loss": round(loss, 4),
         "train time (s)": round(result.metrics.get("train_runtime", 0.0), 1),
         "train tokens": int(getattr(trainer, "_total_train_tokens", 0)),
         "resumed from": resume_from.name if resume_from else "",
         "parallelism": parallelism,
     }
+    if resume_from:  # the time and tokens are this session's; the loss is the whole run's
+        outcome["this session"] = "train time and tokens since " + resume_from.name
     del trainer, final
     return outcome
 
@@ -169,7 +181,8 @@ def finish(
     evaluated: dict[Arm, EvalResults] | None,
 ) -> tuple[str | None, dict[str, Any] | None]:
     """On the main process: the evaluation's tables, run_args.json, the model card, the push; the headline table
-    and the tuned model's wins/ties/losses."""
+    (with the tasks each arm failed on) and the tuned model's wins/ties/losses."""
+    from tuning.eval.report import failed_note
     from tuning.run.card import CardFacts, write_model_card
     from tuning.run.evaluation import write_evaluation
     from tuning.run.outputs import push_to_hub
@@ -177,6 +190,7 @@ def finish(
     run_dir, table, tally, tuned = config.run_dir, None, None, None
     if evaluated:
         table, tally = write_evaluation(evaluated, run_dir)
+        table += "".join("\n" + failed_note(r, arm.label) for arm, r in evaluated.items() if r.failed_tasks)
         tuned = next(r for arm, r in evaluated.items() if arm.tuned).headline
     write_json(run_dir / "run_args.json", record)
     t = config.training
@@ -192,61 +206,147 @@ def finish(
     return table, tally
 
 
+def recorded_data_differences(run_dir: Path, data: TrainData) -> list[str]:
+    """How the train set built now differs from the one the run recorded (configs, tasks, episodes, tokens)."""
+    path = run_dir / "train_data.json"
+    if not path.is_file():
+        return []
+    before, now = json.loads(path.read_text()), data.summary()
+    found = [f"{key}: {before.get(key)!r} vs {now.get(key)!r}" for key in
+             ("configs", "skipped", "family", "max_length", "drop_partial_outputs", "rows", "labelled_tokens")
+             if before.get(key) != now.get(key)]  # fmt: skip
+    tasks_before, tasks_now = before.get("tasks", {}), now["tasks"]
+    for task in sorted(set(tasks_before) | set(tasks_now)):
+        a, b = tasks_before.get(task, {}), tasks_now.get(task, {})
+        changed = [k for k in ("kept", "labelled_tokens") if a.get(k) != b.get(k)]
+        if changed:
+            found.append(f"task {task}: " + ", ".join(f"{k} {a.get(k)} vs {b.get(k)}" for k in changed))
+    return found
+
+
 def train(config: RunConfig) -> dict[str, Any]:
     """Check the inputs, build the data, train, save, evaluate, write the card, push."""
     from spectrum_suite.formats import chat_template
-    from tuning.eval.compare import tally_text
-    from tuning.run.evaluation import evaluate_arms
-    from tuning.run.folder import RunFolder
-    from tuning.run.model import load_start_model
+    from tuning.run.arguments import flat_arguments
+    from tuning.run.evaluation import preflight
+    from tuning.run.folder import TRAINED, RunFolder
+    from tuning.run.model import load_start_model, start_tokenizer
     from tuning.run.outputs import spectrum_generation_config
 
     started = time.perf_counter()
+    s = config.script
+    arguments = flat_arguments(s, config.training, config.model)
     folder = RunFolder(config.run_dir)
-    resume_from = folder.check(config.script.resume, config.script.overwrite)
-    model, tokenizer, family, transfer = load_start_model(config)
+    point = folder.check(s.resume, s.overwrite, arguments)
+    config.training.output_dir = str(folder.path)  # a link to a folder is followed
+    eval_data = preflight(config) if s.eval else None  # before training, not after it
+    tokenizer, family = start_tokenizer(config)
     data = train_data(config, tokenizer, family)
+    if s.resume:
+        changed = recorded_data_differences(config.run_dir, data)
+        if changed:
+            raise RunInputError(
+                "--resume: the train set built now differs from the one the run was trained on (recorded vs now): "
+                + "; ".join(changed) + ". Resume with the same data (--configs, --data_dir, sources), or start a new run"
+            )  # fmt: skip
+    if point.trained:
+        return _evaluate_finished(config, folder, point, data, family, eval_data, started)
+    model, tokenizer, family, transfer = load_start_model(config)
     rows, packed, probe, per_row = training_rows(config, model, data)
     args = trainer_arguments(config, packed, per_row)
     hyper = {
         **hyperparameters(config, packed, optimizer_steps(args, len(rows)), world_size()),
+        "effective batch (episodes/step)": effective_batch(args, per_row),
         "gradient accumulation": args.gradient_accumulation_steps,
         "packing probe": probe,
     }
-    if resume_from is not None and finished(resume_from, args):
-        logger.info(
-            "%s already trained to its last step (%s): nothing to resume", config.run_dir, resume_from.name
-        )
-        return {"run_dir": str(config.run_dir), "already finished": resume_from.name, "table": None}
     tokenizer.chat_template = chat_template(family, tokenizer)
     spectrum_generation_config(model, tokenizer, family)
-    folder.start(config.script.overwrite)  # every input is good: only now is an old run moved aside
+    folder.start(s.overwrite, s.resume, arguments)  # every input is good: only now is an old run moved aside
     try:
         if is_main_process():
-            data.save(config.run_dir / "train_data.json")
-        outcome = fit(config, model, tokenizer, rows, args, resume_from)
+            with folder.recording():
+                data.save(config.run_dir / "train_data.json")
+        outcome = fit(config, model, tokenizer, rows, args, point.checkpoint, folder)
+        folder.state(TRAINED, hyperparameters=hyper, train_result=outcome, transfer=transfer)
         del model
         _release_memory()
-        evaluated = evaluate_arms(config, config.run_dir) if config.script.eval else None  # every process
-        table = None
-        if is_main_process():
-            record = {
-                "script": config.script, "training": config.training.to_dict(), "model": config.model,
-                "hyperparameters": hyper, "train_result": outcome, "transfer": transfer,
-            }  # fmt: skip
-            table, tally = finish(config, data, family, record, evaluated)
-            outcome["pushed"] = record.get("pushed")
-            if tally:
-                outcome["tuned: wins/ties/losses"] = {
-                    versus: {figure: tally_text(t) for figure, t in by_figure.items()}
-                    for versus, by_figure in tally.items()
-                }
-    except BaseException:
-        folder.fail()
+        result = _evaluate_and_finish(config, folder, data, family, eval_data, hyper, outcome, transfer)
+    except BaseException as err:
+        folder.fail(str(err))
         raise
     folder.succeed()
-    return {"run_dir": str(config.run_dir), **outcome, "table": table,
-            "total time (s)": round(time.perf_counter() - started, 1)}  # fmt: skip
+    return {**result, "total time (s)": round(time.perf_counter() - started, 1)}
+
+
+def _evaluate_and_finish(
+    config: RunConfig, folder: RunFolder, data: TrainData, family: str, eval_data: Any, hyper: dict[str, Any],
+    outcome: dict[str, Any], transfer: dict[str, Any], reuse_tuned: bool = False,
+) -> dict[str, Any]:  # fmt: skip
+    """Evaluate the three arms (every process), then on the main one write the tables, record and card, and mark
+    the run complete; the outcome printed at the end."""
+    from tuning.eval.compare import tally_text
+    from tuning.run.evaluation import evaluate_arms, evaluation_record
+    from tuning.run.folder import COMPLETE
+
+    evaluated = None
+    if config.script.eval:
+        with folder.recording(("eval",)):
+            evaluated = evaluate_arms(config, config.run_dir, eval_data, reuse_tuned=reuse_tuned)
+    outcome = dict(outcome)
+    table = None
+    if is_main_process():
+        record = {
+            "script": config.script, "training": config.training.to_dict(), "model": config.model,
+            "hyperparameters": hyper, "train_result": outcome, "transfer": transfer,
+        }  # fmt: skip
+        with folder.recording():
+            table, tally = finish(config, data, family, record, evaluated)
+        outcome["pushed"] = record.get("pushed")
+        if tally:
+            outcome["tuned: wins/ties/losses"] = {
+                versus: {figure: tally_text(t) for figure, t in by_figure.items()}
+                for versus, by_figure in tally.items()
+            }
+        folder.state(COMPLETE, evaluation=evaluation_record(config) if evaluated else None)
+    failed = {arm.label: r.failed_tasks for arm, r in (evaluated or {}).items() if r.failed_tasks}
+    return {"run_dir": str(config.run_dir), **outcome, "table": table, "failed tasks": failed}
+
+
+def _evaluate_finished(
+    config: RunConfig,
+    folder: RunFolder,
+    point: Any,
+    data: TrainData,
+    family: str,
+    eval_data: Any,
+    started: float,
+) -> dict[str, Any]:
+    """``--resume`` of a run whose training is over: nothing is trained; it is evaluated again when the
+    evaluation options differ from those of its last evaluation (or it has none yet)."""
+    from tuning.run.evaluation import evaluation_record
+    from tuning.run.folder import TRAINED
+
+    record = point.record
+    wanted = evaluation_record(config) if config.script.eval else None
+    if not config.script.eval or record.get("evaluation") == wanted:
+        logger.info("%s is trained and evaluated with these options: nothing to do", config.run_dir)
+        return {"run_dir": str(config.run_dir), "already finished": True, "table": None}
+    earlier = _recorded_run(config.run_dir, record)
+    if is_main_process():
+        folder.state(TRAINED)
+    result = _evaluate_and_finish(
+        config, folder, data, family, eval_data, earlier["hyperparameters"], earlier["train_result"],
+        earlier.get("transfer", {}), reuse_tuned=True,
+    )  # fmt: skip
+    return {**result, "evaluated again": True, "total time (s)": round(time.perf_counter() - started, 1)}
+
+
+def _recorded_run(run_dir: Path, record: dict[str, Any]) -> dict[str, Any]:
+    """The hyperparameters and training result of a trained run: from its mark, else its run_args.json."""
+    if "train_result" in record:
+        return record
+    return json.loads((run_dir / "run_args.json").read_text())
 
 
 def _release_memory() -> None:
