@@ -9,9 +9,30 @@ import time
 from collections import Counter
 
 from . import fetch
+from .checks import check_range
 from .registry import SOURCES, UnknownNameError, config_family, list_tasks
 from .task import FAMILIES, KINDS, SIDES
 from .verbosity import add_verbosity_options, set_verbosity
+
+
+class UsageError(ValueError):
+    """Bad input found before any work: one line, exit code 2."""
+
+
+def _number(integer: bool, low: float, high: float | None = None, below: bool = False):
+    """An argparse type: a number in range, else a usage error naming what is expected."""
+
+    def parse(text: str) -> float:
+        try:
+            value = int(text) if integer else float(text)
+            check_range("the value", value, integer=integer, low=low, high=high, below=below)
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(
+                f"{str(err).removeprefix('the value ')} (got {text!r})"
+            ) from None
+        return value
+
+    return parse
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -69,26 +90,45 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 def _cmd_show(args: argparse.Namespace) -> int:
     from .builder import load_dataset
+    from .formats import render, show
     from .registry import get_task
 
     task = get_task(args.task)
+    if args.format == "chat" and not args.tokenizer:
+        raise UsageError("--format chat renders with a tokenizer's own chat template: pass --tokenizer")
+    tokenizer = _tokenizer(args.tokenizer) if args.tokenizer else None
     split = "train" if task.side == "train" else "test"
     table = load_dataset(task.name, split=split, data_dir=args.data_dir)
+    family = None if tokenizer is not None else args.family
     for row in table.select(range(min(args.n, table.num_rows))):
         print(f"=== {row.get('episode_id') or row.get('instance_id') or row['task']}")
         if task.family != "episodes":
             print(json.dumps(row, indent=2, ensure_ascii=False))
             continue
-        from .formats import render, show
-
-        tokenizer = None
-        if args.tokenizer:
-            from transformers import AutoTokenizer
-
-            tokenizer = AutoTokenizer.from_pretrained(args.tokenizer)
-        family = None if tokenizer is not None else args.family
         print(show(render(row["messages"], args.format, tokenizer=tokenizer, family=family)))
     return 0
+
+
+def _tokenizer(name: str):
+    """The tokenizer ``--tokenizer`` names (a local folder or a Hub id), or a `UsageError` saying which it was
+    taken for and why it could not be loaded."""
+    import os
+    from pathlib import Path
+
+    from transformers import AutoTokenizer
+
+    path = Path(name).expanduser()
+    if not path.exists() and (name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name):
+        raise UsageError(f"--tokenizer {name}: the local folder {path} does not exist")
+    where = (
+        f"the local folder {path.resolve()}"
+        if path.exists()
+        else f"the Hub id {name!r} (HF_HUB_OFFLINE={os.environ.get('HF_HUB_OFFLINE', '0')})"
+    )
+    try:
+        return AutoTokenizer.from_pretrained(str(path) if path.exists() else name)
+    except Exception as err:  # noqa: BLE001 - any loader failure becomes one clear line
+        raise UsageError(f"--tokenizer {name}: could not load a tokenizer from {where}: {err}") from None
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -116,14 +156,18 @@ def _build_options(parser: argparse.ArgumentParser) -> None:
         "--skip-unavailable", action="store_true", help="build the tasks that are available, list the rest"
     )
     parser.add_argument(
-        "--description-prob", type=float, help="probability an episode includes its description"
+        "--description-prob",
+        type=_number(False, 0.0, 1.0),
+        help="probability an episode includes its description",
     )
     parser.add_argument(
-        "--max-instances", type=int, help="cap the instances (persons, distributions) per task (at least 1)"
+        "--max-instances",
+        type=_number(True, 1),
+        help="cap the instances (persons, distributions) per task (at least 1)",
     )
     parser.add_argument(
         "--validation-fraction",
-        type=float,
+        type=_number(False, 0.0, 1.0, below=True),
         help="share of a training task's instances held out (0 <= f < 1; default 0.05)",
     )
     parser.add_argument(
@@ -163,12 +207,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--family",
         default="chatml",
-        help="turn-token family without --tokenizer: gemma, chatml, llama3, plain",
+        choices=("gemma", "chatml", "llama3", "plain"),
+        help="turn-token family without --tokenizer (default: %(default)s)",
     )
     p.add_argument(
         "--tokenizer", help="a tokenizer (Hub id or path) to render with; required for --format chat"
     )
-    p.add_argument("-n", type=int, default=2, help="how many episodes")
+    p.add_argument("-n", type=_number(True, 1), default=2, help="how many episodes or rows (at least 1)")
     p.add_argument("--data-dir")
     p.set_defaults(func=_cmd_show)
 
@@ -194,8 +239,10 @@ def main(argv: list[str] | None = None) -> int:
         args.verbose, args.quiet
     )  # by default the build log (drops per reason, missing files) shows
     try:
+        if getattr(args, "data_dir", None) is not None:
+            fetch.resolve_data_dir(args.data_dir)  # a folder that is not there is named, before any work
         return args.func(args)
-    except UnknownNameError as err:
+    except (UnknownNameError, UsageError, fetch.DataDirError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except (ValueError, RuntimeError, OSError) as err:

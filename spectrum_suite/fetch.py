@@ -291,18 +291,26 @@ def fetch_files(
 
 
 def availability(task: TaskSpec, data_dir: str | os.PathLike | None = None) -> str:
-    """ready (a group the task can build from is in the data directory), needs download, or manual."""
-    groups = task.files.file_groups
+    """ready (a group the task can build from is in the data directory, and the files its scoring reads are
+    there or in the download cache), needs download, or needs a manual file."""
+    root = resolve_data_dir(data_dir)
+    found = (_availability(task.files, root), _availability(task.scoring_files, root, cache=True))
+    return max(found, key=AVAILABILITY.index)
+
+
+def _availability(needs: TaskFiles, root: Path | None, cache: bool = False) -> str:
+    groups = needs.file_groups
     if not groups:
         return "ready"
-    root = resolve_data_dir(data_dir)
-    here = [all(local_path(f, root) is not None for f in g) for g in groups]
-    if all(here) if task.files.mode == ALL else any(here):
+
+    def here(f: RemoteFile) -> bool:
+        return local_path(f, root) is not None or (cache and (cache_root() / "files" / f.path).is_file())
+
+    present = [all(here(f) for f in g) for g in groups]
+    if all(present) if needs.mode == ALL else any(present):
         return "ready"
-    gaps = [
-        [f for f in g if local_path(f, root) is None] for g, ok in zip(groups, here, strict=True) if not ok
-    ]
+    gaps = [[f for f in g if not here(f)] for g, ok in zip(groups, present, strict=True) if not ok]
     downloadable = [all(not f.manual for f in gap) for gap in gaps]
-    if all(downloadable) if task.files.mode == ALL else any(downloadable):
+    if all(downloadable) if needs.mode == ALL else any(downloadable):
         return "needs download"
     return "needs a manual file"

@@ -109,7 +109,12 @@ def _stat(path: Path) -> list[int]:
     return [info.st_size, info.st_mtime_ns]
 
 
-def _process_gone(record: dict[str, Any]) -> bool:
+def writer() -> dict[str, Any]:
+    """What a staging folder's mark records about the process writing it (see `abandoned`)."""
+    return {"pid": os.getpid(), "host": socket.gethostname(), "time": time.time(), "staging_id": _STAGING_ID}
+
+
+def abandoned(record: dict[str, Any]) -> bool:
     """Whether the process that wrote a staging folder has ended (on another machine: after a day)."""
     pid, host = record.get("pid"), record.get("host")
     if not isinstance(pid, int):
@@ -128,6 +133,8 @@ def _process_gone(record: dict[str, Any]) -> bool:
 
 
 _STAGING_ID = f"{os.getpid()}-{time.time_ns()}"
+#: What a staging folder's mark says about the process writing it (dropped once it is swapped in).
+_STAGING_FIELDS = ("pid", "host", "time", "staging_id", "complete")
 
 
 class Mark:
@@ -247,7 +254,7 @@ def clean_leftovers(target: Path, mark: Mark) -> list[str]:
     done = []
     for staging in siblings(target, STAGING):
         record = mark.read(staging)
-        if record is None or not _process_gone(record):
+        if record is None or not abandoned(record):
             continue
         if record.get("complete"):  # finished, but could not be swapped in: the only copy of that work
             done.append(
@@ -310,8 +317,7 @@ def write_whole(target: Path, mark: Mark, write: Callable[[Path], T], option: st
     docstring); ``fields`` go into the mark. An exception leaves the previous version untouched."""
     target = check_target(target, mark, option)
     staging = sibling(target, STAGING)
-    mark.create(staging, pid=os.getpid(), host=socket.gethostname(), time=time.time(), staging_id=_STAGING_ID,
-                **fields)  # fmt: skip
+    mark.create(staging, **writer(), **fields)
     try:
         result = write(staging)
         mark.add(staging, snapshot(staging))
@@ -324,6 +330,8 @@ def write_whole(target: Path, mark: Mark, write: Callable[[Path], T], option: st
     except FolderError as err:
         raise FolderError(f"{err}. The new version is kept in {staging}") from None
     swap(staging, target)
+    record = mark.read(target) or {}
+    mark.write(target, {k: v for k, v in record.items() if k not in _STAGING_FIELDS})
     return result
 
 

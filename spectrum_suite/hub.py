@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import os
 import shutil
@@ -26,17 +27,21 @@ from huggingface_hub import DatasetCard, DatasetCardData
 import dataset_cards
 
 from .builder import build_record, load_dataset
+from .folders import Mark, abandoned, writer
 from .registry import GROUP_DESCRIPTIONS, GROUPS, SOURCES, TASKS, config_tasks
 
 MANIFEST = "spectrum_suite_export.json"
 CARD = "README.md"
 STAGING_PREFIX = ".spectrum_suite_export.partial-"
+#: The mark of an export's staging folder: which process writes it (`spectrum_suite.folders`).
+STAGING_MARK = Mark(".spectrum_suite_staging.json", "spectrum_suite export")
 DEFAULT_OUT = "spectrum_suite"
 DEFAULT_CONFIGS = ("synthetic", "alignment", "coverage")
 #: Splits larger than this (in Arrow bytes) are written in several Parquet shards, as `push_to_hub` does.
 MAX_SHARD_BYTES = 500 * 2**20
 CARD_TEMPLATE = Path(dataset_cards.__file__).resolve().parent / "spectrum_suite.md"
 _CODE_SUFFIXES = {".py", ".toml", ".cfg"}
+logger = logging.getLogger("spectrum_suite")
 
 
 class ExportTargetError(ValueError):
@@ -117,7 +122,9 @@ def export(
     manifest = _read_manifest(out)
     _check_ours(out, manifest, configs)
     out.mkdir(parents=True, exist_ok=True)
+    clean_stale_staging(out)
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
+    STAGING_MARK.create(staging, **writer())
     try:
         built = {
             name: _write_config(staging, name, data_dir, skip_unavailable, config_kwargs) for name in configs
@@ -135,6 +142,40 @@ def export(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return out
+
+
+def clean_stale_staging(out: Path) -> list[str]:
+    """Remove the staging folders that interrupted exports into ``out`` left behind, once their process has
+    ended; a config folder that an export had moved aside and not yet replaced is first put back. A staging
+    folder without our mark is removed only if it holds nothing but what an export writes there."""
+    done = []
+    for staging in sorted(out.glob(STAGING_PREFIX + "*")):
+        record = STAGING_MARK.read(staging)
+        ours = abandoned(record) if record is not None else _looks_like_staging(staging)
+        if not staging.is_dir() or not ours:
+            continue
+        for previous in sorted(staging.glob("previous-*")):
+            target = out / "data" / previous.name.removeprefix("previous-")
+            if not target.exists():
+                target.parent.mkdir(exist_ok=True)
+                previous.rename(target)
+                done.append(f"put back {target} (an interrupted export had moved it aside)")
+        shutil.rmtree(staging)
+        done.append(f"removed {staging.name} (left by an interrupted export)")
+    for line in done:
+        logger.warning("%s", line)
+    return done
+
+
+def _looks_like_staging(staging: Path) -> bool:
+    """A staging folder of an earlier release: only ``data/<config>/*.parquet`` and ``previous-<config>``."""
+    for path in staging.rglob("*"):
+        parts = path.relative_to(staging).parts
+        if parts[0] not in ("data",) and not parts[0].startswith("previous-"):
+            return False
+        if path.is_file() and path.suffix != ".parquet":
+            return False
+    return True
 
 
 def _replace_file(path: Path, text: str) -> None:

@@ -243,6 +243,8 @@ class TaskSpec:
     params: EpisodeParams | None = None
     choices: tuple[str, ...] = ()
     output_name: str | None = None
+    #: Files the task's scoring reads (a coverage validator's word list); the rows build without them.
+    scoring_files: TaskFiles = NO_FILES
 
     def __post_init__(self) -> None:
         for value, allowed, what in ((self.family, FAMILIES, "family"), (self.side, SIDES, "side"),
@@ -284,6 +286,10 @@ def alignment_task(
     return TaskSpec(name, "alignment", "test", "conditional", source, build, files, output_name=output_name)
 
 
-def coverage_task(name: str, source: Source, *, build: Build) -> TaskSpec:
-    """A diversity/validity generation task (held out; one row of fixed text)."""
-    return TaskSpec(name, "coverage", "test", "single_variable", source, build)
+def coverage_task(
+    name: str, source: Source, *, build: Build, scoring_files: TaskFiles | None = None
+) -> TaskSpec:
+    """A diversity/validity generation task (held out; one row of fixed text; its validator may read files)."""
+    return TaskSpec(
+        name, "coverage", "test", "single_variable", source, build, scoring_files=scoring_files or NO_FILES
+    )

@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from spectrum_suite.folders import Mark
 from spectrum_suite.formats.families import TURN_FAMILIES
 
 if TYPE_CHECKING:
@@ -35,6 +36,8 @@ logger = logging.getLogger(__name__)
 CONTROL_TOKENS: dict[str, tuple[str, ...]] = {name: f.control_tokens for name, f in TURN_FAMILIES.items()}
 #: Config fields that always differ between two loaded checkpoints and say nothing about the model.
 _IGNORED_CONFIG_KEYS = frozenset({"_name_or_path", "transformers_version", "_commit_hash"})
+#: The mark of a folder this command wrote (`spectrum_suite.folders`).
+TRANSFER_MARK = Mark(".spectrum_transfer.json", "tuning.weight_transfer")
 
 
 class WeightTransferError(ValueError):
@@ -212,19 +215,26 @@ def transfer_and_save(
     family: str | None = None,
     dtype: str = "auto",
 ) -> TransferReport:
-    """Load both checkpoints, transfer, and save the result with the **base** tokenizer to ``out_dir``."""
-    from tuning.loading import load_model_and_tokenizer
+    """Load both checkpoints, transfer, and save the result with the **base** tokenizer to ``out_dir``: a
+    folder of its own (`spectrum_suite.folders`: checked before anything loads, written aside, swapped in whole,
+    never into a folder holding files it did not write)."""
+    from spectrum_suite.folders import check_target, write_whole
+    from tuning.loading import load_model_and_tokenizer, pick_dtype
 
-    out = Path(out_dir)
+    pick_dtype(dtype, "cpu")
+    check_target(Path(out_dir), TRANSFER_MARK, "--out")
     base, base_tok = load_model_and_tokenizer(base_id, dtype=dtype, device="cpu")
     instruct, inst_tok = load_model_and_tokenizer(instruct_id, dtype=dtype, device="cpu")
     report = copy_control_rows(base, instruct, base_tok, inst_tok, tokens, family)
     del instruct
-    out.mkdir(parents=True, exist_ok=True)
-    base.save_pretrained(out, safe_serialization=True)
-    base_tok.save_pretrained(out)
-    copy_preprocessor_config(instruct_id, out)
-    (out / "transfer_report.json").write_text(report.to_json() + "\n")
+
+    def write(out: Path) -> None:
+        base.save_pretrained(out, safe_serialization=True)
+        base_tok.save_pretrained(out)
+        copy_preprocessor_config(instruct_id, out)
+        (out / "transfer_report.json").write_text(report.to_json() + "\n")
+
+    write_whole(Path(out_dir), TRANSFER_MARK, write, "--out")
     return report
 
 
@@ -246,9 +256,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dtype", default="auto", help="auto, float32, bfloat16 or float16")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from tuning.loading import ModelLoadError
+
     try:
         report = transfer_and_save(args.base, args.instruct, args.out, args.tokens, args.family, args.dtype)
-    except WeightTransferError as err:
+    except (WeightTransferError, ModelLoadError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(report.to_json())

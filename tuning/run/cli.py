@@ -52,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except TrainingDiverged as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"\nerror: {err}", file=sys.stderr)  # on a line of its own, after the progress bar
         return 1
     failed = outcome.pop("failed tasks", None) or {}
     if is_main_process():

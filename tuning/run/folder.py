@@ -160,7 +160,7 @@ class RunFolder:
             trained = record.get("state") in (TRAINED, COMPLETE) or (
                 "state" not in record and (self.path / EARLIER_MARKER).is_file()
             )
-            return ResumePoint(self.resumable_checkpoint(), trained, record)
+            return ResumePoint(None if trained else self.resumable_checkpoint(), trained, record)
         others = [p.name for p in sorted(self.path.iterdir()) if p.name != MARKER]
         if others:
             raise RunInputError(
@@ -172,6 +172,10 @@ class RunFolder:
     def _resolved(self) -> Path:
         """The folder with a link followed; a dangling link or an over-long name is refused."""
         path = self.path.expanduser()
+        try:
+            check_name(path, "--run_name")
+        except FolderError as err:
+            raise RunInputError(str(err)) from None
         if path.is_symlink():
             if not path.exists():
                 raise RunInputError(
@@ -179,10 +183,6 @@ class RunFolder:
                     "another --run_name"
                 )
             path = path.resolve()
-        try:
-            check_name(path, "--run_name")
-        except FolderError as err:
-            raise RunInputError(str(err)) from None
         return path
 
     def _name_backups(self) -> None:
