@@ -283,10 +283,14 @@ def check_target(target: Path, mark: Mark, option: str) -> Path:
     """Refuse, before any long work, a target that this tool may not replace as a whole: a file, a folder
     holding things without our mark, or our folder holding files we did not write. Returns the target with a
     link followed, after tidying the leftovers of interrupted writes."""
-    target = resolve(target, option)
-    check_writable(target, option)
-    clean_leftovers(target, mark)
-    _check_replaceable(target, mark, option)
+    try:
+        check_name(Path(target).expanduser(), option)
+        target = resolve(target, option)
+        check_writable(target, option)
+        clean_leftovers(target, mark)
+        _check_replaceable(target, mark, option)
+    except OSError as err:  # a path the system refuses to look at (a part too long, a loop of links)
+        raise FolderError(f"{option} {str(target)[:80]}: {err.strerror or err}") from None
     return target
 
 

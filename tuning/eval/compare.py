@@ -42,6 +42,14 @@ def protocol_differences(first: EvalResults, other: EvalResults) -> list[str]:
     """What makes ``other`` not comparable with ``first``: options of the protocol, k and episodes per task."""
     found = [f"{key}: {first.options.get(key)!r} vs {other.options.get(key)!r}" for key in PROTOCOL
              if first.options.get(key) != other.options.get(key)]  # fmt: skip
+    mine, theirs = scored_tasks(first), scored_tasks(other)
+    for section in sorted(set(mine) | set(theirs)):
+        a, b = mine.get(section, set()), theirs.get(section, set())
+        if a != b:
+            found.append(
+                f"{section}: the headlines average over other tasks (only in the first: {sorted(a - b) or 'none'}; "
+                f"only in the other: {sorted(b - a) or 'none'})"
+            )
     if first.coverage and other.coverage and first.coverage.top_k != other.coverage.top_k:
         found.append(f"top-k applied in sampling: {first.coverage.top_k} vs {other.coverage.top_k}")
     if first.alignment and other.alignment:
@@ -70,6 +78,22 @@ def protocol_differences(first: EvalResults, other: EvalResults) -> list[str]:
                     "another selection, or episodes too long for one model's context)"
                 )
     return found
+
+
+def scored_tasks(run: EvalResults) -> dict[str, set[str]]:
+    """The tasks each headline of a run averages over (failed and unavailable tasks are not among them)."""
+    out: dict[str, set[str]] = {}
+    if run.steerability:
+        out["steerability"] = set(run.steerability.evaluated())
+    if run.alignment:
+        out["alignment"] = {name for name, t in run.alignment.tasks.items() if t.metrics}
+    if run.coverage:
+        for setting, res in run.coverage.settings.items():
+            per_task = (res.metrics or {}).get("per_task", {})
+            out[f"coverage ({setting})"] = {
+                t for t in res.generations if not per_task.get(t, {}).get("failed")
+            }
+    return out
 
 
 @dataclass

@@ -192,6 +192,9 @@ def comparison_report(comp: Comparison) -> str:
     first = comp.labels[0]
     lines = ["# Comparison", "", "Figures in brackets are 95% bootstrap intervals.", "",
              compare_table(comp.runs, comp.labels)]  # fmt: skip
+    lines += [
+        failed_note(run, label) for label, run in zip(comp.labels, comp.runs, strict=True) if run.failed_tasks
+    ]
     for label, found in comp.mismatches.items():
         if found:
             lines += [f"**{label} was evaluated under another protocol than {first}** (compared anyway): "

@@ -21,6 +21,7 @@ from typing import Any
 from trl import ModelConfig, SFTConfig, TrlParser
 
 from spectrum_suite.checks import check_range
+from spectrum_suite.fetch import resolve_data_dir
 from tuning.distributed import on_cuda, world_size
 from tuning.embedded import EMBEDDED_MODEL
 
@@ -344,6 +345,10 @@ def check(script: ScriptArguments, training: SFTConfig, model: ModelArguments) -
         raise RunInputError(f"--dtype must be auto, float32, bfloat16 or float16, got {model.dtype!r}")
     if t.push_to_hub and not re.fullmatch(r"[\w.-]+/[\w.-]+", t.hub_model_id or ""):
         raise RunInputError(f"--push-to-hub must be ORG/NAME, got {t.hub_model_id!r}")
+    try:
+        resolve_data_dir(script.data_dir)
+    except ValueError as err:
+        raise RunInputError(f"--data_dir: {err}") from None
     check_optimizer(t)
     check_effective_batch(script, t)
 
