@@ -11,13 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from spectrum_suite.folders import STAGING, FolderError, Mark, sibling, write_whole, writer
 from tests.test_run import _save_tiny
 from tuning.eval import EvalResults, write_run
 from tuning.eval import main as eval_main
 
 REPO = Path(__file__).resolve().parents[1]
-MARK = Mark(".test_mark.json", "the test")
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +88,8 @@ def test_eval_replaces_its_earlier_run_as_a_whole(tmp_path: Path) -> None:
 
 
 def test_eval_refuses_to_replace_its_folder_when_files_were_added_or_edited(tmp_path: Path) -> None:
+    from spectrum_suite.folders import FolderError
+
     out = tmp_path / "run"
     write_run(_results(steer=True), out)
     (out / "notes.md").write_text("my notes")
@@ -137,45 +137,58 @@ def test_eval_output_that_cannot_be_a_folder_is_refused_before_the_model_loads(
 # Interrupted writes
 
 
+def _mark():
+    from spectrum_suite.folders import Mark
+
+    return Mark(".test_mark.json", "the test")
+
+
 def test_a_failed_write_leaves_the_previous_version_and_nothing_else(tmp_path: Path) -> None:
+    from spectrum_suite.folders import write_whole
+
+    mark = _mark()
     target = tmp_path / "out"
-    write_whole(target, MARK, lambda folder: (folder / "a.txt").write_text("first"), "--out")
+    write_whole(target, mark, lambda folder: (folder / "a.txt").write_text("first"), "--out")
 
     def crash(folder: Path) -> None:
         (folder / "a.txt").write_text("half")
         raise RuntimeError("killed")
 
     with pytest.raises(RuntimeError):
-        write_whole(target, MARK, crash, "--out")
+        write_whole(target, mark, crash, "--out")
     assert (target / "a.txt").read_text() == "first" and sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
 def test_leftovers_of_a_killed_write_are_tidied_by_the_next_one(tmp_path: Path) -> None:
+    from spectrum_suite.folders import STAGING, sibling, write_whole, writer
+
+    mark = _mark()
     target = tmp_path / "out"
-    write_whole(target, MARK, lambda folder: (folder / "a.txt").write_text("first"), "--out")
+    write_whole(target, mark, lambda folder: (folder / "a.txt").write_text("first"), "--out")
     staging = sibling(target, STAGING)  # a write killed while it was writing
-    MARK.create(staging, **{**writer(), "pid": _dead_pid()})
+    mark.create(staging, **{**writer(), "pid": _dead_pid()})
     (staging / "a.txt").write_text("half")
     alive = sibling(target, STAGING)  # another process, still writing: left alone
-    MARK.create(alive, **{**writer(), "pid": os.getppid()})
-    write_whole(target, MARK, lambda folder: (folder / "a.txt").write_text("second"), "--out")
+    mark.create(alive, **{**writer(), "pid": os.getppid()})
+    write_whole(target, mark, lambda folder: (folder / "a.txt").write_text("second"), "--out")
     assert not staging.exists() and alive.exists() and (target / "a.txt").read_text() == "second"
     # A swap killed between its two renames: the previous version is put back before anything else.
     aside = sibling(target, "replaced")
     target.rename(aside)
     with pytest.raises(RuntimeError):
-        write_whole(target, MARK, lambda folder: (_ for _ in ()).throw(RuntimeError("again")), "--out")
+        write_whole(target, mark, lambda folder: (_ for _ in ()).throw(RuntimeError("again")), "--out")
     assert (target / "a.txt").read_text() == "second" and not aside.exists()
 
 
 def test_a_killed_export_leaves_staging_folders_the_next_export_cleans(tmp_path: Path) -> None:
+    from spectrum_suite.folders import writer
     from spectrum_suite.hub import STAGING_MARK, STAGING_PREFIX, export
 
     out = export(tmp_path / "export", ["coinflip"])
     kept = _snapshot(out / "data" / "coinflip")
     # Killed after it moved coinflip aside and before it put the new one in place: coinflip is only in staging.
     staging = out / f"{STAGING_PREFIX}killed"
-    STAGING_MARK.create(staging, **{**writer(), "pid": _dead_pid()})
+    STAGING_mark.create(staging, **{**writer(), "pid": _dead_pid()})
     (out / "data" / "coinflip").rename(staging / "previous-coinflip")
     legacy = out / f"{STAGING_PREFIX}earlier"  # an earlier release's staging folder, without a mark
     (legacy / "data" / "cards").mkdir(parents=True)

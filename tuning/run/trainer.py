@@ -113,7 +113,12 @@ def fit(
     run_dir = config.run_dir
     os.environ.setdefault("TENSORBOARD_LOGGING_DIR", str(run_dir / "logs"))
     model.train()
-    trainer = SFTTrainer(
+    class Trainer(SFTTrainer):
+        def create_model_card(self, *args: Any, **kwargs: Any) -> None:
+            """TRL writes its own README.md at every checkpoint; the run's card is written once it is complete,
+            so an interrupted or diverged run never looks like a finished model."""
+
+    trainer = Trainer(
         model=model, args=args, train_dataset=rows, processing_class=tokenizer,
         peft_config=lora_config(model, config) if config.model.use_peft else None,
         callbacks=[mix_record_callback(run_dir / "train_data.json"), divergence_callback()],

@@ -1,0 +1,119 @@
+"""Bad input on the command line ends in one clear line and exit code 2, before any model is loaded: never a
+traceback, never a misleading message, never a silent wrong answer (`tuning.eval`, `spectrum_suite`)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from spectrum_suite.__main__ import main as suite_main
+from tests.test_lm import tiny_model
+from tests.test_run import _save_tiny
+from tests.tokenizer_fixtures import make_tokenizer
+from tuning.eval import evaluate_model, write_run
+from tuning.eval import main as eval_main
+from tuning.eval.cli import build_parser, options_from
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _save_tiny(tmp_path_factory.mktemp("tiny") / "tiny-chatml")
+
+
+@pytest.fixture(scope="module")
+def earlier(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The results.json of a run that scored flight with at most 3 episodes (for --k-from)."""
+    tok = make_tokenizer("chatml")
+    results = evaluate_model(tiny_model(tok, context=8192), tok, "spectrum", ["flight"], max_instances=3, k=2,
+                             progress=False)  # fmt: skip
+    out = tmp_path_factory.mktemp("earlier") / "run"
+    write_run(results, out)
+    return out
+
+
+def _error(capsys: pytest.CaptureFixture) -> str:
+    err = capsys.readouterr().err.strip()
+    assert "Traceback" not in err
+    line = err.splitlines()[-1]
+    assert "error" in line
+    return line
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            ["--num-generations", "1000000"],
+            "--num-generations must be an integer of at least 1 and at most 10000",
+        ),
+        (["--threads", "100000"], "--threads must be an integer of at least 1 and at most"),
+        (["--batch-size", "100000"], "--batch-size"),
+        (["--seed=-1"], "--seed"),
+        (["--k", "5000"], "--k"),
+        (["--top-k=-2"], "--top-k"),
+        (["--device", "bogus"], "'bogus' is not a device"),
+        (["--device", "cuda"], "no CUDA device"),
+        (["--device", "cpu:7"], "cpu"),
+        (["--configs", "coinflip"], "no held-out test split"),
+        (["--configs", ""], "config or task names"),
+        (["--configs", "fligth"], "did you mean 'flight'"),
+        (["--data-dir", "/no/such/folder"], "/no/such/folder"),
+        (["--out", "/dev/null/out"], "--out"),
+        (["--k-tokenizer", ""], "--k-tokenizer"),
+    ],
+)
+def test_eval_options_out_of_range_are_one_line_before_the_model_loads(
+    tiny: Path, tmp_path: Path, capsys, extra: list[str], message: str
+) -> None:
+    if "cuda" in extra:
+        pytest.importorskip("torch").cuda.is_available() and pytest.skip("this machine has CUDA")
+    argv = ["--model", str(tiny), "--configs", "urn", "--out", str(tmp_path / "out"), *extra]
+    started = time.perf_counter()
+    assert eval_main(argv) == 2
+    assert message in _error(capsys)
+    assert time.perf_counter() - started < 60 and not (tmp_path / "out").exists()
+
+
+def test_k_from_must_name_a_results_file_that_covers_every_task(
+    tiny: Path, tmp_path: Path, earlier: Path, capsys, shared_data: Path
+) -> None:
+    common = ["--model", str(tiny), "--out", str(tmp_path / "out"), "--data-dir", str(shared_data)]
+    assert eval_main([*common, "--configs", "flight", "--k-from", str(earlier)]) == 2
+    err = _error(capsys)
+    assert "is a folder" in err and str(earlier / "results.json") in err and "does not exist" not in err
+    results = str(earlier / "results.json")
+    assert eval_main([*common, "--configs", "flight", "chemistry_esol", "--k-from", results]) == 2
+    err = _error(capsys)
+    assert "no k and episodes for chemistry_esol" in err and "flight" not in err.split("for ")[1]
+    assert eval_main([*common, "--configs", "flight", "--k-from", results, "--max-instances", "50"]) == 2
+    assert "--max-instances 3" in _error(capsys)
+    args = build_parser().parse_args([*common, "--configs", "flight", "--k-from", results])
+    assert options_from(args).max_instances == 3  # taken from the run whose episodes are reused
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["show", "coinflip", "-n", "-2"], "argument -n"),
+        (["show", "coinflip", "-n", "0"], "argument -n"),
+        (["show", "coinflip", "--tokenizer", "/no/such/tokenizer"], "--tokenizer /no/such/tokenizer"),
+        (["show", "coinflip", "--format", "chat"], "pass --tokenizer"),
+        (["show", "coinflip", "--data-dir", "/no/such/folder"], "/no/such/folder"),
+        (["build", "coinflip", "--data-dir", "/no/such/folder"], "does not exist"),
+        (["list", "--data-dir", "/no/such/folder"], "does not exist"),
+        (["export", "coinflip", "--data-dir", "/no/such/folder"], "does not exist"),
+        (["build", "coinflip", "--max-instances", "0"], "--max-instances"),
+        (["build", "coinflip", "--description-prob", "2"], "--description-prob"),
+        (["build", "coinflip", "--validation-fraction", "1"], "--validation-fraction"),
+    ],
+)
+def test_spectrum_suite_bad_input_is_one_line_and_exit_2(argv: list[str], message: str, capsys) -> None:
+    try:
+        code = suite_main(argv)
+    except SystemExit as exit_info:  # argparse's own usage errors
+        code = exit_info.code
+    assert code == 2
+    assert message in _error(capsys)
