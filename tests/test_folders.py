@@ -188,7 +188,7 @@ def test_a_killed_export_leaves_staging_folders_the_next_export_cleans(tmp_path:
     kept = _snapshot(out / "data" / "coinflip")
     # Killed after it moved coinflip aside and before it put the new one in place: coinflip is only in staging.
     staging = out / f"{STAGING_PREFIX}killed"
-    STAGING_mark.create(staging, **{**writer(), "pid": _dead_pid()})
+    STAGING_MARK.create(staging, **{**writer(), "pid": _dead_pid()})
     (out / "data" / "coinflip").rename(staging / "previous-coinflip")
     legacy = out / f"{STAGING_PREFIX}earlier"  # an earlier release's staging folder, without a mark
     (legacy / "data" / "cards").mkdir(parents=True)
