@@ -35,6 +35,13 @@ def _number(integer: bool, low: float, high: float | None = None, below: bool = 
     return parse
 
 
+def _repo_id(text: str) -> str:
+    """An argparse type: a Hub repository id, ORG/NAME."""
+    if text.count("/") != 1 or not all(text.split("/")):
+        raise argparse.ArgumentTypeError(f"expected ORG/NAME, got {text!r}")
+    return text
+
+
 def _cmd_list(args: argparse.Namespace) -> int:
     wanted = "ready" if args.available else args.availability
     tasks = list_tasks(args.family, args.side, args.source, args.kind, wanted, data_dir=args.data_dir)
@@ -225,7 +232,7 @@ def parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("push", help="export and upload to a Hub dataset repository")
     p.add_argument("configs", nargs="*", metavar="CONFIG", help="default: synthetic alignment coverage")
-    p.add_argument("--repo-id", required=True, help="ORG/NAME")
+    p.add_argument("--repo-id", required=True, type=_repo_id, help="ORG/NAME")
     p.add_argument("--private", action="store_true")
     p.add_argument("--token", help="Hub token (default: the logged-in one)")
     _build_options(p)

@@ -87,7 +87,7 @@ def test_a_diverged_training_stops_and_is_never_saved_as_a_run(tiny: Path, tmp_p
     assert _mark(run)["state"] == "failed"
     for checkpoint in run.glob("checkpoint-*"):  # a checkpoint that was saved holds finite weights
         assert all(bool(t.isfinite().all()) for t in load_file(checkpoint / "model.safetensors").values())
-    assert run_main(_argv(tiny, tmp_path, "--resume", "--no-eval")) == 2  # not a run to evaluate or finish
+    assert run_main(_argv(tiny, tmp_path, "--resume", "--no-eval")) == 2  # only with its own options
 
 
 def test_a_diverged_overwrite_puts_the_previous_run_back(tiny: Path, tmp_path: Path) -> None:
@@ -251,3 +251,12 @@ def test_the_train_loss_is_the_mean_over_every_logged_step() -> None:
     ]
     assert mean_logged_loss(history) == pytest.approx((4.0 + 2 * 1.0 + 2.0) / 4)
     assert mean_logged_loss([]) is None and not math.isnan(mean_logged_loss(history))
+
+
+def test_episodes_longer_than_the_models_positions_are_refused_before_a_folder_is_made(
+    tmp_path: Path, capsys
+) -> None:
+    short = _save_tiny(tmp_path / "short", context=64)
+    assert run_main(_argv(short, tmp_path / "root", "--no-eval")) == 2  # episodes cut to 96 tokens
+    assert "longer than the 64 positions of the model; pass --max_length 64" in _one_line_error(capsys)
+    assert not (tmp_path / "root").exists()

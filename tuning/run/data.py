@@ -56,6 +56,7 @@ class TrainData:
     max_length: int = DEFAULT_MAX_LENGTH
     drop_partial_outputs: bool = False
     family: str = "plain"
+    longest: int = 0  # tokens of the longest episode kept
 
     @property
     def episodes(self) -> int:
@@ -385,4 +386,5 @@ def build_train_dataset(
         max_length=max_length,
         drop_partial_outputs=drop_partial_outputs,
         family=family,
+        longest=int(frame["n_tokens"][keep].max()),
     )

@@ -54,6 +54,21 @@ def train_data(config: RunConfig, tokenizer: PreTrainedTokenizerBase, family: st
     return data
 
 
+def check_positions(model: PreTrainedModel, data: TrainData, max_length: int) -> None:
+    """Refuse episodes longer than the model has positions for (learned position tables fail mid-training;
+    rotary ones would silently train beyond the context the model knows)."""
+    config = model.config
+    limit = next(
+        (getattr(config, k) for k in ("max_position_embeddings", "n_positions") if getattr(config, k, None)),
+        None,
+    )
+    if isinstance(limit, int) and data.longest > limit:
+        raise RunInputError(
+            f"--max_length {max_length}: episodes of up to {data.longest} tokens are longer than the {limit} positions "
+            f"of the model; pass --max_length {limit} or less"
+        )
+
+
 def training_rows(
     config: RunConfig, model: PreTrainedModel, data: TrainData
 ) -> tuple[datasets.Dataset, bool, str, float]:
@@ -113,6 +128,7 @@ def fit(
     run_dir = config.run_dir
     os.environ.setdefault("TENSORBOARD_LOGGING_DIR", str(run_dir / "logs"))
     model.train()
+
     class Trainer(SFTTrainer):
         def create_model_card(self, *args: Any, **kwargs: Any) -> None:
             """TRL writes its own README.md at every checkpoint; the run's card is written once it is complete,
@@ -257,6 +273,7 @@ def train(config: RunConfig) -> dict[str, Any]:
     if point.trained:
         return _evaluate_finished(config, folder, point, data, family, eval_data, started)
     model, tokenizer, family, transfer = load_start_model(config)
+    check_positions(model, data, config.training.max_length)
     rows, packed, probe, per_row = training_rows(config, model, data)
     args = trainer_arguments(config, packed, per_row)
     hyper = {
