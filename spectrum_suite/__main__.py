@@ -10,6 +10,7 @@ from collections import Counter
 
 from . import fetch
 from .checks import check_range
+from .folders import FolderError
 from .registry import SOURCES, UnknownNameError, config_family, list_tasks
 from .task import FAMILIES, KINDS, SIDES
 from .verbosity import add_verbosity_options, set_verbosity
@@ -249,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, "data_dir", None) is not None:
             fetch.resolve_data_dir(args.data_dir)  # a folder that is not there is named, before any work
         return args.func(args)
-    except (UnknownNameError, UsageError, fetch.DataDirError) as err:
+    except (UnknownNameError, UsageError, fetch.DataDirError, FolderError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except (ValueError, RuntimeError, OSError) as err:

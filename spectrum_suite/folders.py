@@ -40,6 +40,10 @@ STAGING = "partial"
 REPLACED = "replaced"
 #: The longest suffix of a sibling name we create: ``.NAME.replaced-YYYYmmdd-HHMMSS-<pid>-<n>``.
 _SUFFIX_LENGTH = len(".." + REPLACED + "-20250101-000000-4194304-99")
+#: Tells this process's staging folders from those of an earlier process that had the same pid.
+_STAGING_ID = f"{os.getpid()}-{time.time_ns()}"
+#: What a staging folder's mark says about the process writing it (dropped once it is swapped in).
+_STAGING_FIELDS = ("pid", "host", "time", "staging_id", "complete")
 
 
 class FolderError(ValueError):
@@ -54,8 +58,8 @@ def describe(names: Sequence[str], limit: int = 5) -> str:
 
 
 def check_writable(path: str | os.PathLike, option: str) -> Path:
-    """``path`` as a folder this process can create or write, checked by really creating a folder beside it
-    (permissions, read-only file systems, a file in the way, a name too long); nothing is left behind."""
+    """``path`` as a folder this process can create or write, checked by really creating (and removing) an empty
+    folder in it or in its nearest existing parent: permissions, read-only file systems, a file in the way."""
     folder = Path(path).expanduser()
     if folder.is_symlink() and not folder.exists():
         raise FolderError(f"{option} {folder} is a link to {os.readlink(folder)}, which does not exist")
@@ -130,11 +134,6 @@ def abandoned(record: dict[str, Any]) -> bool:
     except PermissionError:
         return False
     return False
-
-
-_STAGING_ID = f"{os.getpid()}-{time.time_ns()}"
-#: What a staging folder's mark says about the process writing it (dropped once it is swapped in).
-_STAGING_FIELDS = ("pid", "host", "time", "staging_id", "complete")
 
 
 class Mark:
@@ -286,7 +285,9 @@ def check_target(target: Path, mark: Mark, option: str) -> Path:
     try:
         check_name(Path(target).expanduser(), option)
         target = resolve(target, option)
-        check_writable(target, option)
+        if target.exists() and not target.is_dir():
+            raise FolderError(f"{option} {target} is a file; expected a folder (it is created if missing)")
+        check_writable(target.parent, option)  # the new version is written beside the target
         clean_leftovers(target, mark)
         _check_replaceable(target, mark, option)
     except OSError as err:  # a path the system refuses to look at (a part too long, a loop of links)

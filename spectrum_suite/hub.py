@@ -27,7 +27,7 @@ from huggingface_hub import DatasetCard, DatasetCardData
 import dataset_cards
 
 from .builder import build_record, load_dataset
-from .folders import Mark, abandoned, writer
+from .folders import Mark, abandoned, check_writable, writer
 from .registry import GROUP_DESCRIPTIONS, GROUPS, SOURCES, TASKS, config_tasks
 
 MANIFEST = "spectrum_suite_export.json"
@@ -114,7 +114,9 @@ def export(
     **config_kwargs: Any,
 ) -> Path:
     """Build ``configs`` and write them, with a dataset card, to ``out``; returns the folder."""
-    out = Path(out).resolve()
+    out = Path(out).expanduser()
+    check_writable(out, "--out")
+    out = out.resolve()
     _check_target(out)
     configs = list(configs)
     for name in configs:

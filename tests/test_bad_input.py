@@ -109,6 +109,7 @@ def test_k_from_must_name_a_results_file_that_covers_every_task(
         (["build", "coinflip", "--description-prob", "2"], "--description-prob"),
         (["build", "coinflip", "--validation-fraction", "1"], "--validation-fraction"),
         (["push", "coinflip", "--repo-id", "no-org"], "ORG/NAME"),
+        (["export", "coinflip", "--out", "/dev/null/export"], "--out /dev/null/export"),
     ],
 )
 def test_spectrum_suite_bad_input_is_one_line_and_exit_2(argv: list[str], message: str, capsys) -> None:
