@@ -26,11 +26,14 @@ def _number(integer: bool, low: float, high: float | None = None, below: bool = 
     def parse(text: str) -> float:
         try:
             value = int(text) if integer else float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected {'an integer' if integer else 'a number'}, got {text!r}"
+            ) from None
+        try:
             check_range("the value", value, integer=integer, low=low, high=high, below=below)
         except ValueError as err:
-            raise argparse.ArgumentTypeError(
-                f"{str(err).removeprefix('the value ')} (got {text!r})"
-            ) from None
+            raise argparse.ArgumentTypeError(str(err).removeprefix("the value ")) from None
         return value
 
     return parse

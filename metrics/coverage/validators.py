@@ -218,8 +218,8 @@ def _safely(rule: Callable[..., bool], text: str, *lists: object) -> bool:
 class ListValidator:
     """A validator whose rule needs an external word list, loaded on first use (per data directory)."""
 
-    def __init__(self, name: str, parse: Callable, rule: Callable[..., bool]) -> None:
-        self.name, self.kind, self.parse, self.rule = name, WORD_LIST[name], parse, rule
+    def __init__(self, name: str, kind: str, parse: Callable, rule: Callable[..., bool]) -> None:
+        self.name, self.kind, self.parse, self.rule = name, kind, parse, rule
         self._loaded: dict[str, object] = {}
 
     def load(self, data_dir: str | os.PathLike | None = None) -> object:
@@ -242,13 +242,15 @@ class ListValidator:
 
 
 _LIST_VALIDATORS = (
-    ListValidator("car_make_model", word_lists.cars, car_make_model),
-    ListValidator("car_brand", word_lists.cars, car_brand),
-    ListValidator("claude_gerunds", word_lists.gerunds, stripped_lower_in),
-    ListValidator("color_normal_ex", word_lists.colors, stripped_lower_in),
-    ListValidator("color_interesting_ex", word_lists.colors, stripped_lower_in),
-    ListValidator("element_symbols", word_lists.elements, element_symbol),
-    ListValidator("element_names", word_lists.elements, element_name),
+    ListValidator("car_make_model", WORD_LIST["car_make_model"], word_lists.cars, car_make_model),
+    ListValidator("car_brand", WORD_LIST["car_brand"], word_lists.cars, car_brand),
+    ListValidator("claude_gerunds", WORD_LIST["claude_gerunds"], word_lists.gerunds, stripped_lower_in),
+    ListValidator("color_normal_ex", WORD_LIST["color_normal_ex"], word_lists.colors, stripped_lower_in),
+    ListValidator(
+        "color_interesting_ex", WORD_LIST["color_interesting_ex"], word_lists.colors, stripped_lower_in
+    ),
+    ListValidator("element_symbols", WORD_LIST["element_symbols"], word_lists.elements, element_symbol),
+    ListValidator("element_names", WORD_LIST["element_names"], word_lists.elements, element_name),
 )
 
 _TEXT_RULES: dict[str, Callable[[str], bool]] = {
