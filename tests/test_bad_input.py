@@ -69,7 +69,17 @@ def test_eval_options_out_of_range_are_one_line_before_the_model_loads(
 ) -> None:
     if "cuda" in extra:
         pytest.importorskip("torch").cuda.is_available() and pytest.skip("this machine has CUDA")
-    argv = ["--model", str(tiny), "--configs", "urn", "--out", str(tmp_path / "out"), *extra]
+    argv = [
+        "--model",
+        str(tiny),
+        "--configs",
+        "urn",
+        "--max-instances",
+        "2",
+        "--out",
+        str(tmp_path / "out"),
+        *extra,
+    ]
     started = time.perf_counter()
     assert eval_main(argv) == 2
     assert message in _error(capsys)

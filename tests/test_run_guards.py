@@ -73,7 +73,8 @@ def test_options_out_of_range_fail_before_the_model_loads_and_leave_no_folder(
         build_tokenizer("plain").save_pretrained(tmp_path / "plain")
         extra = [str(tmp_path / "plain") if e == "PLAIN" else e for e in extra]
     root = tmp_path / "root"
-    assert run_main(_argv(tiny, root, *extra)) == 2
+    evaluation = [] if any(e.startswith("--eval") for e in extra) else ["--no-eval"]
+    assert run_main(_argv(tiny, root, *evaluation, *extra)) == 2
     assert message in _one_line_error(capsys)
     assert not root.exists() or not any(root.iterdir())
 
