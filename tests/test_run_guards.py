@@ -138,6 +138,10 @@ def test_resume_of_a_finished_run_with_new_evaluation_options_evaluates_it(
     from tuning.run.folder import RUN_MARK
 
     assert not RUN_MARK.foreign(run, ("checkpoint-*", "logs"))  # everything there is the run's own
+    report = run / "eval" / "start-chat" / "report.md"
+    report.write_text("my notes on the start model")
+    assert run_main(_argv(tiny, tmp_path, "--resume", *evaluation)) == 2  # refused before evaluating anything
+    assert report.read_text() == "my notes on the start model"
 
 
 def _interrupted(tiny: Path, root: Path) -> Path:

@@ -74,11 +74,32 @@ def evaluation_record(config: RunConfig) -> dict[str, Any]:
             "start_format": config.script.eval_start_format}  # fmt: skip
 
 
+def check_arm_folders(run_dir: Path) -> None:
+    """The arm folders an evaluation would replace can be replaced: none holds a file someone added or edited.
+    Those of an earlier release carry no mark of their own; the run's mark vouches for them and they get one."""
+    from spectrum_suite.folders import FolderError, check_target, snapshot
+    from tuning.eval.evaluation import EVAL_MARK
+
+    names = {a.folder for fmt in ("chat", "colon") for a in arms(fmt)}
+    for folder in sorted(p for p in (run_dir / "eval").glob("*") if p.name in names and p.is_dir()):
+        if is_main_process() and not EVAL_MARK.owns(folder):
+            EVAL_MARK.create(folder)
+            EVAL_MARK.add(folder, snapshot(folder))
+        try:
+            check_target(folder, EVAL_MARK, f"the arm folder eval/{folder.name}")
+        except FolderError as err:
+            raise RunInputError(str(err)) from None
+
+
 def preflight(config: RunConfig) -> EvalData:
     """What the evaluation needs, checked before training: the start model's tokenizer can express the start
-    arm's format and the spectrum format, and every held-out task can be scored (or failures are accepted)."""
+    arm's format and the spectrum format, every held-out task can be scored (or failures are accepted), and the
+    arm folders of a resumed run can be replaced."""
     from tuning.eval.evaluation import check_format, prepare
     from tuning.loading import load_tokenizer
+
+    if config.script.resume:
+        check_arm_folders(config.run_dir)
 
     tokenizer = load_tokenizer(
         config.model.model_name_or_path, trust_remote_code=config.training.trust_remote_code
