@@ -9,6 +9,7 @@ and `cli` (the command line).
 
 from tuning.eval.cli import main
 from tuning.eval.evaluation import (
+    FailedTasksError,
     FormatNotExpressibleError,
     check_format,
     evaluate_lm,
@@ -22,6 +23,7 @@ __all__ = [
     "FORMATS",
     "EvalOptions",
     "EvalResults",
+    "FailedTasksError",
     "FormatNotExpressibleError",
     "check_format",
     "evaluate_lm",
