@@ -128,7 +128,9 @@ def test_eval_output_that_cannot_be_a_folder_is_refused_before_the_model_loads(
     (tmp_path / "link").symlink_to(tmp_path / "nowhere")
     out = {"a file in the way": tmp_path / "file" / "out", "a dangling link": tmp_path / "link",
            "a name too long": tmp_path / ("x" * 300)}[where]  # fmt: skip
-    assert eval_main(["--model", str(tiny), "--configs", "urn", "--max-instances", "2", "--out", str(out)]) == 2
+    assert (
+        eval_main(["--model", str(tiny), "--configs", "urn", "--max-instances", "2", "--out", str(out)]) == 2
+    )
     err = capsys.readouterr().err
     assert err.startswith("error:") and "Traceback" not in err and err.count("\n") == 1
 
