@@ -16,7 +16,7 @@ from tuning.eval.options import EvalOptions
 from tuning.eval.results import AlignExample, AlignResults, AlignTask
 from tuning.eval.uncertainty import rng
 from tuning.jsonfile import json_ready
-from tuning.lm import LM
+from tuning.lm import LanguageModel
 from tuning.sequences import TooLongError, encode_candidates, normalise
 
 #: The chat system prompt of the paper's alignment evaluation.
@@ -57,7 +57,12 @@ def terminator(fmt: str, tokenizer: Any) -> str:
 
 
 def evaluate_task(
-    lm: LM, fmt: str, rows: Sequence[Mapping[str, Any]], metric: Any, opts: EvalOptions, suffix: str
+    lm: LanguageModel,
+    fmt: str,
+    rows: Sequence[Mapping[str, Any]],
+    metric: Any,
+    opts: EvalOptions,
+    suffix: str,
 ) -> AlignTask:
     """One task's rows: prompts and candidates encoded, scored, and measured against the targets."""
     chosen = [rows[i] for i in subsample(len(rows), opts.max_instances)]
@@ -102,7 +107,11 @@ def evaluate_task(
 
 
 def evaluate_alignment(
-    lm: LM, fmt: str, tasks: Mapping[str, Sequence[Mapping[str, Any]]], metric: Any, opts: EvalOptions
+    lm: LanguageModel,
+    fmt: str,
+    tasks: Mapping[str, Sequence[Mapping[str, Any]]],
+    metric: Any,
+    opts: EvalOptions,
 ) -> AlignResults:
     """Per-task metric results, counts, a few model-vs-target rows and every row's JS divergence."""
     suffix = terminator(fmt, lm.tokenizer) if opts.include_terminator else ""

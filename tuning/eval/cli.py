@@ -1,6 +1,7 @@
 """The command line of ``python -m tuning.eval``: one evaluation run, or ``compare`` of several runs.
 
     python -m tuning.eval --model smollm2-135m-instruct --format spectrum --max-instances 20 --out runs/x
+    python -m tuning.eval --backend openai --base-url http://127.0.0.1:8000/v1 --model NAME --out runs/y
     python -m tuning.eval compare runs/x runs/y --out runs/compare
 
 Bad input (an unknown model, a format the tokenizer cannot express, an empty config) ends in one clear line
@@ -16,11 +17,13 @@ from pathlib import Path
 
 from spectrum_suite.checks import check_writable_folder
 from spectrum_suite.verbosity import add_verbosity_options, set_verbosity
-from tuning.distributed import cpu_threads, device, is_main_process, start
+from tuning.distributed import cpu_threads, device, is_main_process, start, world_size
 from tuning.embedded import EMBEDDED_MODEL
 from tuning.eval.data import EmptyConfigError
 from tuning.eval.evaluation import FormatNotExpressibleError, evaluate_lm, write_run
 from tuning.eval.options import DEFAULT_CONFIGS, FORMATS, K_WINDOW, MAX_INSTANCES, EvalOptions
+from tuning.lm.contract import LanguageModel
+from tuning.lm.served import BACKEND
 
 
 def _positive(text: str) -> int:
@@ -42,7 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Score one model on Spectrum Suite: steerability, distributional alignment, coverage. "
         "`python -m tuning.eval compare DIR...` puts several runs side by side.",
     )
-    p.add_argument("--model", required=True, help="Hub id, local path, or smollm2-135m-instruct (embedded)")
+    p.add_argument(
+        "--model", required=True,
+        help="Hub id, local path, or smollm2-135m-instruct (embedded); with --backend openai the served model's name",
+    )  # fmt: skip
     p.add_argument(
         "--format",
         default="spectrum",
@@ -56,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, type=Path, help="run directory for results.json, report.md, plots")
     _add_protocol_options(p)
     _add_model_options(p)
+    _add_backend_options(p)
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     add_verbosity_options(p)
     return p
@@ -113,6 +120,54 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_backend_options(p: argparse.ArgumentParser) -> None:
+    """Which engine runs the model: transformers in this process, or a server (`docs/served.md`)."""
+    p.add_argument(
+        "--backend", choices=("transformers", BACKEND), default="transformers",
+        help="transformers: load and run the model in this process (default); openai: a model served over the "
+        "OpenAI-compatible completions API (vLLM, ...), sent our own token ids",
+    )  # fmt: skip
+    p.add_argument("--base-url", default=None, help="the server's API root, e.g. http://127.0.0.1:8000/v1")
+    p.add_argument(
+        "--tokenizer", default=None, help="the served model's tokenizer (default: --model's name or folder)"
+    )
+    p.add_argument(
+        "--max-concurrency",
+        type=_positive,
+        default=8,
+        help="requests in flight at once (default: %(default)s)",
+    )
+
+
+def load_lm(args: argparse.Namespace, progress: bool) -> LanguageModel:
+    """The model the command line names, on the backend it names."""
+    from tuning.lm import LM, ServedLM
+    from tuning.loading import load_model_and_tokenizer, load_tokenizer
+
+    if args.backend == BACKEND:
+        if not args.base_url:
+            raise ValueError("--backend openai needs --base-url, the server's API root (http://HOST:PORT/v1)")
+        if world_size() > 1:
+            raise ValueError(
+                "--backend openai runs in one process (the server parallelises): launch it without accelerate"
+            )
+        tokenizer = load_tokenizer(args.tokenizer or args.model, trust_remote_code=args.trust_remote_code)
+        return ServedLM.connect(
+            args.base_url,
+            args.model,
+            tokenizer=tokenizer,
+            max_concurrency=args.max_concurrency,
+            progress=progress,
+        )
+    if args.base_url or args.tokenizer:
+        raise ValueError("--base-url and --tokenizer are options of --backend openai")
+    model, tokenizer = load_model_and_tokenizer(
+        args.model, dtype=args.dtype, device=args.device or device(), trust_remote_code=args.trust_remote_code,
+        device_map=args.device_map,
+    )  # fmt: skip
+    return LM(model, tokenizer, progress=progress)
+
+
 def options_from(args: argparse.Namespace) -> EvalOptions:
     """The `EvalOptions` a parsed command line asks for."""
     return EvalOptions(
@@ -135,8 +190,8 @@ def options_from(args: argparse.Namespace) -> EvalOptions:
 def run_cli(argv: Sequence[str]) -> int:
     """Load the model, evaluate, write the run directory."""
     from tuning.eval.report import headline_table
-    from tuning.lm import LM
-    from tuning.loading import ModelLoadError, load_model_and_tokenizer
+    from tuning.lm import ServerError
+    from tuning.loading import ModelLoadError
 
     args = build_parser().parse_args(argv)
     set_verbosity(args.verbose, args.quiet)
@@ -147,15 +202,14 @@ def run_cli(argv: Sequence[str]) -> int:
         opts = options_from(args)
         check_writable_folder(args.out, "--out")  # before the model is loaded, not after the evaluation
         start()
-        model, tokenizer = load_model_and_tokenizer(
-            args.model, dtype=args.dtype, device=args.device or device(), trust_remote_code=args.trust_remote_code,
-            device_map=args.device_map,
-        )  # fmt: skip
-        lm = LM(model, tokenizer, progress=opts.progress and is_main_process())
+        lm = load_lm(args, progress=opts.progress and is_main_process())
         results = evaluate_lm(lm, args.fmt, opts, model_name=args.model)
     except (ModelLoadError, FormatNotExpressibleError, EmptyConfigError, KeyError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except ServerError as err:  # the server went away or kept failing: nothing is written
+        print(f"error: {err}\nThe run did not finish; nothing was written to {args.out}.", file=sys.stderr)
+        return 1
     if is_main_process():
         for path in write_run(results, args.out):
             print(path)

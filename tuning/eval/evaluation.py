@@ -1,8 +1,8 @@
 """`evaluate_model`: the three evaluations of one model, and writing a run folder.
 
 Steerability runs on the episode configs, distributional alignment on the alignment configs and coverage on
-the coverage configs, each on the builder's held-out rows; the model is run by `tuning.lm.LM` and the numbers
-come from the metric modules in ``metrics/``.
+the coverage configs, each on the builder's held-out rows; the model is run by a `tuning.lm.LanguageModel`
+(transformers in process, or a served model) and the numbers come from the metric modules in ``metrics/``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from tuning.distributed import world_size
 from tuning.eval.data import load_eval_data
 from tuning.eval.options import FORMATS, OWN_TOKENIZER, EvalOptions
 from tuning.eval.results import EvalResults
-from tuning.lm import LM
+from tuning.lm import LM, LanguageModel
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -58,21 +58,35 @@ def _k_tokenizer(name: str) -> Any:
         ) from err
 
 
-def evaluate_lm(lm: LM, fmt: str, opts: EvalOptions, model_name: str | None = None) -> EvalResults:
-    """Every evaluation that ``opts.configs`` call for, on one loaded model."""
+def check_engine(lm: LanguageModel, configs: Any) -> None:
+    """Fail early when the engine cannot score (a server without prompt log-probabilities) and ``configs`` ask
+    for steerability or alignment, which score; coverage only samples."""
+    from spectrum_suite.registry import config_family
+
+    reason = lm.cannot_score
+    scoring = [c for c in configs if config_family(c) in ("episodes", "alignment")]
+    if reason and scoring:
+        raise ValueError(f"configs {', '.join(scoring)} cannot be evaluated: {reason}")
+
+
+def evaluate_lm(lm: LanguageModel, fmt: str, opts: EvalOptions, model_name: str | None = None) -> EvalResults:
+    """Every evaluation that ``opts.configs`` call for, on one loaded model (either backend)."""
     from tuning.eval.alignment import evaluate_alignment
     from tuning.eval.coverage import evaluate_coverage
     from tuning.eval.steerability import evaluate_steerability
 
     check_format(fmt, lm.tokenizer)
+    check_engine(lm, opts.configs)
     started = time.perf_counter()
     data = load_eval_data(opts.configs, data_dir=opts.data_dir)
     k_tokenizer = lm.tokenizer if opts.k_tokenizer == OWN_TOKENIZER else _k_tokenizer(opts.k_tokenizer)
+    engine = lm.describe()
     results = EvalResults(
         model=model_name or lm.name,
         format=fmt,
-        dtype=str(next(lm.model.parameters()).dtype).removeprefix("torch."),
-        device=str(lm.device),
+        dtype=engine["dtype"],
+        device=engine["device"],
+        backend=engine,
         context_length=lm.context_length,
         configs=list(opts.configs),
         skipped_tasks=data.skipped,
