@@ -130,6 +130,11 @@ class ServedLM(LanguageModel):
     ) -> list[OutputRecord]:  # fmt: skip
         """One request per episode (``batch_size`` is the transformers backend's; the server batches)."""
         self.check_can_score()
+        if math.ceil(1 / threshold) - 1 > CALIBRATION_LOGPROBS:
+            raise ValueError(
+                f"threshold {threshold}: from the top {CALIBRATION_LOGPROBS} tokens per position the served backend "
+                f"can list every token above a threshold of 1/{CALIBRATION_LOGPROBS + 1} or more (default 0.01)"
+            )
         spans_per = [checked_spans(e) for e in episodes]
         calibrated = self.prompt_logprobs == CALIBRATION_LOGPROBS
         log_t = math.log(threshold)
@@ -173,8 +178,9 @@ class ServedLM(LanguageModel):
             "prompt_logprobs": top,
         }  # fmt: skip
         choices = _choices(self.client.post("completions", body), len(prompts), self.client.base_url)
+        least = min(top, len(self.tokenizer))
         return [
-            _positions(choice.get("prompt_logprobs"), prompt, top, self.client.base_url)
+            _positions(choice.get("prompt_logprobs"), prompt, least, self.client.base_url)
             for choice, prompt in zip(choices, prompts, strict=True)
         ]
 
@@ -281,7 +287,10 @@ def generation_top_k(source: str) -> int:
     folder = str(embedded_cache_dir()) if source.strip().lower() == EMBEDDED_MODEL else source
     try:
         config = GenerationConfig.from_pretrained(folder)
-    except OSError:  # no generation_config.json there: the library's defaults, as generate() uses them
+    except (
+        OSError,
+        ValueError,
+    ):  # no generation_config.json there: the library's defaults, as generate() has
         config = GenerationConfig()
     config.update(**config._get_default_generation_params(), defaults_only=True)
     return int(config.top_k or 0)
