@@ -68,15 +68,19 @@ class VLLMServer:
             self.process.wait(timeout=30)
 
 
-def start_vllm(model_dir: Path, log: Path, *, startup_timeout: float = 900.0) -> VLLMServer:
-    """Start vLLM on 127.0.0.1 on a free port serving ``model_dir``, and wait until ``/health`` answers."""
+def start_vllm(
+    model_dir: Path, log: Path, *, python: Path | str = VENV / "bin" / "python", name: str = SERVED_NAME,
+    options: tuple[str, ...] = ("--dtype", "float32", "--enforce-eager"), startup_timeout: float = 900.0,
+) -> VLLMServer:  # fmt: skip
+    """Start vLLM (the ``python`` of an environment that has it) on 127.0.0.1 on a free port, serving ``model_dir``
+    as ``name`` with ``options`` (default: float32, no compilation, which starts fastest on a CPU), and wait until
+    ``/health`` answers."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the venv's own packages only
     env.update(VLLM_CPU_KVCACHE_SPACE="1", HF_HUB_OFFLINE="1", VLLM_NO_USAGE_STATS="1", DO_NOT_TRACK="1")
     cmd = [
-        str(VENV / "bin" / "python"), "-m", "vllm.entrypoints.openai.api_server", "--model", str(model_dir),
-        "--served-model-name", SERVED_NAME, "--dtype", "float32", "--host", "127.0.0.1", "--port", str(port),
-        "--max-logprobs", "100", "--enforce-eager",
+        str(python), "-m", "vllm.entrypoints.openai.api_server", "--model", str(model_dir), "--served-model-name",
+        name, "--host", "127.0.0.1", "--port", str(port), "--max-logprobs", "100", *options,
     ]  # fmt: skip
     with log.open("w") as out:
         process = subprocess.Popen(

@@ -2,9 +2,9 @@
 
 The package, in the order data flows through it: `options` (what to run), `data` (the held-out rows),
 `kselect` (how many outputs each episode is scored on), `steerability`, `alignment` and `coverage` (one
-evaluation each, running the model through `tuning.lm.LM` and the metric modules), `results` (typed records
-and ``results.json``), `report` and `plots` (markdown and PNG), `evaluation` (all three, and the run folder)
-and `cli` (the command line).
+evaluation each, running the model through a `tuning.lm.LanguageModel` and the metric modules), `results` (typed
+records and ``results.json``), `report` and `plots` (markdown and PNG), `evaluation` (all three, and the run
+folder) and `cli` (the command line, either backend).
 """
 
 from tuning.eval.cli import main

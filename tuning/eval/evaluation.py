@@ -64,8 +64,10 @@ def check_engine(lm: LanguageModel, configs: Any) -> None:
     from spectrum_suite.registry import config_family
 
     reason = lm.cannot_score
+    if reason is None:
+        return
     scoring = [c for c in configs if config_family(c) in ("episodes", "alignment")]
-    if reason and scoring:
+    if scoring:
         raise ValueError(f"configs {', '.join(scoring)} cannot be evaluated: {reason}")
 
 
