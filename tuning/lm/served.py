@@ -75,7 +75,7 @@ class ServedLM(LanguageModel):
         engine = {"engine": served.get("owned_by"), "engine_version": _engine_version(client)}
         lm = cls(
             client, tokenizer, model, context_length=served.get("max_model_len"), engine=engine,
-            generation_top_k=generation_top_k(getattr(tokenizer, "name_or_path", None) or model),
+            generation_top_k=generation_top_k([model, getattr(tokenizer, "name_or_path", ""), served.get("root", "")]),
             prompt_logprobs=None, progress=progress,
         )  # fmt: skip
         lm._check_tokenizer()
@@ -99,8 +99,8 @@ class ServedLM(LanguageModel):
             calibration = f"exact (top {CALIBRATION_LOGPROBS} log-probabilities per token)"
         else:
             calibration = (
-                f"none: the server gives at most {self.prompt_logprobs} log-probabilities per token and the "
-                f"calibration record needs {CALIBRATION_LOGPROBS} (vLLM: --max-logprobs {CALIBRATION_LOGPROBS})"
+                f"none: the server refuses the top {CALIBRATION_LOGPROBS} log-probabilities per token that the "
+                f"calibration record needs (vLLM: start it with --max-logprobs {CALIBRATION_LOGPROBS})"
             )
         engine = " ".join(str(v) for v in self.engine.values() if v) or "a server"
         return {
@@ -130,13 +130,13 @@ class ServedLM(LanguageModel):
     ) -> list[OutputRecord]:  # fmt: skip
         """One request per episode (``batch_size`` is the transformers backend's; the server batches)."""
         self.check_can_score()
-        if math.ceil(1 / threshold) - 1 > CALIBRATION_LOGPROBS:
+        calibrated = self.prompt_logprobs == CALIBRATION_LOGPROBS
+        if calibrated and math.ceil(1 / threshold) - 1 > CALIBRATION_LOGPROBS:
             raise ValueError(
                 f"threshold {threshold}: from the top {CALIBRATION_LOGPROBS} tokens per position the served backend "
                 f"can list every token above a threshold of 1/{CALIBRATION_LOGPROBS + 1} or more (default 0.01)"
             )
         spans_per = [checked_spans(e) for e in episodes]
-        calibrated = self.prompt_logprobs == CALIBRATION_LOGPROBS
         log_t = math.log(threshold)
 
         def score(i: int) -> list[OutputRecord]:
@@ -276,22 +276,22 @@ def _engine_version(client: JSONClient) -> str | None:
     return str(answer["version"]) if isinstance(answer, dict) and "version" in answer else None
 
 
-def generation_top_k(source: str) -> int:
-    """The top-k that transformers' ``generate`` applies for the model at ``source`` when none is asked for:
-    its generation config's, else the library's default (50); 0 = none. The served backend sends it explicitly,
-    so both backends sample alike."""
+def generation_top_k(sources: Sequence[str]) -> int:
+    """The top-k that transformers' ``generate`` applies when none is asked for: the generation config of the
+    first of ``sources`` (model name, tokenizer folder, the server's model path) that has one, else the library's
+    default (50); 0 = none. The served backend sends it explicitly, so both backends sample alike."""
     from transformers import GenerationConfig
 
     from tuning.embedded import EMBEDDED_MODEL, embedded_cache_dir
 
-    folder = str(embedded_cache_dir()) if source.strip().lower() == EMBEDDED_MODEL else source
-    try:
-        config = GenerationConfig.from_pretrained(folder)
-    except (
-        OSError,
-        ValueError,
-    ):  # no generation_config.json there: the library's defaults, as generate() has
-        config = GenerationConfig()
+    config = GenerationConfig()
+    for source in filter(None, sources):
+        folder = str(embedded_cache_dir()) if source.strip().lower() == EMBEDDED_MODEL else source
+        try:
+            config = GenerationConfig.from_pretrained(folder)
+        except (OSError, ValueError):  # no generation config there
+            continue
+        break
     config.update(**config._get_default_generation_params(), defaults_only=True)
     return int(config.top_k or 0)
 
