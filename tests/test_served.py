@@ -88,6 +88,25 @@ def test_records_and_candidate_scores_are_the_transformers_backends(fake, tok, m
     )
 
 
+def test_one_token_candidates_run_their_prompt_once_where_the_server_allows(model, tok):
+    items = [encode_candidates(tok, "Pick:", [" a", " b"]), encode_candidates(tok, "Say:", [" a longer one"])]
+    assert [len(c) for c in items[0].candidate_ids] == [1, 1]
+    expected = LM(model, tok, progress=False).score_candidates(items)
+    for supported, one_token in ((True, "the prompt alone"), (False, "prompt + candidate")):
+        server = FakeServer(model, Behaviour(gives_token_logprobs=supported))
+        try:
+            served = connect(server, tok)
+            server.requests.clear()
+            scores = served.score_candidates(items)
+        finally:
+            server.close()
+        assert served.describe()["one_token_candidates"].startswith(one_token)
+        for a, b in zip(scores, expected, strict=True):
+            assert a == pytest.approx(b, abs=1e-5)
+        prompts = sorted(len(r["prompt"]) for r in server.requests)
+        assert prompts == ([1, 1] if supported else [1, 2])  # the multi-token row: prompt + its candidate
+
+
 def test_each_request_sends_our_token_ids_and_what_the_measure_needs(fake, tok):
     served = connect(fake, tok)
     fake.requests.clear()

@@ -26,6 +26,7 @@ class Behaviour:
     max_model_len: int = 2048
     max_logprobs: int = 100
     gives_prompt_logprobs: bool = True
+    gives_token_logprobs: bool = True  # logprob_token_ids: listed tokens' log-probabilities after the prompt
     failures: list[int | str] = field(default_factory=list)  # next answers: an HTTP status, or "reset"
     delay: float = 0.0  # seconds each completion takes
     tokenize: Callable[[str], list[int]] | None = None  # /tokenize; None: 404
@@ -71,15 +72,24 @@ class FakeServer:
                 choice: dict[str, Any] = {"index": i * body.get("n", 1) + j, "text": "", "token_ids": ids}
                 if top is not None and self.behaviour.gives_prompt_logprobs:
                     choice["prompt_logprobs"] = self.prompt_logprobs(prompt, top)
+                if body.get("logprob_token_ids") and self.behaviour.gives_token_logprobs:
+                    after = self.logprobs(prompt + [0])[-2]  # the distribution after the whole prompt
+                    listed = {f"token_id:{t}": float(after[t]) for t in body["logprob_token_ids"]}
+                    choice["logprobs"] = {"top_logprobs": [listed]}
                 choices.append(choice)
         return {"object": "text_completion", "model": body["model"], "choices": choices}
+
+    def logprobs(self, ids: list[int]) -> Any:
+        """Log-probabilities of the next token at every position of ``ids`` (row p predicts token p + 1)."""
+        import torch
+
+        with torch.inference_mode():
+            return torch.log_softmax(self.model(input_ids=torch.tensor([ids])).logits[0].float(), dim=-1)
 
     def prompt_logprobs(self, prompt: list[int], top: int) -> list[dict[str, dict[str, Any]] | None]:
         import torch
 
-        with torch.inference_mode():
-            logits = self.model(input_ids=torch.tensor([prompt])).logits[0].float()
-        logprobs = torch.log_softmax(logits, dim=-1)
+        logprobs = self.logprobs(prompt)
         out: list[dict[str, dict[str, Any]] | None] = [None]
         for p in range(1, len(prompt)):
             dist = logprobs[p - 1]

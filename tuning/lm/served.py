@@ -8,7 +8,9 @@ and pipeline parallel across GPUs and nodes), and the numbers are those of our f
   vLLM extension, with ranks): per scored token log p(gold) and a greedy hit where gold has rank 1. With the top
   `CALIBRATION_LOGPROBS` per position the calibration record is exact (at most 99 tokens can lie above
   p = 0.01); a server that allows fewer gives no calibration, and says so in `describe`;
-- `score_candidates`: one request per item, its prompt + each candidate as a batch of prompts;
+- `score_candidates`: one request per item, its prompt + each candidate as a batch of prompts; a row whose
+  candidates are all one token asks for those tokens' log-probabilities after the prompt alone (vLLM's
+  ``logprob_token_ids``), so its prompt runs once, as in the transformers backend;
 - `sample`: one request with ``n`` and our seed, temperature 1, top-p 1 and top-k; the returned token ids are
   decoded with our tokenizer keeping special tokens and cut right after the token that completes a stop
   string, which is where the transformers backend's generation stops.
@@ -52,11 +54,12 @@ class ServedLM(LanguageModel):
     def __init__(
         self, client: JSONClient, tokenizer: Any, model: str, *, context_length: int | None, engine: dict[str, Any],
         generation_top_k: int, prompt_logprobs: int | None, no_scoring_reason: str | None = None,
-        progress: bool = True,
+        next_token_scoring: bool = False, progress: bool = True,
     ) -> None:  # fmt: skip
         self.client, self.tokenizer, self.model, self.progress = client, tokenizer, model, progress
         self._context_length, self.engine, self.generation_top_k = context_length, engine, generation_top_k
         self.prompt_logprobs, self.no_scoring_reason = prompt_logprobs, no_scoring_reason
+        self.next_token_scoring = next_token_scoring
         self.special_ids = dict(zip(tokenizer.all_special_tokens, tokenizer.all_special_ids, strict=True))
 
     @classmethod
@@ -80,6 +83,8 @@ class ServedLM(LanguageModel):
         )  # fmt: skip
         lm._check_tokenizer()
         lm.prompt_logprobs, lm.no_scoring_reason = lm._probe_prompt_logprobs()
+        probe = list(tokenizer(PROBE_TEXT)["input_ids"])
+        lm.next_token_scoring = lm._next_token_logprobs(probe, probe[:2]) is not None
         return lm
 
     # -- facts -----------------------------------------------------------------------------------------
@@ -103,11 +108,14 @@ class ServedLM(LanguageModel):
                 f"calibration record needs (vLLM: start it with --max-logprobs {CALIBRATION_LOGPROBS})"
             )
         engine = " ".join(str(v) for v in self.engine.values() if v) or "a server"
+        one_token = (
+            "the prompt alone (logprob_token_ids)" if self.next_token_scoring else "prompt + candidate"
+        )
         return {
             "backend": BACKEND, "dtype": "as served", "device": f"{engine} at {self.client.base_url}",
             "base_url": self.client.base_url, "model": self.model, **self.engine,
             "tokenizer": getattr(self.tokenizer, "name_or_path", None), "max_concurrency": self.client.max_concurrency,
-            "calibration": calibration,
+            "calibration": calibration, "one_token_candidates": one_token,
         }  # fmt: skip
 
     def effective_top_k(self, top_k: int | None) -> int:
@@ -152,7 +160,8 @@ class ServedLM(LanguageModel):
     def score_candidates(
         self, items: Sequence[CandidateTokens], *, batch_size: int = 32
     ) -> list[list[float]]:
-        """One request per item: its prompt + each candidate, as one batch of prompts."""
+        """One request per item: the prompt alone for a row of one-token candidates where the server allows it,
+        else its prompt + each candidate as one batch of prompts."""
         self.check_can_score()
         for item in items:
             if not item.prompt_ids:
@@ -161,6 +170,10 @@ class ServedLM(LanguageModel):
                 )
 
         def score(item: CandidateTokens) -> list[float]:
+            if self.next_token_scoring and all(len(c) == 1 for c in item.candidate_ids):
+                found = self._next_token_logprobs(item.prompt_ids, [c[0] for c in item.candidate_ids])
+                if found is not None:
+                    return found
             start = len(item.prompt_ids)
             rows = [list(item.prompt_ids) + list(c) for c in item.candidate_ids]
             answers = self._prompt_logprobs(rows, 0)
@@ -183,6 +196,26 @@ class ServedLM(LanguageModel):
             _positions(choice.get("prompt_logprobs"), prompt, least, self.client.base_url)
             for choice, prompt in zip(choices, prompts, strict=True)
         ]
+
+    def _next_token_logprobs(self, prompt_ids: Sequence[int], tokens: Sequence[int]) -> list[float] | None:
+        """log p(token | prompt) for each of ``tokens``, from one request over the prompt alone (vLLM's
+        ``logprob_token_ids``, raw log-probabilities over the whole vocabulary); None where the server refuses
+        it (e.g. more tokens than its log-probability cap) or answers without them."""
+        wanted = sorted(set(tokens))
+        body = {
+            "model": self.model, "prompt": [list(prompt_ids)], "max_tokens": 1, "temperature": 0.0, "logprobs": 1,
+            "logprob_token_ids": wanted, "return_tokens_as_token_ids": True,
+        }  # fmt: skip
+        try:
+            (choice,) = _choices(self.client.post("completions", body), 1, self.client.base_url)
+        except ServerRefusedError:
+            return None
+        steps = (choice.get("logprobs") or {}).get("top_logprobs") or [None]
+        listed = steps[0] if isinstance(steps[0], dict) else {}
+        found = {
+            int(k.removeprefix("token_id:")): float(v) for k, v in listed.items() if k.startswith("token_id:")
+        }
+        return [found[t] for t in tokens] if set(wanted) <= found.keys() else None
 
     # -- sampling --------------------------------------------------------------------------------------
 
