@@ -245,3 +245,6 @@ def test_cli_backend_options_are_checked(tmp_path, capsys):
     assert "--backend openai needs --base-url" in capsys.readouterr().err
     assert main(["--model", "x", "--base-url", "http://127.0.0.1:1/v1", "--out", str(tmp_path / "b")]) == 2
     assert "options of --backend openai" in capsys.readouterr().err
+    args = ["--model", "no/such-model", "--backend", "openai", "--base-url", "http://127.0.0.1:9/v1"]
+    assert main([*args, "--out", str(tmp_path / "c")]) == 2
+    assert "name it with --tokenizer" in capsys.readouterr().err

@@ -142,7 +142,7 @@ def _add_backend_options(p: argparse.ArgumentParser) -> None:
 def load_lm(args: argparse.Namespace, progress: bool) -> LanguageModel:
     """The model the command line names, on the backend it names."""
     from tuning.lm import LM, ServedLM
-    from tuning.loading import load_model_and_tokenizer, load_tokenizer
+    from tuning.loading import ModelLoadError, load_model_and_tokenizer, load_tokenizer
 
     if args.backend == BACKEND:
         if not args.base_url:
@@ -151,7 +151,12 @@ def load_lm(args: argparse.Namespace, progress: bool) -> LanguageModel:
             raise ValueError(
                 "--backend openai runs in one process (the server parallelises): launch it without accelerate"
             )
-        tokenizer = load_tokenizer(args.tokenizer or args.model, trust_remote_code=args.trust_remote_code)
+        try:
+            tokenizer = load_tokenizer(args.tokenizer or args.model, trust_remote_code=args.trust_remote_code)
+        except ModelLoadError as err:
+            raise ModelLoadError(
+                f"{err}. The served model's tokenizer is loaded here: name it with --tokenizer"
+            ) from err
         return ServedLM.connect(
             args.base_url,
             args.model,
