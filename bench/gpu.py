@@ -39,11 +39,11 @@ def peak_tflops(device_name: str) -> float | None:
 
 
 def model_config(vocab: int, smoke: bool) -> Any:
-    """A TinyLlama-shaped ~1.1B Llama (or a tiny one for ``--smoke``)."""
+    """A TinyLlama-shaped ~1.1B Llama (or a tiny one for ``--smoke``, heads of 32: vLLM's smallest)."""
     from transformers import LlamaConfig
 
     if smoke:
-        return LlamaConfig(vocab_size=vocab, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+        return LlamaConfig(vocab_size=vocab, hidden_size=128, intermediate_size=256, num_hidden_layers=2,
                            num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=4096)  # fmt: skip
     return LlamaConfig(vocab_size=vocab, hidden_size=2048, intermediate_size=5632, num_hidden_layers=22,
                        num_attention_heads=32, num_key_value_heads=4, max_position_embeddings=4096)  # fmt: skip
