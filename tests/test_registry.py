@@ -40,10 +40,37 @@ def test_filters_and_availability_without_data():
     synthetic = spectrum_suite.list_tasks(family="episodes", availability="ready")
     assert {t.name for t in synthetic} >= set(GROUPS["synthetic"])
     assert all(availability(t) == "ready" for t in synthetic)
-    assert availability(get_task("wvs_individual")) == "needs a manual file"
-    assert availability(get_task("gsm8k_question")) == "needs download"
+    assert availability(get_task("wvs_individual")) == "manual"
+    assert availability(get_task("gsm8k_question")) == "downloadable"
     assert {t.name for t in spectrum_suite.list_tasks(source="discrete")} >= {"cards", "poisson", "zipfian"}
     assert all(t.kind == "individual" for t in spectrum_suite.list_tasks(kind="individual"))
+
+
+def test_availability_tells_how_each_task_can_be_had():
+    """BARE's data is not in its repository, so its six tasks are manual; gated Hub sets and files given on request
+    say so."""
+    bare = ["bare_gsm8k", "bare_enron", "bare_hotpot", "bare_lcb", "newsgroups", "pubmed"]
+    assert {name: availability(get_task(name)) for name in bare} == dict.fromkeys(bare, "manual")
+    for name in bare:
+        (file,) = get_task(name).files.files
+        assert file.manual and "BARE authors" in file.where and get_task(name).source.origin == "MAN"
+    assert availability(get_task("hatespeech_individual")) == "permission"
+    assert (
+        availability(get_task("valueprism_vrd")) == availability(get_task("chatbotarena_prompts")) == "gated"
+    )
+    assert availability(get_task("mmlu")) == availability(get_task("novacomet_premise")) == "downloadable"
+    assert availability(get_task("mpi")) == "manual"  # the statements download, the answers do not
+    assert {t.name for t in spectrum_suite.list_tasks(availability="permission")} == {"hatespeech_individual"}
+
+
+def test_every_remote_file_is_pinned_to_a_commit_or_says_why_not():
+    for task in TASKS.values():
+        for file in task.files.files:
+            if file.manual:
+                assert file.unpinned is None and file.where, (task.name, file.path)
+            else:
+                assert file.pinned != bool(file.unpinned), (task.name, file.path, file.unpinned)
+                assert file.hub is not None or file.url.startswith("https://"), file.url
 
 
 def test_availability_sees_the_data_dir(shared_data):
@@ -76,7 +103,7 @@ def test_ready_needs_a_group_that_builds(tmp_path, shared_data):
         target = tmp_path / "opinionqa" / "human_resp" / wave.name / "info.csv"
         target.parent.mkdir(parents=True)
         target.symlink_to(wave / "info.csv")
-    assert availability(get_task("opinionqa_individual"), tmp_path) == "needs a manual file"
+    assert availability(get_task("opinionqa_individual"), tmp_path) == "manual"
     assert availability(get_task("opinionqa_questions"), tmp_path) == "ready"
 
 

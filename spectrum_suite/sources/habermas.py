@@ -86,8 +86,14 @@ INDIVIDUAL_SHUFFLE_SEED = 44
 MAX_OPINIONS = 10
 
 
-RATINGS_FILE = RemoteFile(RATINGS, f"{GCS}/hm_all_position_statement_ratings.parquet", None, WHERE)
-SURVEY_FILE = RemoteFile(SURVEY, f"{GCS}/hm_all_round_survey_responses.parquet", None, WHERE)
+#: Google Cloud Storage objects, which have no commit; their SHA-256 is not known here.
+UNVERSIONED = "a Cloud Storage object without versions"
+RATINGS_FILE = RemoteFile(
+    RATINGS, f"{GCS}/hm_all_position_statement_ratings.parquet", None, WHERE, unpinned=UNVERSIONED
+)
+SURVEY_FILE = RemoteFile(
+    SURVEY, f"{GCS}/hm_all_round_survey_responses.parquet", None, WHERE, unpinned=UNVERSIONED
+)
 #: The episode tasks read the ratings and the opinions; the alignment task only the ratings.
 EPISODE_FILES = TaskFiles((RATINGS_FILE, SURVEY_FILE))
 ALIGNMENT_FILES = TaskFiles((RATINGS_FILE,))
