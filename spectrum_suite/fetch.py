@@ -184,8 +184,8 @@ def download(file: RemoteFile, dl_manager: Any = None) -> Path:
 
 def _why(file: RemoteFile, err: BaseException) -> str:
     """The first line of a download error, and for a gated Hub file what the user must do."""
-    lines = [line for line in str(err).splitlines() if line.strip()]
-    reason = f"{type(err).__name__}: {lines[0] if lines else ''}".rstrip(": ")
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    reason = f"{type(err).__name__}: {' '.join(lines[:2])}".rstrip(": ")
     if file.hub is not None and file.hub.gated:
         reason += (
             f" (the repository is gated: accept its terms at https://huggingface.co/datasets/{file.hub.repo}, "
