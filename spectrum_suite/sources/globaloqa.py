@@ -153,6 +153,7 @@ def alignment_rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, 
                 fetched.require(LOCAL), f"row {row + 2}", f"selections[{country!r}]", probs
             ),
             "output_name": task.output_name,
+            "ordinal": False,  # a question's options are not known to be a scale (docs/evaluation.md#divergences)
         }
 
 

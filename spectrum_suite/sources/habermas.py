@@ -259,6 +259,7 @@ def alignment_rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, 
             "candidates": [str(i) for i in range(1, len(LIKERT) + 1)],
             "target_probs": [int(counts.get(label, 0)) / total for label in LIKERT],
             "output_name": task.output_name,
+            "ordinal": True,  # the answers 1..7 are a Likert scale (docs/evaluation.md#divergences)
         }
 
 
