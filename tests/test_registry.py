@@ -124,3 +124,28 @@ def test_every_ready_task_builds_at_least_one_instance_from_the_real_data(shared
             else rows(task.name, shared_data)
         )
         assert built, f"{task.name} is 'ready' but builds nothing"
+
+
+def test_the_manual_files_table_in_the_docs_covers_every_task_that_needs_one():
+    """docs/tasks.md#manual-files is the one table of manual files: every task that needs one is in it, with its
+    source folder, and every task it names exists."""
+    import fnmatch
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "tasks.md").read_text()
+    section = text[text.index("### Manual files") :].split("\n## ", 1)[0]
+    table = [line.split(" | ") for line in section.splitlines() if line.startswith("|")][
+        2:
+    ]  # past the header
+    patterns = [
+        ([p.strip("|` ").removeprefix("alignment ").strip("`") for p in cells[0].split(", ")], cells[1])
+        for cells in table
+    ]
+    named = [p for names, _ in patterns for p in names]
+    assert all(fnmatch.filter(TASKS, p) for p in named), named
+    for task in TASKS.values():
+        if availability(task) not in ("manual", "permission"):
+            continue
+        folder = task.files.files[0].path.split("/")[0] + "/"
+        rows = [paths for names, paths in patterns if any(fnmatch.fnmatch(task.name, p) for p in names)]
+        assert any(folder in paths for paths in rows), (task.name, folder)
