@@ -227,6 +227,11 @@ def test_a_gated_file_needs_the_users_token(server: tuple[Played, str], tmp_path
         )
     assert built.num_rows > 0
     assert played.requests[-1][2] == f"Bearer {TOKEN}"
+    asked = len(played.requests)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SPECTRUM_SUITE_OFFLINE", "1")  # offline, the copy in the Hub cache serves, without a request
+        assert fetch.fetch_file("valueprism_situation", file).read_bytes() == (FIXTURES / file.path).read_bytes()
+    assert len(played.requests) == asked
 
 
 def _export(played: Played, shards: dict[str, pa.Table]) -> None:
