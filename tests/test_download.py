@@ -32,7 +32,7 @@ from spectrum_suite.builder import TasksUnavailableError
 from spectrum_suite.fetch import ChecksumMismatch
 from spectrum_suite.registry import get_task
 from spectrum_suite.sources import chatbotarena, mpi, novacomet, nytimes, valueprism
-from spectrum_suite.task import SourceUnavailable
+from spectrum_suite.task import RemoteFile, SourceUnavailable
 from tests.adapter_run import FIXTURES
 from tests.adapter_run import rows as rows_from
 
@@ -152,13 +152,20 @@ def _build(config: str, tmp_path: Path) -> datasets.Dataset:
     return spectrum_suite.load_dataset(config, split="test", cache_dir=str(tmp_path / "datasets"))
 
 
+def _serve_nytimes(played: Played, shared_data: Path, cut: int = 0) -> RemoteFile:
+    """The real NYTimes file at its pinned commit on the local GitHub, less its last ``cut`` bytes."""
+    (file,) = nytimes.FILES.files
+    payload = (shared_data / file.path).read_bytes()
+    played.github[_github_key(file.url)] = payload[: len(payload) - cut]
+    return file
+
+
 @pytest.mark.shared
 def test_a_github_file_downloads_at_its_commit_through_the_builder_and_passes_its_pin(
     server: tuple[Played, str], shared_data: Path, tmp_path: Path
 ) -> None:
     played, _ = server
-    (file,) = nytimes.FILES.files
-    played.github[_github_key(file.url)] = (shared_data / file.path).read_bytes()
+    file = _serve_nytimes(played, shared_data)
     built = _build("nytimes", tmp_path)
     expected = rows_from("nytimes", shared_data)
     assert built.num_rows == len(expected) > 0
@@ -171,9 +178,7 @@ def test_a_github_file_downloads_at_its_commit_through_the_builder_and_passes_it
 def test_bytes_that_are_not_the_pinned_ones_fail_naming_the_file(
     server: tuple[Played, str], shared_data: Path, tmp_path: Path
 ) -> None:
-    played, _ = server
-    (file,) = nytimes.FILES.files
-    played.github[_github_key(file.url)] = (shared_data / file.path).read_bytes()[:-100]  # a truncated copy
+    file = _serve_nytimes(server[0], shared_data, cut=100)  # a truncated copy
     with pytest.raises(ChecksumMismatch, match=f"not the pinned {file.sha256} of {file.path}"):
         _build("nytimes", tmp_path)
     # without a builder, into the package cache: the bad payload is refused and never written
@@ -229,8 +234,12 @@ def test_a_gated_file_needs_the_users_token(server: tuple[Played, str], tmp_path
     assert played.requests[-1][2] == f"Bearer {TOKEN}"
     asked = len(played.requests)
     with pytest.MonkeyPatch.context() as env:
-        env.setenv("SPECTRUM_SUITE_OFFLINE", "1")  # offline, the copy in the Hub cache serves, without a request
-        assert fetch.fetch_file("valueprism_situation", file).read_bytes() == (FIXTURES / file.path).read_bytes()
+        env.setenv(
+            "SPECTRUM_SUITE_OFFLINE", "1"
+        )  # offline, the copy in the Hub cache serves, without a request
+        assert (
+            fetch.fetch_file("valueprism_situation", file).read_bytes() == (FIXTURES / file.path).read_bytes()
+        )
     assert len(played.requests) == asked
 
 
