@@ -22,7 +22,7 @@ from tuning.eval.evaluation import check_engine  # noqa: E402
 from tuning.eval.steerability import metric_inputs  # noqa: E402
 from tuning.lm import LM, ServedLM, ServerError  # noqa: E402
 from tuning.lm.http_client import JSONClient, RetryPolicy, ServerRefusedError  # noqa: E402
-from tuning.lm.served import CALIBRATION_LOGPROBS, ServedCapabilityError  # noqa: E402
+from tuning.lm.served import CALIBRATION_LOGPROBS, ServedCapabilityError, generation_top_k  # noqa: E402
 from tuning.sequences import encode_candidates  # noqa: E402
 
 FAST = RetryPolicy(attempts=4, first_wait=0.01, max_wait=0.05)
@@ -238,6 +238,18 @@ def test_default_top_k_is_what_generate_applies(fake, tok, model):
     served, local = connect(fake, tok), LM(model, tok, progress=False)
     assert served.effective_top_k(None) == local.effective_top_k(None) == 50
     assert served.effective_top_k(0) == 0 and served.effective_top_k(3) == 3
+
+
+def test_the_default_top_k_comes_from_the_first_generation_config_found(tmp_path):
+    from transformers import GenerationConfig
+
+    (tmp_path / "model").mkdir()
+    (tmp_path / "empty").mkdir()
+    GenerationConfig(do_sample=True, top_k=7).save_pretrained(tmp_path / "model")
+    assert generation_top_k(["", str(tmp_path / "empty"), str(tmp_path / "model")]) == 7
+    assert (
+        generation_top_k([str(tmp_path / "empty")]) == 50
+    )  # transformers' default, as generate() applies it
 
 
 def test_cli_backend_options_are_checked(tmp_path, capsys):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from tuning.lm.contract import INCORRECT_THRESHOLD, LanguageModel, OutputRecord, check_sampling, checked_spans
@@ -78,7 +79,7 @@ class ServedLM(LanguageModel):
         engine = {"engine": served.get("owned_by"), "engine_version": _engine_version(client)}
         lm = cls(
             client, tokenizer, model, context_length=served.get("max_model_len"), engine=engine,
-            generation_top_k=generation_top_k([model, getattr(tokenizer, "name_or_path", ""), served.get("root", "")]),
+            generation_top_k=generation_top_k([served.get("root", ""), model, getattr(tokenizer, "name_or_path", "")]),
             prompt_logprobs=None, progress=progress,
         )  # fmt: skip
         lm._check_tokenizer()
@@ -311,15 +312,16 @@ def _engine_version(client: JSONClient) -> str | None:
 
 def generation_top_k(sources: Sequence[str]) -> int:
     """The top-k that transformers' ``generate`` applies when none is asked for: the generation config of the
-    first of ``sources`` (model name, tokenizer folder, the server's model path) that has one, else the library's
-    default (50); 0 = none. The served backend sends it explicitly, so both backends sample alike."""
+    first of ``sources`` (the server's model path, the model name, the tokenizer's folder; local folders before
+    Hub ids) that has one, else the library's default (50); 0 = none. The served backend sends it explicitly, so
+    both backends sample alike."""
     from transformers import GenerationConfig
 
     from tuning.embedded import EMBEDDED_MODEL, embedded_cache_dir
 
+    folders = [str(embedded_cache_dir()) if s.strip().lower() == EMBEDDED_MODEL else s for s in sources if s]
     config = GenerationConfig()
-    for source in filter(None, sources):
-        folder = str(embedded_cache_dir()) if source.strip().lower() == EMBEDDED_MODEL else source
+    for folder in sorted(folders, key=lambda f: not Path(f).is_dir()):
         try:
             config = GenerationConfig.from_pretrained(folder)
         except (OSError, ValueError):  # no generation config there
