@@ -23,7 +23,7 @@ import datasets
 
 from .checks import check_range
 from .episodes import InstanceGroup, as_groups, generate_episodes, rng_for
-from .fetch import FetchedFiles, fetch_files, local_path, resolve_data_dir, sha256_of
+from .fetch import fetch_files, local_path, resolve_data_dir, sha256_of
 from .registry import (
     CONFIG_NAMES,
     GROUP_DESCRIPTIONS,
@@ -35,7 +35,7 @@ from .registry import (
     config_tasks,
 )
 from .schema import FEATURES
-from .task import DATA_ENV, PAPER_CITATION, PAPER_URL, EpisodeParams, SourceUnavailable
+from .task import DATA_ENV, PAPER_CITATION, PAPER_URL, EpisodeParams, FetchedFiles, SourceUnavailable
 
 logger = logging.getLogger("spectrum_suite")
 

@@ -17,9 +17,6 @@ import os
 import tempfile
 import urllib.error
 import urllib.request
-from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +25,7 @@ from .task import (
     ANY,
     DATA_ENV,
     FIRST,
+    FetchedFiles,
     RemoteFile,
     SourceFormatError,
     SourceUnavailable,
@@ -181,59 +179,6 @@ def _unavailable(task: str, file: RemoteFile) -> SourceUnavailable:
     else:
         reason = "not in the data directory, and not downloadable here"
     return SourceUnavailable(task, file.path, file.origin_hint, reason)
-
-
-@dataclass
-class FetchedFiles(Mapping[str, Path | None]):
-    """Local paths of a task's files (None for a file of a group that could not be had), plus its build log."""
-
-    task: str
-    paths: dict[str, Path | None]
-    dropped: Counter = field(default_factory=Counter)
-    missing: list[str] = field(default_factory=list)
-    unverified: dict[str, str] = field(default_factory=dict)  # path -> why its content was not checked
-
-    def __getitem__(self, key: str) -> Path | None:
-        return self.paths[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.paths)
-
-    def __len__(self) -> int:
-        return len(self.paths)
-
-    def require(self, key: str) -> Path:
-        path = self.paths.get(key)
-        if path is None:
-            raise SourceUnavailable(self.task, key, "the source's homepage")
-        return path
-
-    def first(self, *keys: str) -> tuple[str, Path]:
-        """The first of several alternative files that is here (e.g. a decompressed copy or the download)."""
-        for key in keys:
-            if self.paths.get(key) is not None:
-                return key, self.paths[key]
-        raise SourceUnavailable(self.task, " or ".join(keys), "the source's homepage (see the task card)")
-
-    def present(self, keys: Sequence[str]) -> list[tuple[str, Path]]:
-        """Every one of ``keys`` that is here (the complete groups of an `each_of` task), in order."""
-        found = [(key, self.paths[key]) for key in keys if self.paths.get(key) is not None]
-        if not found:
-            raise SourceUnavailable(
-                self.task, " and ".join(keys), "the source's homepage (see the task card)"
-            )
-        return found
-
-    def drop(self, reason: str, count: int = 1) -> None:
-        """Count rows a filter dropped, so the build log says why rows are gone (never silently)."""
-        if count:
-            self.dropped[reason] += count
-
-    def log_summary(self) -> None:
-        for path in self.missing:
-            logger.warning("%s: optional file %s is absent; building from what is there", self.task, path)
-        for reason, count in sorted(self.dropped.items()):
-            logger.info("%s: dropped %d rows: %s", self.task, count, reason)
 
 
 def fetch_files(

@@ -3,19 +3,20 @@
 Every other module of the package builds on these definitions, and this one imports nothing of the package.
 A source module (`spectrum_suite.sources.<source>`) declares its `Source` and its tasks with `episode_task`,
 `alignment_task` or `coverage_task`, each entry naming the files the task reads (`TaskFiles`) and the function
-that turns them into instances or rows; `spectrum_suite.registry` collects those declarations.
+that turns them into instances or rows (`Build`: the task and its `FetchedFiles` in); `spectrum_suite.registry`
+collects those declarations and `spectrum_suite.fetch` finds the files.
 """
 
 from __future__ import annotations
 
+import logging
 import numbers
 import os
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .fetch import FetchedFiles
+from pathlib import Path
+from typing import Any
 
 FAMILIES = ("episodes", "alignment", "coverage")
 SIDES = ("train", "test", "capability")
@@ -30,6 +31,8 @@ ORIGINS = {
     "PERM": "by permission of the authors",
 }
 DATA_ENV = "SPECTRUM_SUITE_DATA"
+
+logger = logging.getLogger("spectrum_suite")
 #: A source's license text (its start) -> the Hub's license identifier; longest texts first.
 LICENSE_IDS = (
     ("CC BY-NC-SA 4.0", "cc-by-nc-sa-4.0"),
@@ -222,7 +225,61 @@ class EpisodeParams:
                 raise ValueError(f"{name} must be at least 1 or None, got {value}")
 
 
-Build = Callable[["TaskSpec", "FetchedFiles"], Any]
+@dataclass
+class FetchedFiles(Mapping[str, Path | None]):
+    """Local paths of a task's files (None for a file of a group that could not be had), plus its build log."""
+
+    task: str
+    paths: dict[str, Path | None]
+    dropped: Counter = field(default_factory=Counter)
+    missing: list[str] = field(default_factory=list)
+    unverified: dict[str, str] = field(default_factory=dict)  # path -> why its content was not checked
+
+    def __getitem__(self, key: str) -> Path | None:
+        return self.paths[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.paths)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def require(self, key: str) -> Path:
+        path = self.paths.get(key)
+        if path is None:
+            raise SourceUnavailable(self.task, key, "the source's homepage")
+        return path
+
+    def first(self, *keys: str) -> tuple[str, Path]:
+        """The first of several alternative files that is here (e.g. a decompressed copy or the download)."""
+        for key in keys:
+            if self.paths.get(key) is not None:
+                return key, self.paths[key]
+        raise SourceUnavailable(self.task, " or ".join(keys), "the source's homepage (see the task card)")
+
+    def present(self, keys: Sequence[str]) -> list[tuple[str, Path]]:
+        """Every one of ``keys`` that is here (the complete groups of an `each_of` task), in order."""
+        found = [(key, self.paths[key]) for key in keys if self.paths.get(key) is not None]
+        if not found:
+            raise SourceUnavailable(
+                self.task, " and ".join(keys), "the source's homepage (see the task card)"
+            )
+        return found
+
+    def drop(self, reason: str, count: int = 1) -> None:
+        """Count rows a filter dropped, so the build log says why rows are gone (never silently)."""
+        if count:
+            self.dropped[reason] += count
+
+    def log_summary(self) -> None:
+        for path in self.missing:
+            logger.warning("%s: optional file %s is absent; building from what is there", self.task, path)
+        for reason, count in sorted(self.dropped.items()):
+            logger.info("%s: dropped %d rows: %s", self.task, count, reason)
+
+
+#: The build-function contract: a task and the local paths of its files in, instances or rows out.
+Build = Callable[["TaskSpec", FetchedFiles], Any]
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..episodes import Instance, pooled_instance, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+from ..task import FetchedFiles, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 from .remote import github_file
 from .tables import read_jsonl
 from .values import text

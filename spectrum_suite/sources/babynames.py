@@ -19,8 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..episodes import Instance
-from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+from ..task import FetchedFiles, RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 from .values import number
 
 SOURCE = Source(

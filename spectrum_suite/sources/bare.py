@@ -11,8 +11,7 @@ import dataclasses
 from collections.abc import Sequence
 
 from ..episodes import Instance, InstanceGroup, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+from ..task import FetchedFiles, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 from .remote import github_file
 from .tables import read_jsonl
 from .values import text

@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..episodes import Instance
-from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+from ..task import FetchedFiles, RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 from .remote import hub_file, parquet_export
 from .tables import read_parquet
 from .values import is_number, letters, missing, number, records, text

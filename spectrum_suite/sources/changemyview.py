@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..episodes import Instance, InstanceGroup, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskSpec, episode_task, one_of
+from ..task import FetchedFiles, RemoteFile, Source, SourceFormatError, TaskSpec, episode_task, one_of
 from .tables import check_text_file, parse_record
 from .values import number as number_of
 

@@ -10,8 +10,7 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 
 from ..episodes import Instance, pooled_instance, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import Source, TaskFiles, TaskSpec, episode_task
+from ..task import FetchedFiles, Source, TaskFiles, TaskSpec, episode_task
 from .remote import github_file
 from .tables import read_csv
 from .values import check_column, is_number, null, text_or_null

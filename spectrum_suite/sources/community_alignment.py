@@ -17,8 +17,7 @@ from typing import Any
 import pandas as pd
 
 from ..episodes import Instance, render_fields, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+from ..task import FetchedFiles, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 from .remote import hub_file
 from .tables import read_csv
 from .values import check_column, missing, text_or_null

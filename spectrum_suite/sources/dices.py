@@ -10,8 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..episodes import Instance, rng_for, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import Source, TaskSpec, each_of, episode_task
+from ..task import FetchedFiles, Source, TaskSpec, each_of, episode_task
 from .remote import github_file
 from .tables import check_labels, read_csv
 from .values import check_column, null, plain

@@ -12,8 +12,7 @@ from __future__ import annotations
 import re
 
 from ..episodes import Instance
-from ..fetch import FetchedFiles
-from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+from ..task import FetchedFiles, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 from .remote import github_file
 from .tables import read_json
 

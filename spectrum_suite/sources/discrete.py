@@ -22,7 +22,7 @@ from ..task import PAPER_CITATION, PAPER_URL, Source, TaskSpec, episode_task
 from .synthetic import instance_count
 
 if TYPE_CHECKING:
-    from ..fetch import FetchedFiles
+    from ..task import FetchedFiles
 
 SOURCE = Source(
     "discrete", "Synthetic discrete distributions", "SYN", PAPER_URL, "Apache-2.0", PAPER_CITATION

@@ -12,8 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..episodes import Instance, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+from ..task import FetchedFiles, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 from .remote import github_file
 from .tables import read_csv
 from .values import check_column, default_descriptions, text_or_null

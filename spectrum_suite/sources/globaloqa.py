@@ -15,8 +15,16 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..episodes import Instance, InstanceGroup, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, alignment_task, episode_task
+from ..task import (
+    FetchedFiles,
+    RemoteFile,
+    Source,
+    SourceFormatError,
+    TaskFiles,
+    TaskSpec,
+    alignment_task,
+    episode_task,
+)
 from .remote import hub_url
 from .tables import read_csv
 from .values import distribution, number

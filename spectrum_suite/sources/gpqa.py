@@ -17,8 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..episodes import Instance
-from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskSpec, episode_task, one_of
+from ..task import FetchedFiles, RemoteFile, Source, SourceFormatError, TaskSpec, episode_task, one_of
 from .tables import read_csv
 from .values import letters, missing, text
 

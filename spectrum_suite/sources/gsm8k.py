@@ -11,8 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..episodes import Instance, pooled_instance, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import Source, SourceFormatError, TaskSpec, episode_task, one_of
+from ..task import FetchedFiles, Source, SourceFormatError, TaskSpec, episode_task, one_of
 from .remote import github_file, hub_file
 from .tables import read_jsonl, read_parquet
 

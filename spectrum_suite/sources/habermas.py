@@ -15,8 +15,16 @@ import numpy as np
 import pandas as pd
 
 from ..episodes import Instance, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, alignment_task, episode_task
+from ..task import (
+    FetchedFiles,
+    RemoteFile,
+    Source,
+    SourceFormatError,
+    TaskFiles,
+    TaskSpec,
+    alignment_task,
+    episode_task,
+)
 from .tables import read_parquet
 from .values import check_column, group_in_order, text_or_null
 

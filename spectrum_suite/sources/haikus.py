@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..episodes import Instance, InstanceGroup, render_fields, rng_for
-from ..fetch import FetchedFiles
-from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+from ..task import FetchedFiles, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 from .remote import github_file
 from .tables import read_csv
 from .values import missing, number

@@ -14,8 +14,7 @@ import json
 from typing import Any
 
 from ..episodes import Instance, Sample
-from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+from ..task import FetchedFiles, RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 from .tables import read_jsonl
 
 SOURCE = Source(

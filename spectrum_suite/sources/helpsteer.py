@@ -14,8 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..episodes import Instance, rng_for, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+from ..task import FetchedFiles, RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 from .remote import hub_url
 from .tables import read_jsonl_gz
 from .values import is_number, text

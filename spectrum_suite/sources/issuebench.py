@@ -10,8 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..episodes import Instance
-from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, TaskFiles, TaskSpec, episode_task
+from ..task import FetchedFiles, RemoteFile, Source, TaskFiles, TaskSpec, episode_task
 from .remote import hub_url
 from .tables import read_parquet
 from .values import check_column, text_or_null

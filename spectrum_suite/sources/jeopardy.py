@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 
 from ..episodes import Instance, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+from ..task import FetchedFiles, RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 from .tables import read_csv
 from .values import missing
 

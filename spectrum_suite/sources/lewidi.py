@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..episodes import Instance, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+from ..task import FetchedFiles, RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 from .remote import github_file
 from .tables import read_json
 from .values import missing, number, text

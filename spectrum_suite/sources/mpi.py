@@ -14,8 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, alignment_task
+from ..task import FetchedFiles, RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, alignment_task
 from .remote import github_raw_url
 from .tables import read_csv
 from .values import distribution, is_number, text

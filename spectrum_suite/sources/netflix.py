@@ -16,8 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..episodes import Instance, rng_for
-from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskSpec, each_of, episode_task
+from ..task import FetchedFiles, RemoteFile, Source, SourceFormatError, TaskSpec, each_of, episode_task
 from .tables import check_text_file
 
 SOURCE = Source(

@@ -14,8 +14,16 @@ from typing import Any
 import pandas as pd
 
 from ..episodes import Instance, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, alignment_task, episode_task
+from ..task import (
+    FetchedFiles,
+    RemoteFile,
+    Source,
+    SourceFormatError,
+    TaskFiles,
+    TaskSpec,
+    alignment_task,
+    episode_task,
+)
 from .tables import read_csv
 from .values import check_column, default_descriptions, group_in_order, is_number, number
 

@@ -16,8 +16,16 @@ from pathlib import Path
 import pandas as pd
 
 from ..episodes import Instance, InstanceGroup
-from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, each_of, episode_task
+from ..task import (
+    FetchedFiles,
+    RemoteFile,
+    Source,
+    SourceFormatError,
+    TaskFiles,
+    TaskSpec,
+    each_of,
+    episode_task,
+)
 from .remote import github_file
 from .tables import read_csv
 from .values import check_column, is_number, number, plain

@@ -18,8 +18,7 @@ from typing import Any
 import pandas as pd
 
 from ..episodes import Instance, InstanceGroup, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import Source, SourceFormatError, TaskSpec, each_of, episode_task
+from ..task import FetchedFiles, Source, SourceFormatError, TaskSpec, each_of, episode_task
 from .remote import github_file
 from .tables import read_csv
 from .values import check_column, null, plain, text_or_null

@@ -19,7 +19,7 @@ from ..episodes import Instance, Sample, rng_for
 from ..task import PAPER_CITATION, PAPER_URL, Source, TaskSpec, episode_task
 
 if TYPE_CHECKING:
-    from ..fetch import FetchedFiles
+    from ..task import FetchedFiles
 
 N_COINS = 1000
 N_NORMALS = 1000

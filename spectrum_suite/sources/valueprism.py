@@ -13,8 +13,7 @@ from typing import Any
 import pandas as pd
 
 from ..episodes import Instance, rng_for, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, TaskFiles, TaskSpec, episode_task
+from ..task import FetchedFiles, RemoteFile, Source, TaskFiles, TaskSpec, episode_task
 from .remote import hub_url
 from .tables import read_csv
 from .values import check_column, null, text_or_null

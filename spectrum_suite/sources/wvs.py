@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..episodes import Instance
-from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+from ..task import FetchedFiles, RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 from .values import letters, number
 
 SOURCE = Source(
