@@ -1,72 +1,25 @@
 """Every Spectrum Suite task, collected from the source modules that declare them, and the group configs.
 
 Each source module (`spectrum_suite.sources.<source>`) declares its tasks next to their logic; this module only
-imports those modules explicitly, in the order of the paper's registry (the training mix is concatenated in this
-order), and defines the groups. Three families: 94 episode tasks (the paper's 93 plus `habermas_opinions`, which
-its evaluation uses), 8 distributional-alignment tasks and 22 diversity/validity (coverage) tasks.
+imports the modules that `spectrum_suite.sources.ADAPTERS` names, in that order (the paper's registry order, in
+which the training mix is concatenated), and defines the groups. Three families: 94 episode tasks (the paper's
+93 plus `habermas_opinions`, which its evaluation uses), 8 distributional-alignment tasks and 22
+diversity/validity (coverage) tasks.
 """
 
 from __future__ import annotations
 
 import difflib
+import importlib
 from collections.abc import Iterable
 from pathlib import Path
 
 from . import fetch
-from .sources import (
-    ambient,
-    babynames,
-    bare,
-    capability,
-    changemyview,
-    chatbotarena,
-    chemistry,
-    collective_alignment,
-    community_alignment,
-    coverage_tasks,
-    dices,
-    diffuse_distributions,
-    discrete,
-    flight,
-    generativesocialchoice,
-    globaloqa,
-    gpqa,
-    gsm8k,
-    habermas,
-    haikus,
-    hatespeech,
-    helpsteer,
-    imdb,
-    issuebench,
-    jeopardy,
-    lewidi,
-    mpi,
-    netflix,
-    novacomet,
-    numbergame,
-    nytimes,
-    opinionqa,
-    polis,
-    popquorn,
-    prism,
-    rotten_tomatoes,
-    synthetic,
-    titanic,
-    urn_states,
-    valueconsistency,
-    valueprism,
-    wvs,
-)
+from .sources import ADAPTERS
 from .task import FAMILIES, KINDS, SIDES, Source, TaskSpec
 
-#: Source modules in the order of the paper's registry.
-MODULES = (
-    polis, diffuse_distributions, synthetic, novacomet, habermas, hatespeech, valueprism, opinionqa, wvs,
-    generativesocialchoice, popquorn, numbergame, babynames, haikus, valueconsistency, globaloqa, issuebench,
-    chatbotarena, helpsteer, dices, discrete, imdb, flight, changemyview, bare, gsm8k, ambient, titanic, jeopardy,
-    prism, netflix, lewidi, community_alignment, collective_alignment, capability, gpqa, chemistry,
-    urn_states, mpi, nytimes, rotten_tomatoes, coverage_tasks,
-)  # fmt: skip
+#: The source modules, in the order `spectrum_suite.sources.ADAPTERS` lists them (the paper's registry order).
+MODULES = tuple(importlib.import_module(f"{__package__}.sources.{name}") for name in ADAPTERS)
 
 
 def _collect(modules: Iterable) -> dict[str, TaskSpec]:

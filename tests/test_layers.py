@@ -125,6 +125,15 @@ def test_the_ground_floor_imports_nothing_of_the_project() -> None:
     assert graph()["spectrum_suite.task"] == set()
 
 
+def test_each_source_adapter_stands_on_its_own() -> None:
+    """An adapter imports no other adapter: what several share lives in `spectrum_suite.sourcekit`."""
+    edges = graph()
+    adapters = {m for m in edges if m.startswith("spectrum_suite.sources.")}
+    assert len(adapters) > 40
+    assert {src: sorted(edges[src] & adapters) for src in adapters if edges[src] & adapters} == {}
+    assert not [m for m in edges if m.startswith("spectrum_suite.sourcekit") and edges[m] & adapters]
+
+
 def test_no_circle_of_imports() -> None:
     assert cycles(graph()) == []
 

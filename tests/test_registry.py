@@ -1,10 +1,15 @@
 """The registry is the one source of truth: every task of the paper (`docs/tasks.md`), with its metadata."""
 
+from pathlib import Path
+
 import pytest
 
 import spectrum_suite
 from spectrum_suite.fetch import availability
-from spectrum_suite.registry import GROUPS, SOURCES, TASKS, UnknownNameError, config_tasks, get_task
+from spectrum_suite.registry import GROUPS, MODULES, SOURCES, TASKS, UnknownNameError, config_tasks, get_task
+from spectrum_suite.sources import ADAPTERS
+
+PACKAGE = Path(spectrum_suite.__file__).parent
 
 HELD_OUT_PREFIXES = ("wvs", "globaloqa", "habermas", "numbergame", "flight", "chatbotarena", "novacomet",
                      "chemistry_esol", "chemistry_oxidative")  # fmt: skip
@@ -19,6 +24,20 @@ def test_counts_match_the_spec():
     assert len(spectrum_suite.list_tasks(family="episodes", side="train")) == 71
     assert len(spectrum_suite.list_tasks(family="episodes", side="test")) == 16
     assert {t.name for t in spectrum_suite.list_tasks(side="capability")} == CAPABILITY
+
+
+def test_every_adapter_is_listed_once_and_the_helpers_live_apart():
+    modules = sorted(p.stem for p in (PACKAGE / "sources").glob("*.py") if p.stem != "__init__")
+    assert sorted(ADAPTERS) == modules and len(set(ADAPTERS)) == len(ADAPTERS)
+    assert all(module.TASKS for module in MODULES)
+    helpers = [p for p in (PACKAGE / "sourcekit").glob("*.py") if p.stem != "__init__"]
+    assert helpers and not [p.name for p in helpers if "\nTASKS" in p.read_text()]
+    assert list(TASKS)[:4] == [
+        "polis_vote",
+        "polis_comment",
+        "diffuse_distribution",
+        "coinflip",
+    ]  # registry order
 
 
 def test_split_side_follows_the_held_out_rule():

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from ..episodes import Instance, pooled_instance, rows_to_samples
+from ..sourcekit.remote import github_file
+from ..sourcekit.tables import read_jsonl
+from ..sourcekit.values import text
 from ..task import FetchedFiles, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .remote import github_file
-from .tables import read_jsonl
-from .values import text
 
 SOURCE = Source(
     "ambient", "AmbiEnt", "GH", "https://github.com/alisawuffles/ambient", "CC BY 4.0",

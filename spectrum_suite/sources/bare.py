@@ -11,10 +11,10 @@ import dataclasses
 from collections.abc import Sequence
 
 from ..episodes import Instance, InstanceGroup, rows_to_samples
+from ..sourcekit.remote import github_file
+from ..sourcekit.tables import read_jsonl
+from ..sourcekit.values import text
 from ..task import FetchedFiles, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .remote import github_file
-from .tables import read_jsonl
-from .values import text
 
 SOURCE = Source(
     "bare", "BARE synthetic data", "GH", "https://github.com/pgasawa/BARE", "see homepage",

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from ..episodes import Instance, rows_to_samples
+from ..sourcekit.remote import hub_file
+from ..sourcekit.tables import read_jsonl
+from ..sourcekit.values import number, text
 from ..task import FetchedFiles, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .remote import hub_file
-from .tables import read_jsonl
-from .values import number, text
 
 SOURCE = Source(
     "collective_alignment", "Collective Alignment", "HF", "https://huggingface.co/datasets/openai/collective-alignment-1",

@@ -17,10 +17,10 @@ from typing import Any
 import pandas as pd
 
 from ..episodes import Instance, render_fields, rows_to_samples
+from ..sourcekit.remote import hub_file
+from ..sourcekit.tables import read_csv
+from ..sourcekit.values import check_column, missing, text_or_null
 from ..task import FetchedFiles, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .remote import hub_file
-from .tables import read_csv
-from .values import check_column, missing, text_or_null
 
 SOURCE = Source(
     "community_alignment", "Community Alignment", "HF",

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 
 from ..episodes import Instance
+from ..sourcekit.remote import github_file
+from ..sourcekit.tables import read_json
 from ..task import FetchedFiles, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .remote import github_file
-from .tables import read_json
 
 SOURCE = Source(
     "diffuse_distributions", "Diffuse distributions", "GH", "https://github.com/y0mingzhang/diffuse-distributions",

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..episodes import Instance
+from ..sourcekit.values import instance_count
 from ..task import PAPER_CITATION, Source, TaskSpec, episode_task
-from .synthetic import instance_count
 
 if TYPE_CHECKING:
     from ..task import FetchedFiles

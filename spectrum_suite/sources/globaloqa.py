@@ -15,6 +15,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..episodes import Instance, InstanceGroup, rows_to_samples
+from ..sourcekit.remote import hub_url
+from ..sourcekit.tables import read_csv
+from ..sourcekit.values import distribution, number
 from ..task import (
     FetchedFiles,
     RemoteFile,
@@ -25,9 +28,6 @@ from ..task import (
     alignment_task,
     episode_task,
 )
-from .remote import hub_url
-from .tables import read_csv
-from .values import distribution, number
 
 SOURCE = Source(
     "globaloqa", "GlobalOpinionQA", "HF", "https://huggingface.co/datasets/Anthropic/llm_global_opinions",

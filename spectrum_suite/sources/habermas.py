@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 
 from ..episodes import Instance, rows_to_samples
+from ..sourcekit.tables import read_parquet
+from ..sourcekit.values import check_column, group_in_order, text_or_null
 from ..task import (
     FetchedFiles,
     RemoteFile,
@@ -25,8 +27,6 @@ from ..task import (
     alignment_task,
     episode_task,
 )
-from .tables import read_parquet
-from .values import check_column, group_in_order, text_or_null
 
 SOURCE = Source(
     "habermas", "Habermas Machine", "URL", "https://github.com/google-deepmind/habermas_machine", "CC BY 4.0",

@@ -8,10 +8,10 @@ is data (docs/deviations.md#description-typos-kept-verbatim).
 from __future__ import annotations
 
 from ..episodes import Instance, rows_to_samples
+from ..sourcekit.remote import hub_url
+from ..sourcekit.tables import read_parquet
+from ..sourcekit.values import text
 from ..task import FetchedFiles, RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .remote import hub_url
-from .tables import read_parquet
-from .values import text
 
 SOURCE = Source(
     "imdb", "IMDB reviews", "HF", "https://huggingface.co/datasets/stanfordnlp/imdb", "see homepage",

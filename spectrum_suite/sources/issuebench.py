@@ -10,10 +10,10 @@ from __future__ import annotations
 import pandas as pd
 
 from ..episodes import Instance
+from ..sourcekit.remote import hub_url
+from ..sourcekit.tables import read_parquet
+from ..sourcekit.values import check_column, text_or_null
 from ..task import FetchedFiles, RemoteFile, Source, TaskFiles, TaskSpec, episode_task
-from .remote import hub_url
-from .tables import read_parquet
-from .values import check_column, text_or_null
 
 SOURCE = Source(
     "issuebench", "IssueBench", "HF", "https://huggingface.co/datasets/Paul/IssueBench", "CC BY 4.0",

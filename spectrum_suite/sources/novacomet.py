@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 
 from ..episodes import Instance, rows_to_samples
+from ..sourcekit.remote import hub_url
+from ..sourcekit.tables import read_parquet
 from ..task import FetchedFiles, RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .remote import hub_url
-from .tables import read_parquet
 
 SOURCE = Source(
     "novacomet", "NovaCOMET (the Hub's Parquet export, refs/convert/parquet)", "HF",

@@ -14,6 +14,8 @@ from typing import Any
 import pandas as pd
 
 from ..episodes import Instance, rows_to_samples
+from ..sourcekit.tables import read_csv
+from ..sourcekit.values import check_column, default_descriptions, group_in_order, is_number, number
 from ..task import (
     FetchedFiles,
     RemoteFile,
@@ -24,8 +26,6 @@ from ..task import (
     alignment_task,
     episode_task,
 )
-from .tables import read_csv
-from .values import check_column, default_descriptions, group_in_order, is_number, number
 
 SOURCE = Source(
     "numbergame", "Number game", "MAN", "https://doi.org/10.7910/DVN/A8ZWLF", "CC0 (Harvard Dataverse)",

@@ -16,6 +16,10 @@ from pathlib import Path
 import pandas as pd
 
 from ..episodes import Instance, InstanceGroup
+from ..sourcekit.remote import github_file
+from ..sourcekit.tables import read_csv
+from ..sourcekit.values import check_column, is_number, number, plain
+from ..sourcekit.values import null as null_value
 from ..task import (
     FetchedFiles,
     RemoteFile,
@@ -26,10 +30,6 @@ from ..task import (
     each_of,
     episode_task,
 )
-from .remote import github_file
-from .tables import read_csv
-from .values import check_column, is_number, number, plain
-from .values import null as null_value
 
 SOURCE = Source(
     "polis", "Polis open data", "GH", "https://github.com/compdemocracy/openData", "CC BY 4.0",

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from ..episodes import Instance, InstanceGroup, rows_to_samples
+from ..sourcekit.remote import hub_file
+from ..sourcekit.tables import read_jsonl
+from ..sourcekit.values import missing, number, text
 from ..task import FetchedFiles, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .remote import hub_file
-from .tables import read_jsonl
-from .values import missing, number, text
 
 SOURCE = Source(
     "prism", "PRISM alignment", "HF", "https://huggingface.co/datasets/HannahRoseKirk/prism-alignment",

@@ -8,10 +8,10 @@ language, country}`` to the question text.
 from __future__ import annotations
 
 from ..episodes import Instance, rows_to_samples
+from ..sourcekit.remote import hub_url
+from ..sourcekit.tables import read_jsonl
+from ..sourcekit.values import text
 from ..task import FetchedFiles, RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .remote import hub_url
-from .tables import read_jsonl
-from .values import text
 
 SOURCE = Source(
     "valueconsistency", "ValueConsistency", "HF", "https://huggingface.co/datasets/jlcmoore/ValueConsistency",

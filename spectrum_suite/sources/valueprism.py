@@ -13,10 +13,10 @@ from typing import Any
 import pandas as pd
 
 from ..episodes import Instance, rng_for, rows_to_samples
+from ..sourcekit.remote import hub_url
+from ..sourcekit.tables import read_csv
+from ..sourcekit.values import check_column, null, text_or_null
 from ..task import FetchedFiles, RemoteFile, Source, TaskFiles, TaskSpec, episode_task
-from .remote import hub_url
-from .tables import read_csv
-from .values import check_column, null, text_or_null
 
 SOURCE = Source(
     "valueprism", "ValuePrism", "HF", "https://huggingface.co/datasets/allenai/ValuePrism",
