@@ -9,22 +9,24 @@ import time
 from collections import Counter
 
 from . import fetch
-from .registry import SOURCES, UnknownNameError, config_family, list_tasks
-from .task import FAMILIES, KINDS, SIDES
+from .formats import PROMPT_FAMILIES
+from .registry import SOURCES, UnknownNameError, config_row_family, list_tasks
+from .task import KINDS, ROW_FAMILIES, SIDES
 from .verbosity import add_verbosity_options, set_verbosity
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
     wanted = "ready" if args.available else args.availability
-    tasks = list_tasks(args.family, args.side, args.source, args.kind, wanted, data_dir=args.data_dir)
+    tasks = list_tasks(args.row_family, args.side, args.source, args.kind, wanted, data_dir=args.data_dir)
     rows = [
-        (t.name, t.family, t.side, t.source.key, t.kind, fetch.availability(t, args.data_dir)) for t in tasks
+        (t.name, t.row_family, t.side, t.source.key, t.kind, fetch.availability(t, args.data_dir))
+        for t in tasks
     ]
     if args.json:
-        keys = ("name", "family", "side", "source", "kind", "availability")
+        keys = ("name", "row_family", "side", "source", "kind", "availability")
         print(json.dumps([dict(zip(keys, row, strict=True)) for row in rows], indent=2))
         return 0
-    header = ("task", "family", "side", "source", "kind", "availability")
+    header = ("task", "rows", "side", "source", "kind", "availability")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         print("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
@@ -53,7 +55,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         start = time.perf_counter()
         dataset = load_dataset(config, **_config_kwargs(args))
         seconds = time.perf_counter() - start
-        print(f"{config} ({config_family(config)}), built in {seconds:.1f} s")
+        print(f"{config} ({config_row_family(config)}), built in {seconds:.1f} s")
         for split, table in dataset.items():
             tasks = Counter(table["task"])
             print(
@@ -76,7 +78,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
     table = load_dataset(task.name, split=split, data_dir=args.data_dir)
     for row in table.select(range(min(args.n, table.num_rows))):
         print(f"=== {row.get('episode_id') or row.get('instance_id') or row['task']}")
-        if task.family != "episodes":
+        if task.row_family != "episodes":
             print(json.dumps(row, indent=2, ensure_ascii=False))
             continue
         from .formats import render, show
@@ -138,9 +140,9 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True)
 
     p = commands.add_parser(
-        "list", help="list every task with its family, split side, source, kind, availability"
+        "list", help="list every task with its row family, split side, source, kind, availability"
     )
-    p.add_argument("--family", choices=FAMILIES)
+    p.add_argument("--row-family", choices=ROW_FAMILIES)
     p.add_argument("--side", choices=SIDES)
     p.add_argument("--source", choices=sorted(SOURCES))
     p.add_argument("--kind", choices=KINDS)
@@ -163,7 +165,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--family",
         default="chatml",
-        help="turn-token family without --tokenizer: gemma, chatml, llama3, plain",
+        choices=PROMPT_FAMILIES,
+        help="prompt (turn-token) family without --tokenizer",
     )
     p.add_argument(
         "--tokenizer", help="a tokenizer (Hub id or path) to render with; required for --format chat"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import fetch
 from .sources import ADAPTERS
-from .task import FAMILIES, KINDS, SIDES, Source, TaskSpec
+from .task import KINDS, ROW_FAMILIES, SIDES, Source, TaskSpec
 
 #: The source modules, in the order `spectrum_suite.sources.ADAPTERS` lists them (the paper's registry order).
 MODULES = tuple(importlib.import_module(f"{__package__}.sources.{name}") for name in ADAPTERS)
@@ -34,7 +34,7 @@ def _collect(modules: Iterable) -> dict[str, TaskSpec]:
 
 _DECLARED = _collect(MODULES)
 TASKS: dict[str, TaskSpec] = {
-    name: task for family in FAMILIES for name, task in _DECLARED.items() if task.family == family
+    name: task for rows in ROW_FAMILIES for name, task in _DECLARED.items() if task.row_family == rows
 }
 SOURCES: dict[str, Source] = {task.source.key: task.source for task in TASKS.values()}
 
@@ -47,19 +47,19 @@ def _names(**where) -> tuple[str, ...]:
 
 
 SYNTHETIC_EPISODE_TASKS = tuple(
-    t.name for t in TASKS.values() if t.family == "episodes" and t.source.origin == "SYN"
+    t.name for t in TASKS.values() if t.row_family == "episodes" and t.source.origin == "SYN"
 )
 
 GROUPS: dict[str, tuple[str, ...]] = {
     "numeric_dist": ("normal", "multinomial", "geometric", "poisson", "binomial", "negative_binomial",
                      "categorical", "geometric_beta", "hypergeometric", "zipfian"),
     "synthetic": SYNTHETIC_EPISODE_TASKS,
-    "train": _names(family="episodes", side="train"),
-    "test": _names(family="episodes", side="test"),
-    "capability": _names(family="episodes", side="capability"),
-    "alignment": _names(family="alignment"),
-    "coverage": _names(family="coverage"),
-    "all": _names(family="episodes"),
+    "train": _names(row_family="episodes", side="train"),
+    "test": _names(row_family="episodes", side="test"),
+    "capability": _names(row_family="episodes", side="capability"),
+    "alignment": _names(row_family="alignment"),
+    "coverage": _names(row_family="coverage"),
+    "all": _names(row_family="episodes"),
 }  # fmt: skip
 
 GROUP_DESCRIPTIONS = {
@@ -105,15 +105,16 @@ def config_tasks(config: str) -> tuple[TaskSpec, ...]:
     raise UnknownNameError("config", config, CONFIG_NAMES)
 
 
-def config_family(config: str) -> str:
-    families = {t.family for t in config_tasks(config)}
+def config_row_family(config: str) -> str:
+    """The row family of a config's tasks (every group holds one)."""
+    families = {t.row_family for t in config_tasks(config)}
     if len(families) != 1:  # pragma: no cover - groups are defined per family
         raise ValueError(f"config {config!r} mixes families {sorted(families)}")
     return families.pop()
 
 
 def list_tasks(
-    family: str | None = None,
+    row_family: str | None = None,
     side: str | None = None,
     source: str | None = None,
     kind: str | None = None,
@@ -121,7 +122,7 @@ def list_tasks(
     data_dir: str | Path | None = None,
 ) -> list[TaskSpec]:
     """Every registered task, filtered on any of its attributes (availability as seen from ``data_dir``)."""
-    for value, allowed, what in ((family, FAMILIES, "family"), (side, SIDES, "side"), (kind, KINDS, "kind"),
+    for value, allowed, what in ((row_family, ROW_FAMILIES, "row_family"), (side, SIDES, "side"), (kind, KINDS, "kind"),
                                  (availability, fetch.AVAILABILITY, "availability")):  # fmt: skip
         if value is not None and value not in allowed:
             raise ValueError(f"{what} must be one of {', '.join(allowed)}; got {value!r}")
@@ -129,7 +130,7 @@ def list_tasks(
         raise UnknownNameError("source", source, SOURCES)
     out = []
     for task in TASKS.values():
-        if family and task.family != family or side and task.side != side:
+        if row_family and task.row_family != row_family or side and task.side != side:
             continue
         if source and task.source.key != source or kind and task.kind != kind:
             continue

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-FAMILIES = ("episodes", "alignment", "coverage")
+#: The three row families (`docs/tasks.md#row-families`); prompt families are `formats.PROMPT_FAMILIES`.
+ROW_FAMILIES = ("episodes", "alignment", "coverage")
 SIDES = ("train", "test", "capability")
 KINDS = ("single_variable", "conditional", "joint", "individual", "group", "capability")
 #: Where a source's data comes from (the paper's availability classes).
@@ -284,14 +285,14 @@ Build = Callable[["TaskSpec", FetchedFiles], Any]
 
 @dataclass(frozen=True)
 class TaskSpec:
-    """One task: its family, split side, source, files, and the function that builds it from its files.
+    """One task: its row family, split side, source, files, and the function that builds it from its files.
 
     ``build(task, files)`` returns instances (or instance groups) for an episode task and row dicts for an
     alignment or coverage task. Use the constructors `episode_task`, `alignment_task` and `coverage_task`.
     """
 
     name: str
-    family: str
+    row_family: str
     side: str
     kind: str
     source: Source
@@ -302,13 +303,13 @@ class TaskSpec:
     output_name: str | None = None
 
     def __post_init__(self) -> None:
-        for value, allowed, what in ((self.family, FAMILIES, "family"), (self.side, SIDES, "side"),
+        for value, allowed, what in ((self.row_family, ROW_FAMILIES, "row_family"), (self.side, SIDES, "side"),
                                      (self.kind, KINDS, "kind")):  # fmt: skip
             if value not in allowed:
                 raise ValueError(f"task {self.name!r}: {what} must be one of {allowed}, got {value!r}")
-        if (self.family == "episodes") != (self.params is not None):
+        if (self.row_family == "episodes") != (self.params is not None):
             raise ValueError(f"task {self.name!r}: episode tasks and only they have episode parameters")
-        if (self.family == "alignment") != (self.output_name is not None):
+        if (self.row_family == "alignment") != (self.output_name is not None):
             raise ValueError(f"task {self.name!r}: alignment tasks and only they have an output_name")
 
     @property

@@ -451,7 +451,7 @@ def test_tokenize_colon_scores_trailing_blank_line_and_strict_reports_boundary_m
 
 def test_public_contract_names():
     assert Segment._fields == ("text", "scored", "output_index")
-    assert formats.FAMILIES == ("gemma", "chatml", "llama3", "plain")
+    assert formats.PROMPT_FAMILIES == ("gemma", "chatml", "llama3", "plain")
     assert formats.FORMATS == ("spectrum", "colon", "chat")
 
 

@@ -17,12 +17,12 @@ CAPABILITY = {"mmlu", "gpqa", "hellaswag", "winogrande", "arc", "drop", "truthfu
 
 
 def test_counts_match_the_spec():
-    episodes = spectrum_suite.list_tasks(family="episodes")
+    episodes = spectrum_suite.list_tasks(row_family="episodes")
     assert len(episodes) == 94  # 93 registered + the orphan habermas_opinions
-    assert len(spectrum_suite.list_tasks(family="alignment")) == 8
-    assert len(spectrum_suite.list_tasks(family="coverage")) == 22
-    assert len(spectrum_suite.list_tasks(family="episodes", side="train")) == 71
-    assert len(spectrum_suite.list_tasks(family="episodes", side="test")) == 16
+    assert len(spectrum_suite.list_tasks(row_family="alignment")) == 8
+    assert len(spectrum_suite.list_tasks(row_family="coverage")) == 22
+    assert len(spectrum_suite.list_tasks(row_family="episodes", side="train")) == 71
+    assert len(spectrum_suite.list_tasks(row_family="episodes", side="test")) == 16
     assert {t.name for t in spectrum_suite.list_tasks(side="capability")} == CAPABILITY
 
 
@@ -41,7 +41,7 @@ def test_every_adapter_is_listed_once_and_the_helpers_live_apart():
 
 
 def test_split_side_follows_the_held_out_rule():
-    for task in spectrum_suite.list_tasks(family="episodes"):
+    for task in spectrum_suite.list_tasks(row_family="episodes"):
         held = task.name.startswith(HELD_OUT_PREFIXES) or task.name in CAPABILITY
         assert (task.side != "train") == held, task.name
 
@@ -51,12 +51,12 @@ def test_every_task_has_source_metadata_and_params():
         source = SOURCES[task.source.key]
         assert source is task.source
         assert source.license and source.citation and source.homepage.startswith("http")
-        if task.family == "episodes":
+        if task.row_family == "episodes":
             assert task.params is not None
 
 
 def test_filters_and_availability_without_data():
-    synthetic = spectrum_suite.list_tasks(family="episodes", availability="ready")
+    synthetic = spectrum_suite.list_tasks(row_family="episodes", availability="ready")
     assert {t.name for t in synthetic} >= set(GROUPS["synthetic"])
     assert all(availability(t) == "ready" for t in synthetic)
     assert availability(get_task("wvs_individual")) == "needs a manual file"
@@ -76,7 +76,7 @@ def test_groups():
                                            "hypergeometric", "zipfian"}  # fmt: skip
     assert len(GROUPS["synthetic"]) == 13 and "flight" in GROUPS["synthetic"]
     assert not set(GROUPS["train"]) & set(GROUPS["test"])
-    assert {t.family for t in config_tasks("alignment")} == {"alignment"}
+    assert {t.row_family for t in config_tasks("alignment")} == {"alignment"}
 
 
 def test_unknown_names_get_close_matches():
@@ -84,8 +84,8 @@ def test_unknown_names_get_close_matches():
         get_task("coinflp")
     with pytest.raises(UnknownNameError, match="numeric_dist"):
         config_tasks("numeric_dst")
-    with pytest.raises(ValueError, match="family must be one of"):
-        spectrum_suite.list_tasks(family="episode")
+    with pytest.raises(ValueError, match="row_family must be one of"):
+        spectrum_suite.list_tasks(row_family="episode")
 
 
 def test_ready_needs_a_group_that_builds(tmp_path, shared_data):
@@ -112,7 +112,7 @@ def test_every_ready_task_builds_at_least_one_instance_from_the_real_data(shared
     for task in ready:
         built = (
             build(task.name, shared_data, episodes=False).instances
-            if task.family == "episodes"
+            if task.row_family == "episodes"
             else rows(task.name, shared_data)
         )
         assert built, f"{task.name} is 'ready' but builds nothing"

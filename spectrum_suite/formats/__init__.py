@@ -14,7 +14,7 @@ from typing import Any
 
 from .chat import CHAT_MARKERS, DEFAULT_CHAT_PROMPT, chat_markers, render_chat
 from .colon import COLON_LABEL, render_colon
-from .families import FAMILIES, check_family, detect_family
+from .families import PROMPT_FAMILIES, check_family, detect_family
 from .messages import Segment, normalise_messages
 from .spectrum import layout_for, render_spectrum
 from .template import chat_template
@@ -22,7 +22,7 @@ from .tokenize import tokenize_segments
 
 __all__ = [
     "DEFAULT_CHAT_PROMPT",
-    "FAMILIES",
+    "PROMPT_FAMILIES",
     "FORMATS",
     "REFERENCE_MAX_LENGTH",
     "Segment",
@@ -63,7 +63,7 @@ def render(
     """Render an episode's messages as segments ``(text, scored, output_index)`` in format ``fmt``.
 
     ``spectrum`` needs a tokenizer or a family; ``chat`` needs a tokenizer with a chat template and takes
-    the options of `spectrum_suite.formats_chat.build_chat`; ``colon`` takes ``output_name``.
+    the options of `spectrum_suite.formats.chat.build_chat`; ``colon`` takes ``output_name``.
     """
     _check_format(fmt)
     msgs = normalise_messages(messages)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .families import FAMILIES, THINK_BLOCK, TURN_FAMILIES, detect_family
+from .families import THINK_BLOCK, TURN_FAMILIES, detect_family
 from .messages import Message, Segment, unknown_role
 from .tokenize import special_affixes
 
@@ -182,7 +182,7 @@ def chat_markers(tokenizer: Any, family: str | None = None) -> tuple[str, str]:
     if not header or sentinel not in rendered or not tail:
         raise ValueError(
             "format 'chat' cannot find the assistant header and end-of-turn string of this chat template "
-            f"(family {name!r}); use one of {', '.join(FAMILIES[:-1])} or the 'colon' format"
+            f"(family {name!r}); use one of {', '.join(TURN_FAMILIES)} or the 'colon' format"
         )
     return header, tail[0]
 

@@ -1,4 +1,4 @@
-"""Rows for the evaluations, from the builder's configs: grouped by family and task, capped per task.
+"""Rows for the evaluations, from the builder's configs: grouped by row family and task, capped per task.
 
 Each config is built with ``skip_unavailable=True`` and the tasks it could not build are reported, never
 silently dropped. ``max_instances`` keeps a deterministic subset per task: the first N of
@@ -23,13 +23,13 @@ class EmptyConfigError(ValueError):
 
 @dataclass
 class EvalData:
-    """Rows per family and task, in builder order, plus the tasks that could not be built here."""
+    """Rows per row family and task, in builder order, plus the tasks that could not be built here."""
 
     rows: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
     skipped: dict[str, list[str]] = field(default_factory=dict)  # config -> unavailable task names
 
-    def tasks(self, family: str) -> dict[str, list[dict[str, Any]]]:
-        return self.rows.get(family, {})
+    def tasks(self, row_family: str) -> dict[str, list[dict[str, Any]]]:
+        return self.rows.get(row_family, {})
 
 
 def subsample(n: int, cap: int | None, seed: int = SUBSAMPLE_SEED) -> list[int]:
@@ -42,15 +42,15 @@ def subsample(n: int, cap: int | None, seed: int = SUBSAMPLE_SEED) -> list[int]:
 
 
 def load_eval_data(configs: Sequence[str], *, data_dir: str | Path | None = None) -> EvalData:
-    """Build every config's test split; rows grouped as ``rows[family][task]``."""
+    """Build every config's test split; rows grouped as ``rows[row_family][task]``."""
     import spectrum_suite
-    from spectrum_suite.registry import config_family, config_tasks
+    from spectrum_suite.registry import config_row_family, config_tasks
 
     if not configs:
         raise EmptyConfigError("no configs given: name at least one (e.g. test, alignment, coverage)")
     data = EvalData()
     for config in configs:
-        family = config_family(config)  # raises UnknownNameError for a bad name
+        row_family = config_row_family(config)  # raises UnknownNameError for a bad name
         expected = [t.name for t in config_tasks(config)]
         try:
             ds = spectrum_suite.load_dataset(config, split="test", data_dir=data_dir, skip_unavailable=True)
@@ -66,7 +66,7 @@ def load_eval_data(configs: Sequence[str], *, data_dir: str | Path | None = None
             raise EmptyConfigError(
                 f"config {config!r} gave no rows; unavailable tasks: {', '.join(data.skipped[config]) or 'none'}"
             )
-        bucket = data.rows.setdefault(family, {})
+        bucket = data.rows.setdefault(row_family, {})
         for task, rows in present.items():
             bucket.setdefault(task, rows)
     return data

@@ -89,10 +89,10 @@ def evaluate_lm(lm: LM, fmt: str, opts: EvalOptions, model_name: str | None = No
         ("alignment", "alignment", lambda tasks, m: evaluate_alignment(lm, fmt, tasks, m, opts)),
         ("coverage", "coverage", lambda tasks, m: evaluate_coverage(lm, fmt, tasks, m, opts)),
     )
-    for section, family, run in sections:
-        if data.tasks(family):
+    for section, row_family, run in sections:
+        if data.tasks(row_family):
             t0 = time.perf_counter()
-            setattr(results, section, run(data.tasks(family), metrics.load(METRIC_NAMES[family])))
+            setattr(results, section, run(data.tasks(row_family), metrics.load(METRIC_NAMES[row_family])))
             results.timings[f"{section}_s"] = round(time.perf_counter() - t0, 2)
     results.timings["total_s"] = round(time.perf_counter() - started, 2)
     return results

@@ -21,12 +21,12 @@ from typing import Any
 from trl import ModelConfig, SFTConfig, TrlParser
 
 from spectrum_suite.checks import check_range
+from spectrum_suite.formats import PROMPT_FAMILIES
 from tuning.distributed import on_cuda
 from tuning.embedded import EMBEDDED_MODEL
 
 RECIPES = Path(__file__).resolve().parents[1] / "recipes"
 PRESETS = ("auto", "quick", "study", "v0", "v1")
-FAMILY_CHOICES = ("gemma", "chatml", "llama3", "plain")
 
 #: Short option -> the TRL/transformers option it stands for.
 RENAMED = {
@@ -67,7 +67,7 @@ class ScriptArguments:
     )
     family: str | None = field(
         default=None,
-        metadata={"choices": FAMILY_CHOICES, "help": "prompt family (default: from the tokenizer)"},
+        metadata={"choices": PROMPT_FAMILIES, "help": "prompt family (default: from the tokenizer)"},
     )
     lora_embeddings: bool = field(
         default=True,
