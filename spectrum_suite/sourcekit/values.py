@@ -131,17 +131,10 @@ def check_column(
         raise SourceFormatError(path, place, column, f"expected {expected}, got {value!r}")
 
 
-def is_number(
-    value: Any,
-    *,
-    integer: bool = False,
-    low: float | None = None,
-    high: float | None = None,
-    strings: bool = True,
-) -> bool:
-    """Whether `number` accepts ``value`` with these bounds."""
+def is_number(value: Any, **bounds: Any) -> bool:
+    """Whether `number` accepts ``value`` with these bounds (its keywords: integer, low, high, strings)."""
     try:
-        number("", "", "", value, integer=integer, low=low, high=high, strings=strings)
+        number("", "", "", value, **bounds)
     except SourceFormatError:
         return False
     return True

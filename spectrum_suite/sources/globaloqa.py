@@ -12,22 +12,16 @@ import ast
 import dataclasses
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..episodes import Instance, InstanceGroup, rows_to_samples
 from ..sourcekit.remote import hub_url
 from ..sourcekit.tables import read_csv
 from ..sourcekit.values import distribution, number
-from ..task import (
-    FetchedFiles,
-    RemoteFile,
-    Source,
-    SourceFormatError,
-    TaskFiles,
-    TaskSpec,
-    alignment_task,
-    episode_task,
-)
+from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, alignment_task, episode_task
+
+if TYPE_CHECKING:
+    from ..task import FetchedFiles
 
 SOURCE = Source(
     "globaloqa", "GlobalOpinionQA", "HF", "https://huggingface.co/datasets/Anthropic/llm_global_opinions",

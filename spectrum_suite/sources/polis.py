@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -20,16 +21,10 @@ from ..sourcekit.remote import github_file
 from ..sourcekit.tables import read_csv
 from ..sourcekit.values import check_column, is_number, number, plain
 from ..sourcekit.values import null as null_value
-from ..task import (
-    FetchedFiles,
-    RemoteFile,
-    Source,
-    SourceFormatError,
-    TaskFiles,
-    TaskSpec,
-    each_of,
-    episode_task,
-)
+from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, each_of, episode_task
+
+if TYPE_CHECKING:
+    from ..task import FetchedFiles
 
 SOURCE = Source(
     "polis", "Polis open data", "GH", "https://github.com/compdemocracy/openData", "CC BY 4.0",
