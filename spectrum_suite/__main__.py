@@ -9,7 +9,7 @@ import time
 from collections import Counter
 
 from . import fetch
-from .formats import PROMPT_FAMILIES
+from .formats import FORMATS, PROMPT_FAMILIES
 from .registry import SOURCES, UnknownNameError, config_row_family, list_tasks
 from .task import KINDS, ROW_FAMILIES, SIDES
 from .verbosity import add_verbosity_options, set_verbosity
@@ -71,25 +71,26 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 def _cmd_show(args: argparse.Namespace) -> int:
     from .builder import load_dataset
+    from .formats import Format, show
     from .registry import get_task
 
     task = get_task(args.task)
-    split = "train" if task.side == "train" else "test"
-    table = load_dataset(task.name, split=split, data_dir=args.data_dir)
-    for row in table.select(range(min(args.n, table.num_rows))):
-        print(f"=== {row.get('episode_id') or row.get('instance_id') or row['task']}")
-        if task.row_family != "episodes":
-            print(json.dumps(row, indent=2, ensure_ascii=False))
-            continue
-        from .formats import render, show
-
+    fmt = None
+    if task.row_family == "episodes":
         tokenizer = None
         if args.tokenizer:
             from transformers import AutoTokenizer
 
             tokenizer = AutoTokenizer.from_pretrained(args.tokenizer)
-        family = None if tokenizer is not None else args.family
-        print(show(render(row["messages"], args.format, tokenizer=tokenizer, family=family)))
+        fmt = Format(args.format, tokenizer, None if tokenizer is not None else args.family)
+    split = "train" if task.side == "train" else "test"
+    table = load_dataset(task.name, split=split, data_dir=args.data_dir)
+    for row in table.select(range(min(args.n, table.num_rows))):
+        print(f"=== {row.get('episode_id') or row.get('instance_id') or row['task']}")
+        if fmt is None:
+            print(json.dumps(row, indent=2, ensure_ascii=False))
+            continue
+        print(show(fmt.render(row["messages"])))
     return 0
 
 
@@ -161,7 +162,7 @@ def parser() -> argparse.ArgumentParser:
         "show", help="print rendered episodes of a task with the scored spans marked ____"
     )
     p.add_argument("task")
-    p.add_argument("--format", default="spectrum", choices=("spectrum", "colon", "chat"))
+    p.add_argument("--format", default="spectrum", choices=FORMATS)
     p.add_argument(
         "--family",
         default="chatml",

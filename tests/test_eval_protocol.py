@@ -17,18 +17,18 @@ pytest.importorskip("transformers")
 pytest.importorskip("matplotlib")
 
 import metrics  # noqa: E402
+from spectrum_suite.formats import Format  # noqa: E402
+from spectrum_suite.selection import choose_k, subsample  # noqa: E402
 from tests.test_lm import tiny_model  # noqa: E402
 from tests.tokenizer_fixtures import make_tokenizer, smollm2_tokenizer  # noqa: E402
 from tuning.eval import evaluate_model, main, write_run  # noqa: E402
 from tuning.eval.alignment import evaluate_task, prompt_for  # noqa: E402
 from tuning.eval.cli import build_parser  # noqa: E402
 from tuning.eval.compare import ProtocolMismatch, compare  # noqa: E402
-from tuning.eval.data import load_eval_data, subsample  # noqa: E402
-from tuning.eval.kselect import choose_k  # noqa: E402
+from tuning.eval.data import load_eval_data  # noqa: E402
 from tuning.eval.options import MAX_INSTANCES, EvalOptions  # noqa: E402
 from tuning.eval.report import comparison_report  # noqa: E402
 from tuning.eval.results import EvalResults  # noqa: E402
-from tuning.eval.steerability import encode  # noqa: E402
 from tuning.lm import LM  # noqa: E402
 
 STATES = {
@@ -62,7 +62,9 @@ def _scored_candidates(monkeypatch, tokenizer, fmt):
         return score(items, **kwargs)
 
     monkeypatch.setattr(lm, "score_candidates", spy)
-    task = evaluate_task(lm, fmt, [STATES], metrics.load("distributional_alignment"), EvalOptions(), "")
+    task = evaluate_task(
+        lm, Format(fmt, tokenizer), [STATES], metrics.load("distributional_alignment"), EvalOptions(), ""
+    )
     assert task.metrics is not None and task.counts["evaluated"] == 1
     return seen[0]
 
@@ -70,7 +72,7 @@ def _scored_candidates(monkeypatch, tokenizer, fmt):
 def test_colon_candidates_are_scored_with_their_leading_space(monkeypatch):
     tok = smollm2_tokenizer()
     items = _scored_candidates(monkeypatch, tok, "colon")
-    prompt = prompt_for(STATES, "colon", tok)
+    prompt = prompt_for(STATES, Format("colon", tok))
     assert prompt.endswith("State:")
     prompt_ids = tok(prompt, add_special_tokens=False)["input_ids"]
     for candidate, ids in zip(STATES["candidates"], items.candidate_ids, strict=True):
@@ -133,7 +135,8 @@ def test_two_models_are_scored_on_the_same_k_and_episodes(chatml, flight_rows):
     assert ta.k == tb.k and ta.episode_ids == tb.episode_ids and len(ta.episode_ids) == 3
     # the k the embedded (SmolLM2) tokenizer chooses, not either model's own
     k_tok = smollm2_tokenizer()
-    encoded = [encode(r["messages"], "spectrum", k_tok, i, 2049) for i, r in enumerate(flight_rows)]
+    k_format = Format("spectrum", k_tok)
+    encoded = [k_format.encode(r["messages"], max_length=2049, episode=i) for i, r in enumerate(flight_rows)]
     assert ta.k == choose_k(encoded, window=2048, min_episodes_for_k2=10).k
     own = evaluate_model(tiny_model(chatml, context=8192), chatml, "spectrum", ["flight"], k_tokenizer="model",
                          **opts)  # fmt: skip

@@ -14,7 +14,7 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM
 
-from spectrum_suite.formats import chat_template
+from spectrum_suite.formats import Format, chat_template
 from tests.tokenizer_fixtures import build_tokenizer
 from tuning.eval import EvalResults
 from tuning.run import arguments, folder, outputs
@@ -217,7 +217,7 @@ def _trainer(tiny: Path, tmp_path: Path, packing: bool):
 
     model, tok = load_model_and_tokenizer(str(tiny), dtype="float32", device="cpu")
     episodes, _ = load_episodes(["coinflip"])
-    data = build_train_dataset(episodes, tok, max_length=64, max_episodes=6)
+    data = build_train_dataset(episodes, Format("spectrum", tok), max_length=64, max_episodes=6)
     rows = pack(data.dataset, 64)[0] if packing else data.dataset.select_columns(["input_ids", "labels"])
     args = SFTConfig(output_dir=str(tmp_path), per_device_train_batch_size=3, max_length=None, padding_free=packing,
                      report_to=[], use_cpu=True, activation_checkpointing=False, bf16=False)  # fmt: skip

@@ -15,12 +15,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from spectrum_suite.checks import check_writable_folder
+from spectrum_suite.formats import FORMATS, FormatNotExpressibleError
 from spectrum_suite.verbosity import add_verbosity_options, set_verbosity
 from tuning.distributed import cpu_threads, device, is_main_process, start
 from tuning.embedded import EMBEDDED_MODEL
 from tuning.eval.data import EmptyConfigError
-from tuning.eval.evaluation import FormatNotExpressibleError, evaluate_lm, write_run
-from tuning.eval.options import DEFAULT_CONFIGS, FORMATS, K_WINDOW, MAX_INSTANCES, EvalOptions
+from tuning.eval.evaluation import evaluate_lm, write_run
+from tuning.eval.options import DEFAULT_CONFIGS, K_WINDOW, MAX_INSTANCES, EvalOptions
 
 
 def _positive(text: str) -> int:

@@ -1,8 +1,7 @@
 """Rows for the evaluations, from the builder's configs: grouped by row family and task, capped per task.
 
 Each config is built with ``skip_unavailable=True`` and the tasks it could not build are reported, never
-silently dropped. ``max_instances`` keeps a deterministic subset per task: the first N of
-``RandomState(seed).permutation(n)``, the paper's subsampling rule (`docs/evaluation.md`).
+silently dropped. Which of a task's rows are scored is `spectrum_suite.selection`'s (the seeded subsample).
 """
 
 from __future__ import annotations
@@ -11,10 +10,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import numpy as np
-
-SUBSAMPLE_SEED = 42
 
 
 class EmptyConfigError(ValueError):
@@ -30,15 +25,6 @@ class EvalData:
 
     def tasks(self, row_family: str) -> dict[str, list[dict[str, Any]]]:
         return self.rows.get(row_family, {})
-
-
-def subsample(n: int, cap: int | None, seed: int = SUBSAMPLE_SEED) -> list[int]:
-    """Indices kept out of ``n``: all when under the cap, else the first ``cap`` of a seeded permutation."""
-    if cap is None or n <= cap:
-        return list(range(n))
-    if cap < 1:
-        raise ValueError(f"max_instances must be >= 1, got {cap}")
-    return [int(i) for i in np.random.RandomState(seed).permutation(n)[:cap]]
 
 
 def load_eval_data(configs: Sequence[str], *, data_dir: str | Path | None = None) -> EvalData:

@@ -9,17 +9,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from spectrum_suite.selection import K_WINDOW, MAX_INSTANCES, MIN_EPISODES_FOR_K2
 from tuning.embedded import EMBEDDED_MODEL
 
-FORMATS = ("spectrum", "colon", "chat")
 DEFAULT_CONFIGS = ("test", "alignment", "coverage")
 SETTINGS = ("description", "examples", "both")
-#: The k-selection window of the paper, in tokens.
-K_WINDOW = 2048
-#: Episodes with output 2 that must exist before a k <= 1 is raised to 2.
-MIN_EPISODES_FOR_K2 = 10
-#: The paper's cap on episodes (steerability) and rows (alignment) per task.
-MAX_INSTANCES = 1000
 #: The options that decide which items are scored and how: two runs compare only if these agree.
 PROTOCOL = ("max_instances", "num_generations", "seed", "top_k", "include_terminator", "k", "k_window",
             "k_tokenizer", "min_episodes_for_k2", "settings")  # fmt: skip
