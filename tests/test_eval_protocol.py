@@ -104,6 +104,44 @@ def test_the_default_protocol_is_the_papers():
     assert sorted(subsample(999, MAX_INSTANCES)) == list(range(999))
 
 
+def test_one_home_for_the_evaluation_options(capsys):
+    """tuning.eval's command line and tuning.run's --eval_* options are EvalOptions' own fields, in both
+    spellings, with its defaults and its range checks."""
+    from dataclasses import fields
+
+    from tuning.eval.cli import parse
+    from tuning.run import arguments
+
+    _, opts, _ = parse(["--model", "m", "--out", "o"])
+    assert opts == EvalOptions()
+    snake = parse(
+        ["--model", "m", "--out", "o", "--max_instances", "3", "--k_window", "64", "--no_progress"]
+    )[1]
+    kebab = parse(
+        ["--model", "m", "--out", "o", "--max-instances", "3", "--k-window", "64", "--no-progress"]
+    )[1]
+    assert snake == kebab == EvalOptions(max_instances=3, k_window=64, progress=False)
+    assert parse(["--model", "m", "--out", "o", "--settings", "both", "--k", "2"])[1].settings == ["both"]
+    with pytest.raises(SystemExit):
+        parse(["--model", "m", "--out", "o", "--max-instances", "0"])
+    assert "max_instances must be an integer of at least 1" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="max_instances must be an integer of at least 1"):
+        EvalOptions(max_instances=0)
+    run_fields = {f.name for f in fields(arguments.EvalArguments)}
+    assert run_fields == {f"eval_{f.name}" for f in fields(EvalOptions)} - {
+        "eval_seed",
+        "eval_data_dir",
+        "eval_progress",
+    }
+    config = arguments.parse(["--eval-k-window", "64", "--eval_max_instances", "all", "--seed", "7"])
+    from tuning.run.evaluation import eval_options
+
+    run_opts = eval_options(config)
+    assert (run_opts.k_window, run_opts.max_instances, run_opts.seed, run_opts.top_k) == (64, None, 7, 50)
+    with pytest.raises(ValueError, match="--eval_k_window must be an integer of at least 1"):
+        arguments.parse(["--eval-k-window", "0"])
+
+
 def test_sampling_without_top_k_applies_and_records_the_models_default(chatml):
     model = tiny_model(chatml)
     lm = LM(model, chatml, progress=False)

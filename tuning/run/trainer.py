@@ -232,8 +232,8 @@ def train(config: RunConfig) -> dict[str, Any]:
         table = None
         if is_main_process():
             record = {
-                "script": config.script, "training": config.training.to_dict(), "model": config.model,
-                "hyperparameters": hyper, "train_result": outcome, "transfer": transfer,
+                "script": config.script, "evaluation": config.evaluation, "training": config.training.to_dict(),
+                "model": config.model, "hyperparameters": hyper, "train_result": outcome, "transfer": transfer,
             }  # fmt: skip
             table, tally = finish(config, data, fmt.family, record, evaluated)
             outcome["pushed"] = record.get("pushed")
