@@ -36,13 +36,18 @@ def per_task_cap(text: str) -> int | None:
     return None if text.strip().lower() == "all" else int(text)
 
 
-def option(default: Any = dataclasses.MISSING, *, help: str, low: int | None = None, **metadata: Any) -> Any:
-    """A field with its ``--help`` text and lowest value; ``metadata`` goes to argparse (``choices``) or, as
-    ``parse``, replaces the type's parsing of the command-line text. A list default is copied per record."""
-    meta = {"help": help, **({LOW: low} if low is not None else {})}
-    if "parse" in metadata:
-        meta[PARSE] = metadata.pop("parse")
-    meta.update(metadata)
+def option(
+    default: Any = dataclasses.MISSING, *, help: str, low: int | None = None,
+    parse: Callable[[str], Any] | None = None, **argparse_kwargs: Any,
+) -> Any:  # fmt: skip
+    """A field with its ``--help`` text, its lowest value (an integer option) and, as ``parse``, a function that
+    reads the command-line text instead of the type; ``argparse_kwargs`` (``choices``, ``metavar``) go to
+    argparse. A list default is copied per record."""
+    meta = {"help": help, **argparse_kwargs}
+    if low is not None:
+        meta[LOW] = low
+    if parse is not None:
+        meta[PARSE] = parse
     if isinstance(default, (list, tuple)) and not isinstance(default, str):
         return field(default_factory=lambda: list(default), metadata=meta)
     return field(default=default, metadata=meta)
