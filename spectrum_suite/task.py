@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import numbers
 import os
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -94,23 +95,60 @@ class Source:
         return next((hub_id for text, hub_id in LICENSE_IDS if self.license.startswith(text)), "other")
 
 
+#: A full git commit hash: the only revision that pins a file's content.
+COMMIT_HASH = re.compile(r"[0-9a-f]{40}")
+
+
+@dataclass(frozen=True)
+class HubFile:
+    """Where a file lies in a Hugging Face Hub dataset repository, downloaded with `huggingface_hub` (so the
+    user's token reaches gated repositories).
+
+    ``filename`` is the path inside the repository; with ``shards`` it is the folder of a split of the Hub's
+    Parquet export (``<config>/<split>``), whose every ``NNNN.parquet`` file is read. ``revision`` is a commit
+    hash wherever one is known, else the branch read (the declaring `RemoteFile` then says why in
+    ``unpinned``). ``gated``: the repository asks users to accept its terms before it serves the file.
+    """
+
+    repo: str
+    filename: str
+    revision: str
+    gated: bool = False
+    shards: bool = False
+
+    @property
+    def pinned(self) -> bool:
+        return COMMIT_HASH.fullmatch(self.revision) is not None
+
+
 @dataclass(frozen=True)
 class RemoteFile:
     """One raw file of a source.
 
     ``path`` is relative to the data directory (``<source folder>/<path in the source's release>``); ``url``
-    is where it is downloaded from (None for manual and permission-only files); ``sha256`` pins its content
-    where the file is stable; ``where`` tells a person how to obtain it by hand.
+    is where it is downloaded from (None for manual and permission-only files), ``hub`` where it lies on the
+    Hub when it comes from there (then ``url`` is only its address for people); ``sha256`` pins its content
+    where the bytes are known; ``where`` tells a person how to obtain it by hand. A remote file is fetched at a
+    commit wherever one is known; ``unpinned`` says why a remote file has none.
     """
 
     path: str
     url: str | None = None
     sha256: str | None = None
     where: str | None = None
+    hub: HubFile | None = None
+    unpinned: str | None = None
 
     @property
     def manual(self) -> bool:
-        return self.url is None
+        return self.url is None and self.hub is None
+
+    @property
+    def pinned(self) -> bool:
+        """Fetched at a fixed commit (a Hub revision or a URL path segment that is a commit hash)."""
+        if self.hub is not None:
+            return self.hub.pinned
+        return self.url is not None and any(COMMIT_HASH.fullmatch(part) for part in self.url.split("/"))
 
     @property
     def origin_hint(self) -> str:
@@ -226,6 +264,30 @@ class EpisodeParams:
                 raise ValueError(f"{name} must be at least 1 or None, got {value}")
 
 
+#: A shard of a split of the Hub's Parquet export.
+SHARD = re.compile(r"(\d{4})\.parquet")
+
+
+class FileMissing(RuntimeError):
+    """A file (``path``) that is not here and could not be downloaded, or a shard missing from an export split,
+    and why."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path, self.reason = path, reason
+        super().__init__(f"{path}: {reason}")
+
+
+def parquet_shards(folder: Path) -> list[Path]:
+    """The ``NNNN.parquet`` shards of an export split in ``folder``, in order; `FileMissing` names the first
+    shard missing from an unbroken run 0000, 0001, ..."""
+    numbers = sorted(int(m.group(1)) for p in Path(folder).iterdir() if (m := SHARD.fullmatch(p.name)))
+    missing = next((i for i, n in enumerate(numbers) if n != i), None if numbers else 0)
+    if missing is not None:
+        have = ", ".join(f"{n:04d}" for n in numbers) or "none"
+        raise FileMissing(f"{folder}/{missing:04d}.parquet", f"missing (the folder has shards {have})")
+    return [Path(folder) / f"{n:04d}.parquet" for n in numbers]
+
+
 @dataclass
 class FetchedFiles(Mapping[str, Path | None]):
     """Local paths of a task's files (None for a file of a group that could not be had), plus its build log."""
@@ -250,6 +312,17 @@ class FetchedFiles(Mapping[str, Path | None]):
         if path is None:
             raise SourceUnavailable(self.task, key, "the source's homepage")
         return path
+
+    def parts(self, key: str) -> list[Path]:
+        """The file ``key`` as a list: every shard, in order, when it is an export split's folder (a gap names the
+        missing shard), else the file itself."""
+        path = self.require(key)
+        if not path.is_dir():
+            return [path]
+        try:
+            return parquet_shards(path)
+        except FileMissing as err:
+            raise SourceUnavailable(self.task, err.path, "the source's homepage", err.reason) from None
 
     def first(self, *keys: str) -> tuple[str, Path]:
         """The first of several alternative files that is here (e.g. a decompressed copy or the download)."""

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..episodes import Instance, rows_to_samples
-from ..sourcekit.remote import hub_file
+from ..sourcekit.remote import NO_COMMIT, hub_file
 from ..sourcekit.tables import read_jsonl
 from ..sourcekit.values import number, text
 from ..task import FetchedFiles, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
@@ -39,8 +39,9 @@ DESCRIPTION = (
     "correct answer, how representative the response is of something they would write, and whether they feel the "
     "evaluation is subjective.\nAnnotator demographics: "
 )
-FILES = TaskFiles((hub_file("collective_alignment", REPO, "comparisons.jsonl"),
-                   hub_file("collective_alignment", REPO, "merged_comparisons_annotators.jsonl")))  # fmt: skip
+FILES = TaskFiles((hub_file("collective_alignment", REPO, "comparisons.jsonl", "main", unpinned=NO_COMMIT),
+                   hub_file("collective_alignment", REPO, "merged_comparisons_annotators.jsonl", "main",
+                            unpinned=NO_COMMIT)))  # fmt: skip
 
 
 def prompts(path: Path) -> dict[Any, dict[str, str]]:

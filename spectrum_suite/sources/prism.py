@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..episodes import Instance, InstanceGroup, rows_to_samples
-from ..sourcekit.remote import hub_file
+from ..sourcekit.remote import NO_COMMIT, hub_file
 from ..sourcekit.tables import read_jsonl
 from ..sourcekit.values import missing, number, text
 from ..task import FetchedFiles, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
@@ -46,8 +46,8 @@ PREFERENCES_DESCRIPTION = (
 PER_USER_TOTAL = 800
 LETTERS = "abcd"
 
-CONVERSATIONS_FILE = hub_file("prism", REPO, "conversations.jsonl")
-SURVEY_FILE = hub_file("prism", REPO, "survey.jsonl")
+CONVERSATIONS_FILE = hub_file("prism", REPO, "conversations.jsonl", "main", unpinned=NO_COMMIT)
+SURVEY_FILE = hub_file("prism", REPO, "survey.jsonl", "main", unpinned=NO_COMMIT)
 
 
 def _get(record: dict[str, Any], dotted: str) -> Any:

@@ -8,10 +8,10 @@ language, country}`` to the question text.
 from __future__ import annotations
 
 from ..episodes import Instance, rows_to_samples
-from ..sourcekit.remote import hub_url
+from ..sourcekit.remote import NO_COMMIT, hub_file
 from ..sourcekit.tables import read_jsonl
 from ..sourcekit.values import text
-from ..task import FetchedFiles, RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+from ..task import FetchedFiles, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 
 SOURCE = Source(
     "valueconsistency", "ValueConsistency", "HF", "https://huggingface.co/datasets/jlcmoore/ValueConsistency",
@@ -29,9 +29,7 @@ DESCRIPTIONS = [
 ]
 
 
-FILES = TaskFiles(
-    (RemoteFile(LOCAL, hub_url(REPO, HUB_PATH), None, f"https://huggingface.co/datasets/{REPO}"),)
-)
+FILES = TaskFiles((hub_file("valueconsistency", REPO, HUB_PATH, "main", unpinned=NO_COMMIT),))
 
 
 def question_instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:

@@ -13,10 +13,10 @@ from typing import Any
 import pandas as pd
 
 from ..episodes import Instance, rng_for, rows_to_samples
-from ..sourcekit.remote import hub_url
+from ..sourcekit.remote import NO_COMMIT, hub_file
 from ..sourcekit.tables import read_csv
 from ..sourcekit.values import check_column, null, text_or_null
-from ..task import FetchedFiles, RemoteFile, Source, TaskFiles, TaskSpec, episode_task
+from ..task import FetchedFiles, Source, TaskFiles, TaskSpec, episode_task
 
 SOURCE = Source(
     "valueprism", "ValuePrism", "HF", "https://huggingface.co/datasets/allenai/ValuePrism",
@@ -41,7 +41,9 @@ VRD_DESCRIPTION = (
 )
 
 
-FILES = TaskFiles((RemoteFile(LOCAL, hub_url(REPO, HUB_PATH), None, WHERE),))
+FILES = TaskFiles(
+    (hub_file("valueprism", REPO, HUB_PATH, "main", gated=True, unpinned=NO_COMMIT, where=WHERE),)
+)
 
 
 def _load(fetched: FetchedFiles) -> pd.DataFrame:
