@@ -222,7 +222,9 @@ def test_alignment_reports_total_variation_and_the_wasserstein_distance_of_scale
          "output_name": "Rating", "candidates": ["1", "2", "3"], "target_probs": target, "ordinal": i != 2}
         for i, target in enumerate(targets)
     ]  # fmt: skip
-    task = evaluate_task(lm, "spectrum", rows, metrics.load("distributional_alignment"), EvalOptions(), "")
+    task = evaluate_task(
+        lm, Format("spectrum", chatml), rows, metrics.load("distributional_alignment"), EvalOptions(), ""
+    )
     tv, w1 = task.distances["total_variation"], task.distances["wasserstein"]
     assert [v is None for v in w1] == [not row["ordinal"] for row in rows]
     assert task.metrics["n_ordinal_items"] == 4
