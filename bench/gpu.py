@@ -51,11 +51,14 @@ def model_config(vocab: int, smoke: bool) -> Any:
 
 def train_rows(tokenizer: Any, max_length: int, episodes: int) -> Any:
     """Packed rows of synthetic Spectrum Suite episodes, as `tuning.run` builds them."""
+    from spectrum_suite.formats import Format
     from tuning.run.data import build_train_dataset, load_episodes
     from tuning.run.packing import pack
 
     rows, _ = load_episodes(["coinflip", "cards", "numeric_dist"], "train")
-    data = build_train_dataset(rows, tokenizer, max_length=max_length, max_episodes=episodes)
+    data = build_train_dataset(
+        rows, Format("spectrum", tokenizer), max_length=max_length, max_episodes=episodes
+    )
     packed, stats = pack(data.dataset, max_length)
     return packed, stats
 
@@ -100,12 +103,14 @@ def bench_training(
 def alignment_items(tokenizer: Any) -> list[Any]:
     """The states row and 64 urn rows, encoded for candidate scoring in the spectrum format."""
     import spectrum_suite
+    from spectrum_suite.formats import Format
     from tuning.eval.alignment import prompt_for
     from tuning.sequences import encode_candidates
 
     rows = list(spectrum_suite.load_dataset("states", split="test"))
     rows += list(spectrum_suite.load_dataset("urn", split="test").select(range(64)))
-    return [encode_candidates(tokenizer, prompt_for(r, "spectrum", tokenizer), r["candidates"]) for r in rows]
+    spectrum = Format("spectrum", tokenizer)
+    return [encode_candidates(tokenizer, prompt_for(r, spectrum), r["candidates"]) for r in rows]
 
 
 def bench_scoring(model: Any, tokenizer: Any, repeats: int) -> dict[str, float]:

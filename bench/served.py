@@ -32,23 +32,21 @@ MODEL = "smollm2-135m-instruct"
 def items(tokenizer: Any, episodes: int, rows: int) -> dict[str, list]:
     """Steerability episodes, alignment rows and coverage prompts, encoded as the evaluator encodes them."""
     import spectrum_suite
+    from spectrum_suite.formats import Format
     from tuning.eval import alignment, coverage
-    from tuning.eval.steerability import encode
     from tuning.sequences import cut_after, encode_candidates, encode_prompt
 
+    fmt = Format(FORMAT, tokenizer)
     flight = spectrum_suite.load_dataset("flight", split="test")
-    steer = [cut_after(encode(r["messages"], FORMAT, tokenizer, i, None), 3) for i, r in enumerate(flight)]
+    steer = [cut_after(fmt.encode(r["messages"], episode=i), 3) for i, r in enumerate(flight)]
     align_rows = list(spectrum_suite.load_dataset("states", split="test"))
     align_rows += list(spectrum_suite.load_dataset("urn", split="test").select(range(rows - len(align_rows))))
-    align = [
-        encode_candidates(tokenizer, alignment.prompt_for(r, FORMAT, tokenizer), r["candidates"])
-        for r in align_rows
-    ]
+    align = [encode_candidates(tokenizer, alignment.prompt_for(r, fmt), r["candidates"]) for r in align_rows]
     cover_rows = [
         next(iter(spectrum_suite.load_dataset(t, split="test"))) for t in ("rng_1_10", "weekdays_full")
     ]
     cover = [
-        encode_prompt(tokenizer, coverage.prompt_for(r, s, FORMAT, tokenizer))
+        encode_prompt(tokenizer, coverage.prompt_for(r, s, fmt))
         for r in cover_rows
         for s in ("description", "examples", "both")
     ]

@@ -21,6 +21,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from metrics.coverage.cleaning import clean_generation  # noqa: E402
+from spectrum_suite.formats import Format  # noqa: E402
 from tests.servers.vllm_server import COMPLETE, REQUIRE, SERVED_NAME, start_vllm, venv_problem  # noqa: E402
 from tests.tokenizer_fixtures import smollm2_gguf  # noqa: E402
 from tuning.eval.coverage import prompt_for as coverage_prompt  # noqa: E402
@@ -120,7 +121,8 @@ def test_sampling_is_seeded_and_decodes_as_transformers_does(server, local):
     served = ServedLM.connect(server.base_url, SERVED_NAME, progress=False)
     stops = sampling_stop_strings(served.tokenizer)
     rows = [next(iter(spectrum_suite.load_dataset(t, split="test"))) for t in ("rng_1_10", "weekdays_full")]
-    prompts = [encode_prompt(served.tokenizer, coverage_prompt(r, s, FORMAT, served.tokenizer)) for r in rows
+    fmt = Format(FORMAT, served.tokenizer)
+    prompts = [encode_prompt(served.tokenizer, coverage_prompt(r, s, fmt)) for r in rows
                for s in ("description", "both")]  # fmt: skip
     draw = dict(n=8, max_new_tokens=24, stop_strings=stops)
     first = served.sample(prompts[0], seed=11, **draw)
