@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from spectrum_suite.__main__ import main as suite_main
+from tests.exit_codes import eval_main
 from tests.test_lm import tiny_model
 from tests.test_run import _save_tiny
 from tests.tokenizer_fixtures import make_tokenizer
 from tuning.eval import evaluate_model, write_run
-from tuning.eval import main as eval_main
-from tuning.eval.cli import build_parser, options_from
+from tuning.eval.cli import parse
 
 
 @pytest.fixture(scope="module")
@@ -46,13 +46,13 @@ def _error(capsys: pytest.CaptureFixture) -> str:
     [
         (
             ["--num-generations", "1000000"],
-            "--num-generations must be an integer of at least 1 and at most 10000",
+            "num_generations must be an integer of at least 1 and at most 10000",
         ),
-        (["--threads", "100000"], "--threads must be an integer of at least 1 and at most"),
-        (["--batch-size", "100000"], "--batch-size"),
-        (["--seed=-1"], "--seed"),
-        (["--k", "5000"], "--k"),
-        (["--top-k=-2"], "--top-k"),
+        (["--threads", "100000"], "threads must be an integer of at least 1 and at most"),
+        (["--batch-size", "100000"], "batch_size must be an integer of at least 1 and at most 4096"),
+        (["--seed=-1"], "seed must be an integer of at least 0"),
+        (["--k", "5000"], "k must be at most k_window"),
+        (["--top-k=-2"], "top_k must be an integer of at least 0"),
         (["--device", "bogus"], "'bogus' is not a device"),
         (["--device", "cuda"], "no CUDA device"),
         (["--device", "cpu:7"], "cpu"),
@@ -61,7 +61,7 @@ def _error(capsys: pytest.CaptureFixture) -> str:
         (["--configs", "fligth"], "did you mean 'flight'"),
         (["--data-dir", "/no/such/folder"], "/no/such/folder (data_dir) does not exist"),
         (["--out", "/dev/null/out"], "--out"),
-        (["--k-tokenizer", ""], "--k-tokenizer"),
+        (["--k-tokenizer", ""], "k_tokenizer must name a tokenizer"),
     ],
 )
 def test_eval_options_out_of_range_are_one_line_before_the_model_loads(
@@ -100,8 +100,8 @@ def test_k_from_must_name_a_results_file_that_covers_every_task(
     assert "no k and episodes for chemistry_esol" in err and "flight" not in err.split("for ")[1]
     assert eval_main([*common, "--configs", "flight", "--k-from", results, "--max-instances", "50"]) == 2
     assert "--max-instances 3" in _error(capsys)
-    args = build_parser().parse_args([*common, "--configs", "flight", "--k-from", results])
-    assert options_from(args).max_instances == 3  # taken from the run whose episodes are reused
+    _, opts, _ = parse([*common, "--configs", "flight", "--k-from", results])
+    assert opts.max_instances == 3  # taken from the run whose episodes are reused
     assert not (tmp_path / "out").exists()
 
 

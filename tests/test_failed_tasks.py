@@ -11,11 +11,11 @@ import pytest
 import torch
 
 from spectrum_suite.__main__ import main as suite_main
+from tests.exit_codes import eval_main
 from tests.test_lm import tiny_model
 from tests.test_run import TINY_ARGS, _save_tiny
 from tests.tokenizer_fixtures import make_tokenizer
 from tuning.eval import EvalResults, evaluate_model
-from tuning.eval import main as eval_main
 from tuning.run.cli import main as run_main
 
 
@@ -81,13 +81,13 @@ def test_skipping_failed_tasks_lists_them_in_the_report_and_results(
 
 
 def test_list_does_not_show_a_task_without_its_word_list_as_ready(capsys, shared_data: Path) -> None:
-    assert suite_main(["list", "--family", "coverage", "--json"]) == 0
+    assert suite_main(["list", "--row-family", "coverage", "--json"]) == 0
     offline = {t["name"]: t["availability"] for t in json.loads(capsys.readouterr().out)}
-    assert offline["car_brand"] == offline["element_names"] == "needs download"
+    assert offline["car_brand"] == offline["element_names"] == "downloadable"
     assert offline["rng_1_10"] == "ready"
-    assert suite_main(["list", "--family", "coverage", "--available", "--json"]) == 0
+    assert suite_main(["list", "--row-family", "coverage", "--available", "--json"]) == 0
     assert "car_brand" not in {t["name"] for t in json.loads(capsys.readouterr().out)}
-    assert suite_main(["list", "--family", "coverage", "--json", "--data-dir", str(shared_data)]) == 0
+    assert suite_main(["list", "--row-family", "coverage", "--json", "--data-dir", str(shared_data)]) == 0
     assert {t["availability"] for t in json.loads(capsys.readouterr().out)} == {"ready"}
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.exit_codes import eval_main
 from tests.test_run import _save_tiny
 from tuning.eval import EvalResults, write_run
-from tuning.eval import main as eval_main
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -219,14 +219,14 @@ def test_a_killed_overwrite_leaves_a_backup_every_later_run_names(tiny: Path, tm
 
 
 def test_the_recorded_effective_batch_is_the_one_applied(tiny: Path, tmp_path: Path) -> None:
-    argv = _argv(tiny, tmp_path, "--no-eval", "--packing", "off", "--effective-batch", "4",
-                 "--per-device-batch", "2")  # fmt: skip
+    argv = _argv(tiny, tmp_path, "--no-eval", "--packing", "false", "--effective-batch", "4",
+                 "--per_device_train_batch_size", "2")  # fmt: skip
     assert run_main(argv) == 0
     hyper = json.loads((tmp_path / "r" / "run_args.json").read_text())["hyperparameters"]
     assert hyper["effective batch (episodes/step)"] == 4 and hyper["gradient accumulation"] == 2
     argv = ["--model", str(tiny), "--configs", "coinflip", "--max-train-episodes", "12", "--max-length", "96",
-            "--output-root", str(tmp_path), "--run-name", "g", "--no-eval", "--packing", "off",
-            "--gradient_accumulation_steps", "3", "--per-device-batch", "2"]  # fmt: skip
+            "--output-root", str(tmp_path), "--run-name", "g", "--no-eval", "--packing", "false",
+            "--gradient_accumulation_steps", "3", "--per_device_train_batch_size", "2"]  # fmt: skip
     assert run_main(argv) == 0
     hyper = json.loads((tmp_path / "g" / "run_args.json").read_text())["hyperparameters"]
     assert hyper["effective batch (episodes/step)"] == 6 and hyper["optimizer steps"] == 2

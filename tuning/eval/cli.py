@@ -1,10 +1,12 @@
 """The command line of ``python -m tuning.eval``: one evaluation run, or ``compare`` of several runs.
 
     python -m tuning.eval --model smollm2-135m-instruct --format spectrum --max-instances 20 --out runs/x
+    python -m tuning.eval --backend openai --base-url http://127.0.0.1:8000/v1 --model NAME --out runs/y
     python -m tuning.eval compare runs/x runs/y --out runs/compare
 
-Bad input (an unknown model, a format the tokenizer cannot express, an empty config) ends in one clear line
-and exit code 2, never a traceback.
+Bad input (an unknown model, a format the tokenizer cannot express, an empty config, a value out of range)
+ends in one clear line and exit code 2 before the model is loaded, never a traceback; tasks that fail make the
+exit code 1 once the run folder is written, unless ``--skip-failed-tasks``.
 """
 
 from __future__ import annotations
@@ -13,207 +15,190 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
-from spectrum_suite.checks import check_range
 from spectrum_suite.folders import Mark, check_target, write_whole
+from spectrum_suite.formats import FORMATS, Format, FormatNotExpressibleError
 from spectrum_suite.verbosity import add_verbosity_options, set_verbosity
-from tuning.distributed import cpu_threads, device, is_main_process, start
-from tuning.embedded import EMBEDDED_MODEL
+from tuning.distributed import cpu_threads, device, is_main_process, start, world_size
 from tuning.eval.data import EmptyConfigError
-from tuning.eval.evaluation import (
-    EVAL_MARK,
-    FormatNotExpressibleError,
-    evaluate_lm,
-    failed_tasks_message,
-    prepare,
-    write_run,
-)
-from tuning.eval.options import DEFAULT_CONFIGS, FORMATS, K_WINDOW, MAX_INSTANCES, EvalOptions, as_option
+from tuning.eval.evaluation import EVAL_MARK, evaluate_lm, failed_tasks_message, prepare, write_run
+from tuning.eval.options import EvalOptions, OptionParser, check_lows, option
+from tuning.lm.contract import LanguageModel
+from tuning.lm.served import BACKEND
 
 #: The mark of a ``compare --out`` folder.
 COMPARE_MARK = Mark(".spectrum_compare.json", "tuning.eval compare")
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
-    return value
+@dataclass
+class RunOptions:
+    """Which model, in which format, into which folder, and how the model is loaded and run (what is scored
+    and how is `EvalOptions`)."""
+
+    model: str = option(
+        help="Hub id, local path, or smollm2-135m-instruct (embedded); with --backend openai the served model's name"
+    )
+    out: Path = option(help="run directory for results.json, report.md, plots")
+    format: str = option("spectrum", choices=FORMATS, help="prompt format")
+    dtype: str = option(
+        "auto", choices=("auto", "float32", "bfloat16", "float16"), help="model weights' dtype"
+    )
+    device: str | None = option(None, help="cuda, cpu, ... (none: this process's GPU when present)")
+    device_map: str | None = option(
+        None, choices=("auto",),
+        help="auto: place a model too large for one device across the GPUs and the CPU (accelerate)",
+    )  # fmt: skip
+    trust_remote_code: bool = option(False, help="allow model code from the Hub")
+    threads: int | None = option(
+        None,
+        low=1,
+        high=os.cpu_count() or 1,
+        help="torch CPU threads (none: this process's share of the cores)",
+    )
+    backend: str = option(
+        "transformers", choices=("transformers", BACKEND),
+        help="transformers: load and run the model in this process; openai: a model served over the "
+        "OpenAI-compatible completions API (vLLM, ...), sent our own token ids (docs/served.md)",
+    )  # fmt: skip
+    base_url: str | None = option(
+        None, help="--backend openai: the server's API root, e.g. http://HOST:8000/v1"
+    )
+    tokenizer: str | None = option(
+        None, help="--backend openai: the served model's tokenizer (none: --model's name or folder)"
+    )
+    max_concurrency: int = option(8, low=1, help="--backend openai: requests in flight at once")
+
+    def __post_init__(self) -> None:
+        check_lows(RunOptions, vars(self))
 
 
-def _cap(text: str) -> int | None:
-    """A per-task cap: an integer >= 1, or ``all`` for none."""
-    return None if text.strip().lower() == "all" else _positive(text)
-
-
-class _Given(argparse.Action):
-    """Stores the value and notes that it was given (``<dest>_given``), so a default can follow another option."""
-
-    def __call__(
-        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values, option=None
-    ) -> None:
-        setattr(namespace, self.dest, values)
-        setattr(namespace, f"{self.dest}_given", True)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The options of one evaluation run (``compare`` has its own parser)."""
-    p = argparse.ArgumentParser(
+def build_parser() -> OptionParser:
+    """The options of one evaluation run (``compare`` has its own parser): `RunOptions` and `EvalOptions`."""
+    p = OptionParser(
+        (RunOptions, EvalOptions),
         prog="python -m tuning.eval",
         description="Score one model on Spectrum Suite: steerability, distributional alignment, coverage. "
-        "`python -m tuning.eval compare DIR...` puts several runs side by side.",
+        "`python -m tuning.eval compare DIR...` puts several runs side by side. Every option is spelt "
+        "--snake_case or --kebab-case.",
     )
-    p.add_argument("--model", required=True, help="Hub id, local path, or smollm2-135m-instruct (embedded)")
-    p.add_argument(
-        "--format",
-        default="spectrum",
-        choices=FORMATS,
-        dest="fmt",
-        help="prompt format (default: %(default)s)",
-    )
-    p.add_argument(
-        "--configs", nargs="+", default=list(DEFAULT_CONFIGS), help="builder configs (default: %(default)s)"
-    )
-    p.add_argument("--out", required=True, type=Path, help="run directory for results.json, report.md, plots")
-    _add_protocol_options(p)
-    _add_model_options(p)
-    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     add_verbosity_options(p)
     return p
 
 
-def _add_protocol_options(p: argparse.ArgumentParser) -> None:
-    """What is scored and how: the paper's protocol by default (`EvalOptions`)."""
-    p.add_argument(
-        "--max-instances", type=_cap, default=MAX_INSTANCES, action=_Given,
-        help="episodes / alignment rows per task, a seeded subsample (default: %(default)s, the paper's, or with "
-        "--k-from the cap of that run; 'all' for every one)",
-    )  # fmt: skip
-    p.add_argument(
-        "--num-generations", type=_positive, default=100, help="samples per coverage task and setting"
-    )
-    p.add_argument(
-        "--batch-size", type=_positive, default=8, help="batch size (halves itself on out-of-memory)"
-    )
-    p.add_argument("--seed", type=int, default=42, help="sampling seed")
-    p.add_argument(
-        "--top-k", type=int, default=None,
-        help="coverage sampling top-k; default: the model's generation config (library default 50, as the paper "
-        "sampled); 0 = no top-k. results.json records the value sampling applied",
-    )  # fmt: skip
-    p.add_argument(
-        "--include-terminator", action="store_true", help="score alignment candidates through end of turn"
-    )
-    p.add_argument(
-        "--k", type=int, default=None, help="fixed number of in-context outputs instead of k selection"
-    )
-    p.add_argument("--k-window", type=_positive, default=K_WINDOW, help="k-selection window in tokens")
-    p.add_argument(
-        "--k-tokenizer", default=EMBEDDED_MODEL,
-        help="tokenizer that chooses k, the same for every model so runs compare (default: %(default)s, "
-        "always available; google/gemma-3-1b-it is the paper's; 'model' = the evaluated model's own)",
-    )  # fmt: skip
-    p.add_argument("--k-from", default=None, help="a results.json whose k and episodes to reuse per task")
-    p.add_argument("--data-dir", default=None, help="manual source files (else $SPECTRUM_SUITE_DATA)")
-    p.add_argument(
-        "--skip-failed-tasks", action="store_true",
-        help="accept a headline without the tasks that fail (a coverage task whose word list is missing, a task "
-        "whose k cannot be chosen or whose items do not fit the context); the report lists them. Without it such "
-        "a task fails the command",
-    )  # fmt: skip
+def parse(argv: Sequence[str]) -> tuple[RunOptions, EvalOptions, argparse.Namespace]:
+    """The run's and the evaluation's options; a bad value ends in argparse's usage error (exit code 2)."""
+    parser = build_parser()
+    try:
+        run, opts, rest, unknown = parser.parse_args_into_dataclasses(
+            args=list(argv), return_remaining_strings=True, look_for_args_file=False
+        )
+    except ValueError as err:  # a range or combination the dataclasses refuse
+        parser.error(str(err))
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if opts.k_from is not None and not _given(argv, "max_instances"):
+        from tuning.eval.results import EvalResults
+        from tuning.jsonfile import JSONFileError
+
+        try:  # the episodes reused were capped by that run's --max-instances; this one takes the same cap
+            opts = replace(
+                opts, max_instances=EvalResults.load(Path(opts.k_from)).options.get("max_instances")
+            )
+        except (JSONFileError, ValueError) as err:
+            parser.error(f"--k-from: {err}")
+    return run, opts, rest
 
 
-def _add_model_options(p: argparse.ArgumentParser) -> None:
-    """How the model is loaded and run."""
-    p.add_argument("--dtype", default="auto", choices=("auto", "float32", "bfloat16", "float16"))
-    p.add_argument("--device", default=None, help="cuda, cpu, ... (default: this process's GPU when present)")
-    p.add_argument(
-        "--device-map", default=None, choices=("auto",),
-        help="auto: place a model too large for one device across the GPUs and the CPU (accelerate)",
+def _given(argv: Sequence[str], name: str) -> bool:
+    """Whether the command line sets option ``name`` (in either spelling)."""
+    probe = argparse.ArgumentParser(add_help=False)
+    probe.add_argument(f"--{name}", f"--{name.replace('_', '-')}", default=argparse.SUPPRESS)
+    return hasattr(probe.parse_known_args(list(argv))[0], name)
+
+
+def check_backend(run: RunOptions) -> Any:
+    """The backend's options and the tokenizer the format is resolved with, checked before any data or model is
+    loaded; the tokenizer."""
+    from tuning.loading import ModelLoadError, load_tokenizer
+
+    if run.backend == BACKEND:
+        if not run.base_url:
+            raise ValueError("--backend openai needs --base-url, the server's API root (http://HOST:PORT/v1)")
+        if world_size() > 1:
+            raise ValueError(
+                "--backend openai runs in one process (the server parallelises): launch it without accelerate"
+            )
+        try:
+            tokenizer = load_tokenizer(run.tokenizer or run.model, trust_remote_code=run.trust_remote_code)
+        except ModelLoadError as err:
+            raise ModelLoadError(
+                f"{err}. The served model's tokenizer is loaded here: name it with --tokenizer"
+            ) from err
+    else:
+        if run.base_url or run.tokenizer:
+            raise ValueError("--base-url and --tokenizer are options of --backend openai")
+        tokenizer = load_tokenizer(run.model, trust_remote_code=run.trust_remote_code)
+    Format(run.format, tokenizer)  # a format the tokenizer cannot express fails here, naming why
+    return tokenizer
+
+
+def load_lm(run: RunOptions, tokenizer: Any, progress: bool) -> LanguageModel:
+    """The model the command line names, on the backend it names (``tokenizer``: from `check_backend`)."""
+    from tuning.lm import LM, ServedLM
+    from tuning.loading import load_model_and_tokenizer
+
+    if run.backend == BACKEND:
+        return ServedLM.connect(
+            run.base_url,
+            run.model,
+            tokenizer=tokenizer,
+            max_concurrency=run.max_concurrency,
+            progress=progress,
+        )
+    model, tokenizer = load_model_and_tokenizer(
+        run.model, dtype=run.dtype, device=run.device or device(), trust_remote_code=run.trust_remote_code,
+        device_map=run.device_map,
     )  # fmt: skip
-    p.add_argument("--trust-remote-code", action="store_true", help="allow model code from the Hub")
-    p.add_argument(
-        "--threads",
-        type=_positive,
-        default=None,
-        help="torch CPU threads (default: this process's share of the cores)",
-    )
-
-
-def options_from(args: argparse.Namespace) -> EvalOptions:
-    """The `EvalOptions` a parsed command line asks for (with ``--k-from`` and no ``--max-instances``, the cap
-    of the run whose episodes are reused)."""
-    from tuning.eval.results import EvalResults
-
-    max_instances = args.max_instances
-    if not getattr(args, "max_instances_given", False) and args.k_from is not None:
-        max_instances = EvalResults.load(Path(args.k_from)).options.get("max_instances", MAX_INSTANCES)
-    return EvalOptions(
-        configs=args.configs,
-        max_instances=max_instances,
-        num_generations=args.num_generations,
-        batch_size=args.batch_size,
-        seed=args.seed,
-        top_k=args.top_k,
-        include_terminator=args.include_terminator,
-        k=args.k,
-        k_window=args.k_window,
-        k_tokenizer=args.k_tokenizer,
-        k_from=args.k_from,
-        data_dir=args.data_dir,
-        progress=not args.no_progress,
-        skip_failed_tasks=args.skip_failed_tasks,
-    )
+    return LM(model, tokenizer, progress=progress)
 
 
 def run_cli(argv: Sequence[str]) -> int:
     """Check every option and the data, load the model, evaluate, write the run folder.
 
     Exit codes: 0 done; 2 bad input, found before the model is loaded where it can be; 1 tasks failed (the run
-    folder is written and its report lists them) without ``--skip-failed-tasks``.
+    folder is written and its report lists them) without ``--skip-failed-tasks``, or the server failed.
     """
-    from tuning.eval.evaluation import check_format
     from tuning.eval.report import failed_note, headline_table
     from tuning.jsonfile import JSONFileError
-    from tuning.lm import LM
-    from tuning.loading import ModelLoadError, check_device, load_model_and_tokenizer, load_tokenizer
+    from tuning.lm import ServerError
+    from tuning.loading import ModelLoadError, check_device
 
-    args = build_parser().parse_args(argv)
-    set_verbosity(args.verbose, args.quiet)
+    run, opts, rest = parse(argv)
+    set_verbosity(rest.verbose, rest.quiet)
     import torch
 
+    torch.set_num_threads(run.threads or cpu_threads())
     try:
-        if args.threads is not None:
-            check_range("--threads", args.threads, integer=True, low=1, high=os.cpu_count() or 1)
-        try:
-            opts = options_from(args)
-        except ValueError as err:
-            raise ValueError(as_option(err, lambda name: "--" + name.replace("_", "-"))) from None
-        if args.device is not None:
-            check_device(args.device)
         # everything that can be checked without the model, before it is loaded
-        out = check_target(args.out, EVAL_MARK, "--out")
-        check_format(args.fmt, load_tokenizer(args.model, trust_remote_code=args.trust_remote_code))
+        if run.device is not None:
+            check_device(run.device)
+        out = check_target(run.out, EVAL_MARK, "--out")
+        tokenizer = check_backend(run)
         data = prepare(opts)
-        torch.set_num_threads(args.threads or cpu_threads())
         start()
-        model, tokenizer = load_model_and_tokenizer(
-            args.model, dtype=args.dtype, device=args.device or device(), trust_remote_code=args.trust_remote_code,
-            device_map=args.device_map,
-        )  # fmt: skip
-        lm = LM(model, tokenizer, progress=opts.progress and is_main_process())
-        results = evaluate_lm(lm, args.fmt, opts, model_name=args.model, data=data)
+        lm = load_lm(run, tokenizer, progress=opts.progress and is_main_process())
+        results = evaluate_lm(lm, run.format, opts, model_name=run.model, data=data)
     except (
-        ModelLoadError,
-        FormatNotExpressibleError,
-        EmptyConfigError,
-        JSONFileError,
-        KeyError,
-        ValueError,
-    ) as err:
+        ModelLoadError, FormatNotExpressibleError, EmptyConfigError, JSONFileError, KeyError, ValueError
+    ) as err:  # fmt: skip
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except ServerError as err:  # the server went away or kept failing: nothing is written
+        print(f"error: {err}\nThe run did not finish; nothing was written to {run.out}.", file=sys.stderr)
+        return 1
     if is_main_process():
         try:
             written = write_run(results, out)

@@ -1,8 +1,8 @@
 """`evaluate_model`: the three evaluations of one model, and writing a run folder.
 
 Steerability runs on the episode configs, distributional alignment on the alignment configs and coverage on
-the coverage configs, each on the builder's held-out rows; the model is run by `tuning.lm.LM` and the numbers
-come from the metric modules in ``metrics/``.
+the coverage configs, each on the builder's held-out rows; the model is run by a `tuning.lm.LanguageModel`
+(transformers in process, or a served model) and the numbers come from the metric modules in ``metrics/``.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import metrics
 from spectrum_suite.folders import Mark, resolve, write_whole
+from spectrum_suite.formats import Format
 from tuning.distributed import world_size
 from tuning.eval.data import EvalData, load_eval_data
-from tuning.eval.options import FORMATS, OWN_TOKENIZER, EvalOptions
+from tuning.eval.options import OWN_TOKENIZER, EvalOptions
 from tuning.eval.results import EvalResults
-from tuning.lm import LM
+from tuning.lm import LM, LanguageModel
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -28,17 +29,14 @@ METRIC_NAMES = {"episodes": "steerability", "alignment": "distributional_alignme
 EVAL_MARK = Mark(".spectrum_eval.json", "tuning.eval")
 
 
-class FormatNotExpressibleError(ValueError):
-    """The tokenizer cannot render the chosen format (no chat template, no turn tokens, no EOS)."""
-
-
 class FailedTasksError(ValueError):
     """Tasks that cannot be scored or that failed, when the caller did not opt to skip them: a headline without
     them would silently mean something else."""
 
 
 def failed_tasks_message(failed: dict[str, str], skip_option: str = "--skip-failed-tasks") -> str:
-    """One line naming every failed task and why, and how to accept a headline without them."""
+    """One line naming every failed task and why (tasks failing for the same reason together), and how to
+    accept a headline without them."""
     by_reason: dict[str, list[str]] = {}
     for task, why in failed.items():
         by_reason.setdefault(why, []).append(task)
@@ -65,22 +63,6 @@ def prepare(opts: EvalOptions) -> EvalData:
     return data
 
 
-def check_format(fmt: str, tokenizer: Any) -> None:
-    """Fail early, with the reason, when ``tokenizer`` cannot express format ``fmt``."""
-    from spectrum_suite.formats import prompt_text
-
-    if fmt not in FORMATS:
-        raise FormatNotExpressibleError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    probe = [{"role": "description", "content": "d"}, {"role": "output", "content": "y"}]
-    try:
-        prompt_text(probe, fmt, tokenizer)
-    except (ValueError, TypeError) as err:
-        name = getattr(tokenizer, "name_or_path", type(tokenizer).__name__)
-        raise FormatNotExpressibleError(
-            f"the tokenizer of {name!r} cannot express format {fmt!r}: {err}"
-        ) from err
-
-
 def _k_tokenizer(name: str) -> Any:
     """The tokenizer that chooses k for every model, with the option to name when it cannot be loaded."""
     from tuning.loading import ModelLoadError, load_tokenizer
@@ -94,23 +76,52 @@ def _k_tokenizer(name: str) -> Any:
         ) from err
 
 
+def check_engine(lm: LanguageModel, configs: Any) -> None:
+    """Fail early when the engine cannot score (a server without prompt log-probabilities) and ``configs`` ask
+    for steerability or alignment, which score; coverage only samples."""
+    from spectrum_suite.registry import config_row_family
+
+    reason = lm.cannot_score
+    if reason is None:
+        return
+    scoring = [c for c in configs if config_row_family(c) in ("episodes", "alignment")]
+    if scoring:
+        raise ValueError(f"configs {', '.join(scoring)} cannot be evaluated: {reason}")
+
+
+def resolve_format(fmt: str | Format, tokenizer: Any) -> Format:
+    """The evaluated format for the model's tokenizer, resolved once (`FormatNotExpressibleError` if it cannot
+    be); a `Format` given must be the model's tokenizer's, or every id would be another vocabulary's."""
+    if isinstance(fmt, str):
+        return Format(fmt, tokenizer)
+    if fmt.tokenizer is not tokenizer:
+        raise ValueError(f"{fmt!r} was resolved for another tokenizer than the evaluated model's")
+    return fmt
+
+
 def evaluate_lm(
-    lm: LM, fmt: str, opts: EvalOptions, model_name: str | None = None, data: EvalData | None = None
-) -> EvalResults:
-    """Every evaluation that ``opts.configs`` call for, on one loaded model (``data``: from `prepare`)."""
+    lm: LanguageModel, fmt: str | Format, opts: EvalOptions, model_name: str | None = None,
+    data: EvalData | None = None,
+) -> EvalResults:  # fmt: skip
+    """Every evaluation that ``opts.configs`` call for, on one loaded model (either backend), in format ``fmt``
+    (a name, or a `Format` of the model's tokenizer with a forced family); ``data`` from `prepare`."""
     from tuning.eval.alignment import evaluate_alignment
     from tuning.eval.coverage import evaluate_coverage
     from tuning.eval.steerability import evaluate_steerability
 
-    check_format(fmt, lm.tokenizer)
+    fmt = resolve_format(fmt, lm.tokenizer)
+    check_engine(lm, opts.configs)
     started = time.perf_counter()
     data = data if data is not None else prepare(opts)
     k_tokenizer = lm.tokenizer if opts.k_tokenizer == OWN_TOKENIZER else _k_tokenizer(opts.k_tokenizer)
+    k_format = Format("spectrum", k_tokenizer)
+    engine = lm.describe()
     results = EvalResults(
         model=model_name or lm.name,
-        format=fmt,
-        dtype=str(next(lm.model.parameters()).dtype).removeprefix("torch."),
-        device=str(lm.device),
+        format=fmt.name,
+        dtype=engine["dtype"],
+        device=engine["device"],
+        backend=engine,
         context_length=lm.context_length,
         configs=list(opts.configs),
         skipped_tasks=data.skipped,
@@ -122,7 +133,7 @@ def evaluate_lm(
         (
             "steerability",
             "episodes",
-            lambda tasks, m: evaluate_steerability(lm, fmt, tasks, m, opts, k_tokenizer, data.reused),
+            lambda tasks, m: evaluate_steerability(lm, fmt, tasks, m, opts, k_format, data.reused),
         ),
         ("alignment", "alignment", lambda tasks, m: evaluate_alignment(lm, fmt, tasks, m, opts)),
         (
@@ -131,10 +142,10 @@ def evaluate_lm(
             lambda tasks, m: evaluate_coverage(lm, fmt, tasks, m, opts, data.unscoreable),
         ),
     )
-    for section, family, run in sections:
-        if data.tasks(family):
+    for section, row_family, run in sections:
+        if data.tasks(row_family):
             t0 = time.perf_counter()
-            setattr(results, section, run(data.tasks(family), metrics.load(METRIC_NAMES[family])))
+            setattr(results, section, run(data.tasks(row_family), metrics.load(METRIC_NAMES[row_family])))
             results.timings[f"{section}_s"] = round(time.perf_counter() - t0, 2)
     results.timings["total_s"] = round(time.perf_counter() - started, 2)
     return results
@@ -143,7 +154,7 @@ def evaluate_lm(
 def evaluate_model(
     model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
-    fmt: str,
+    fmt: str | Format,
     configs: Any = None,
     *,
     options: EvalOptions | None = None,

@@ -61,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                   "held-out tasks (95% intervals in brackets):\n")  # fmt: skip
             print(outcome["table"])
         print(json.dumps(json_ready({k: v for k, v in outcome.items() if k != "table"}), indent=2))
-    if failed and not config.script.eval_skip_failed_tasks:
+    if failed and not config.evaluation.eval_skip_failed_tasks:
         for arm, tasks in failed.items():
             print(f"error: {arm}: {failed_tasks_message(tasks, '--eval_skip_failed_tasks')}", file=sys.stderr)
         print(

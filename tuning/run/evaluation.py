@@ -51,19 +51,11 @@ def arms(natural: str) -> tuple[Arm, Arm, Arm]:
 
 
 def eval_options(config: RunConfig) -> EvalOptions:
-    """The evaluation the run's options ask for (each value checked by `EvalOptions`)."""
-    script, training = config.script, config.training
-    return EvalOptions(
-        configs=list(script.eval_configs),
-        max_instances=script.eval_max_instances,
-        num_generations=script.eval_num_generations,
-        top_k=script.eval_top_k,
-        batch_size=script.eval_batch_size,
-        seed=training.seed,
-        data_dir=script.data_dir,
-        progress=training.log_level not in ("error", "critical") and is_main_process(),
-        skip_failed_tasks=script.eval_skip_failed_tasks,
-    )
+    """The evaluation the run's ``--eval_*`` options ask for, with the run's seed and data directory."""
+    return config.evaluation.options(
+        seed=config.training.seed, data_dir=config.script.data_dir,
+        progress=config.training.log_level not in ("error", "critical") and is_main_process(),
+    )  # fmt: skip
 
 
 def evaluation_record(config: RunConfig) -> dict[str, Any]:
@@ -95,7 +87,8 @@ def preflight(config: RunConfig) -> EvalData:
     """What the evaluation needs, checked before training: the start model's tokenizer can express the start
     arm's format and the spectrum format, every held-out task can be scored (or failures are accepted), and the
     arm folders of a resumed run can be replaced."""
-    from tuning.eval.evaluation import check_format, prepare
+    from spectrum_suite.formats import Format
+    from tuning.eval.evaluation import prepare
     from tuning.loading import load_tokenizer
 
     if config.script.resume:
@@ -107,7 +100,7 @@ def preflight(config: RunConfig) -> EvalData:
     natural = natural_format(tokenizer, config.script.eval_start_format)
     for fmt in dict.fromkeys((natural, "spectrum")):
         try:
-            check_format(fmt, tokenizer)
+            Format(fmt, tokenizer)
         except ValueError as err:
             option = "--eval_start_format" if fmt == natural else "--model"
             raise RunInputError(f"{option}: {err} (the start model's arm of the evaluation)") from None

@@ -1,5 +1,5 @@
-"""The model as training starts: loaded, control-token rows copied from an instruct twin, family checked; and
-the LoRA configuration when ``--use_peft`` (``--lora-r``) asks for one."""
+"""The model as training starts: loaded, control-token rows copied from an instruct twin, its spectrum format
+resolved (family checked); and the LoRA configuration when ``--use_peft`` asks for one."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from tuning.run.arguments import RunConfig, RunInputError
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+    from spectrum_suite.formats import Format
 
-def start_tokenizer(config: RunConfig) -> tuple[PreTrainedTokenizerBase, str]:
-    """The start model's tokenizer and prompt family, checked before the model itself is loaded."""
-    from spectrum_suite.formats import detect_family
-    from spectrum_suite.formats.spectrum import layout_for
+
+def start_format(config: RunConfig) -> tuple[PreTrainedTokenizerBase, Format]:
+    """The start model's tokenizer and its spectrum `Format`, checked before the model itself is loaded."""
     from tuning.loading import ModelLoadError, load_tokenizer
 
     name = config.model.model_name_or_path
@@ -24,30 +24,39 @@ def start_tokenizer(config: RunConfig) -> tuple[PreTrainedTokenizerBase, str]:
         tokenizer = load_tokenizer(name, trust_remote_code=config.training.trust_remote_code)
     except (ModelLoadError, ValueError) as err:
         raise RunInputError(f"--model {name!r}: {err}") from err
+    return tokenizer, _spectrum_format(config, tokenizer)
+
+
+def _spectrum_format(config: RunConfig, tokenizer: PreTrainedTokenizerBase) -> Format:
+    """The spectrum format in the tokenizer's family (or ``--family``), refused naming the missing turn tokens."""
+    from spectrum_suite.formats import Format, FormatNotExpressibleError, detect_family
+
     family = detect_family(tokenizer, config.script.family)
     try:
-        layout_for(tokenizer, family)
-    except ValueError as err:
+        return Format("spectrum", tokenizer, family)
+    except FormatNotExpressibleError as err:
         raise RunInputError(
-            f"--model {name!r}: the tokenizer has no usable turn tokens for family {family!r}: {err}"
+            f"--model {config.model.model_name_or_path!r}: the tokenizer has no usable turn tokens for family "
+            f"{family!r}: {err}"
         ) from err
-    return tokenizer, family
 
 
 def load_start_model(
     config: RunConfig, dtype: str | None = None
-) -> tuple[PreTrainedModel, PreTrainedTokenizerBase, str, dict[str, Any]]:
-    """Model, tokenizer, prompt family and the weight-transfer report (empty without an instruct twin)."""
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase, Format, dict[str, Any]]:
+    """Model, tokenizer, its spectrum `Format` (the prompt family in it) and the weight-transfer report (empty
+    without an instruct twin)."""
     from tuning.loading import ModelLoadError, load_model_and_tokenizer
 
     name, twin_name = config.model.model_name_or_path, config.script.instruct_twin
     dtype = dtype or config.model.dtype or "float32"
     trust = config.training.trust_remote_code
-    _, family = start_tokenizer(config)
     try:
         model, tokenizer = load_model_and_tokenizer(name, dtype=dtype, device="cpu", trust_remote_code=trust)
     except (ModelLoadError, ValueError) as err:
         raise RunInputError(f"--model {name!r}: {err}") from err
+    fmt = _spectrum_format(config, tokenizer)
+    family = fmt.family
     transfer = _transfer(model, tokenizer, family, twin_name, dtype, trust) if twin_name else {}
     attn = config.model.attn_implementation or ("eager" if family == "gemma" else None)
     if attn:
@@ -55,7 +64,7 @@ def load_start_model(
             model.set_attn_implementation(attn)
         except (ValueError, ImportError) as err:
             raise RunInputError(f"--attn_implementation {attn!r}: {err}") from None
-    return model, tokenizer, family, transfer
+    return model, tokenizer, fmt, transfer
 
 
 def _transfer(

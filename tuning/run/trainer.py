@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import datasets
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+    from spectrum_suite.formats import Format
     from tuning.eval import EvalResults
     from tuning.run.evaluation import Arm
     from tuning.run.folder import RunFolder
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("tuning.run")
 
 
-def train_data(config: RunConfig, tokenizer: PreTrainedTokenizerBase, family: str) -> TrainData:
+def train_data(config: RunConfig, fmt: Format) -> TrainData:
     """The tokenised train set the options ask for; any problem with it is a `RunInputError`."""
     s = config.script
     try:
@@ -43,7 +44,7 @@ def train_data(config: RunConfig, tokenizer: PreTrainedTokenizerBase, family: st
             s.configs, "train", s.data_dir, s.skip_unavailable, s.description_prob, s.validation_fraction
         )
         data = build_train_dataset(
-            episodes, tokenizer, family, config.training.max_length, s.drop_partial_outputs, s.max_train_episodes,
+            episodes, fmt, config.training.max_length, s.drop_partial_outputs, s.max_train_episodes,
             config.training.seed, s.configs, skipped, config.training.dataset_num_proc,
         )  # fmt: skip
     except (TrainDataError, ValueError, RuntimeError) as err:
@@ -126,7 +127,7 @@ def fit(
     from tuning.run.outputs import mix_record_callback, plot_training_loss
 
     run_dir = config.run_dir
-    os.environ.setdefault("TENSORBOARD_LOGGING_DIR", str(run_dir / "logs"))
+    _tensorboard_logs(run_dir / "logs")
     model.train()
 
     class Trainer(SFTTrainer):
@@ -174,6 +175,19 @@ def fit(
         outcome["this session"] = "train time and tokens since " + resume_from.name
     del trainer, final
     return outcome
+
+
+#: The TensorBoard folder this process set for its last run (a value the user set is kept).
+_LOGS_SET: list[str] = []
+
+
+def _tensorboard_logs(folder: Path) -> None:
+    """TensorBoard writes into ``folder`` unless the user named another in ``$TENSORBOARD_LOGGING_DIR``; a
+    second run in the same process never writes into the first run's folder."""
+    current = os.environ.get("TENSORBOARD_LOGGING_DIR")
+    if current is None or current in _LOGS_SET:
+        os.environ["TENSORBOARD_LOGGING_DIR"] = str(folder)
+        _LOGS_SET.append(str(folder))
 
 
 def _parallelism(trainer: Any, args: Any) -> str:
@@ -251,7 +265,7 @@ def train(config: RunConfig) -> dict[str, Any]:
     from tuning.run.arguments import flat_arguments
     from tuning.run.evaluation import preflight
     from tuning.run.folder import TRAINED, RunFolder
-    from tuning.run.model import load_start_model, start_tokenizer
+    from tuning.run.model import load_start_model, start_format
     from tuning.run.outputs import spectrum_generation_config
 
     started = time.perf_counter()
@@ -261,8 +275,8 @@ def train(config: RunConfig) -> dict[str, Any]:
     point = folder.check(s.resume, s.overwrite, arguments)
     config.training.output_dir = str(folder.path)  # a link to a folder is followed
     eval_data = preflight(config) if s.eval else None  # before training, not after it
-    tokenizer, family = start_tokenizer(config)
-    data = train_data(config, tokenizer, family)
+    _, fmt = start_format(config)
+    data = train_data(config, fmt)
     if s.resume:
         changed = recorded_data_differences(config.run_dir, data)
         if changed:
@@ -271,8 +285,8 @@ def train(config: RunConfig) -> dict[str, Any]:
                 + "; ".join(changed) + ". Resume with the same data (--configs, --data_dir, sources), or start a new run"
             )  # fmt: skip
     if point.trained:
-        return _evaluate_finished(config, folder, point, data, family, eval_data, started)
-    model, tokenizer, family, transfer = load_start_model(config)
+        return _evaluate_finished(config, folder, point, data, fmt.family, eval_data, started)
+    model, tokenizer, fmt, transfer = load_start_model(config)
     check_positions(model, data, config.training.max_length)
     rows, packed, probe, per_row = training_rows(config, model, data)
     args = trainer_arguments(config, packed, per_row)
@@ -282,8 +296,8 @@ def train(config: RunConfig) -> dict[str, Any]:
         "gradient accumulation": args.gradient_accumulation_steps,
         "packing probe": probe,
     }
-    tokenizer.chat_template = chat_template(family, tokenizer)
-    spectrum_generation_config(model, tokenizer, family)
+    tokenizer.chat_template = chat_template(fmt.family, tokenizer)
+    spectrum_generation_config(model, fmt)
     folder.start(s.overwrite, s.resume, arguments)  # every input is good: only now is an old run moved aside
     try:
         if is_main_process():
@@ -293,7 +307,7 @@ def train(config: RunConfig) -> dict[str, Any]:
         folder.state(TRAINED, hyperparameters=hyper, train_result=outcome, transfer=transfer)
         del model
         _release_memory()
-        result = _evaluate_and_finish(config, folder, data, family, eval_data, hyper, outcome, transfer)
+        result = _evaluate_and_finish(config, folder, data, fmt.family, eval_data, hyper, outcome, transfer)
     except BaseException as err:
         folder.fail(str(err))
         raise
@@ -319,8 +333,8 @@ def _evaluate_and_finish(
     table = None
     if is_main_process():
         record = {
-            "script": config.script, "training": config.training.to_dict(), "model": config.model,
-            "hyperparameters": hyper, "train_result": outcome, "transfer": transfer,
+            "script": config.script, "evaluation": config.evaluation, "training": config.training.to_dict(),
+            "model": config.model, "hyperparameters": hyper, "train_result": outcome, "transfer": transfer,
         }  # fmt: skip
         with folder.recording():
             table, tally = finish(config, data, family, record, evaluated)
