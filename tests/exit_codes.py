@@ -14,3 +14,8 @@ def eval_main(argv: Sequence[str]) -> int:
         return _eval_main(list(argv))
     except SystemExit as exit_info:
         return int(exit_info.code or 0)
+
+
+def small_eval(model: object, out: object, *extra: str) -> list[str]:
+    """The arguments of a small evaluation (two rows of the urn task) of ``model`` into ``out``."""
+    return ["--model", str(model), "--configs", "urn", "--max-instances", "2", "--out", str(out), *extra]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from spectrum_suite.__main__ import main as suite_main
-from tests.exit_codes import eval_main
+from tests.exit_codes import eval_main, small_eval
 from tests.test_lm import tiny_model
 from tests.test_run import _save_tiny
 from tests.tokenizer_fixtures import make_tokenizer
@@ -67,19 +67,11 @@ def _error(capsys: pytest.CaptureFixture) -> str:
 def test_eval_options_out_of_range_are_one_line_before_the_model_loads(
     tiny: Path, tmp_path: Path, capsys, extra: list[str], message: str
 ) -> None:
-    if "cuda" in extra:
-        pytest.importorskip("torch").cuda.is_available() and pytest.skip("this machine has CUDA")
-    argv = [
-        "--model",
-        str(tiny),
-        "--configs",
-        "urn",
-        "--max-instances",
-        "2",
-        "--out",
-        str(tmp_path / "out"),
-        *extra,
-    ]
+    import torch
+
+    if "cuda" in extra and torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    argv = small_eval(tiny, tmp_path / "out", *extra)
     started = time.perf_counter()
     assert eval_main(argv) == 2
     line = _error(capsys)

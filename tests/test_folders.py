@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.exit_codes import eval_main
+from tests.exit_codes import eval_main, small_eval
 from tests.test_run import _save_tiny
 from tuning.eval import EvalResults, write_run
 
@@ -58,17 +58,7 @@ def test_eval_never_writes_into_a_folder_it_did_not_create(tiny: Path, tmp_path:
     for name, text in (("report.md", "my report"), ("results.json", '{"mine": 1}'), ("figure.png", "png")):
         (mine / name).write_text(text)
     before = _snapshot(mine)
-    argv = [
-        "--model",
-        str(tiny),
-        "--configs",
-        "urn",
-        "--max-instances",
-        "2",
-        "--out",
-        str(mine),
-        "--no-progress",
-    ]
+    argv = small_eval(tiny, mine, "--no-progress")
     assert eval_main(argv) == 2
     err = capsys.readouterr().err
     assert "did not write" in err and str(mine) in err and "Traceback" not in err
