@@ -14,7 +14,6 @@ from spectrum_suite.formats import continuation
 from tuning.eval.data import subsample
 from tuning.eval.options import EvalOptions
 from tuning.eval.results import AlignExample, AlignResults, AlignTask
-from tuning.eval.uncertainty import rng
 from tuning.jsonfile import json_ready
 from tuning.lm import LM
 from tuning.sequences import TooLongError, encode_candidates, normalise
@@ -57,9 +56,12 @@ def terminator(fmt: str, tokenizer: Any) -> str:
 
 
 def evaluate_task(
-    lm: LM, fmt: str, rows: Sequence[Mapping[str, Any]], metric: Any, opts: EvalOptions, suffix: str
-) -> AlignTask:
-    """One task's rows: prompts and candidates encoded, scored, and measured against the targets."""
+    lm: LM, fmt: str, rows: Sequence[Mapping[str, Any]], metric: Any, opts: EvalOptions, suffix: str,
+    name: str | None = None,
+) -> AlignTask:  # fmt: skip
+    """One task's rows: prompts and candidates encoded, scored, and measured against the targets (``name``,
+    the task's, seeds its interval's resampling; by default the rows' ``task`` field)."""
+    name = name or (str(rows[0].get("task", "")) if rows else "")
     chosen = [rows[i] for i in subsample(len(rows), opts.max_instances)]
     items, refs, kept = [], [], []
     too_long = merges = 0
@@ -96,8 +98,9 @@ def evaluate_task(
         for r, ref, p in list(zip(kept, refs, preds, strict=True))[:EXAMPLE_ROWS]
     ]
     task = AlignTask(counts=counts, metrics=json_ready(result), js_per_row=per_row["js_divergence"], examples=examples,
-                     row_ids=[str(r["instance_id"]) for r in kept])  # fmt: skip
-    task.intervals = {"js_divergence": task.clusters().interval(rng())}
+                     row_ids=[str(r["instance_id"]) for r in kept],
+                     row_clusters=[str(r.get("cluster") or r["instance_id"]) for r in kept])  # fmt: skip
+    task.refresh_intervals(name)
     return task
 
 
@@ -106,5 +109,5 @@ def evaluate_alignment(
 ) -> AlignResults:
     """Per-task metric results, counts, a few model-vs-target rows and every row's JS divergence."""
     suffix = terminator(fmt, lm.tokenizer) if opts.include_terminator else ""
-    per_task = {task: evaluate_task(lm, fmt, rows, metric, opts, suffix) for task, rows in tasks.items()}
+    per_task = {task: evaluate_task(lm, fmt, rows, metric, opts, suffix, task) for task, rows in tasks.items()}
     return AlignResults(tasks=per_task, include_terminator=opts.include_terminator)

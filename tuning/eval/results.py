@@ -4,20 +4,26 @@
 evaluation: `SteerResults` (per task: k, counts, the steerability metric's results), `AlignResults` (per
 task: counts, the distributional-alignment metric's results, per-row JS divergence, example rows) and
 `CoverResults` (per prompt setting: prompts, generations and the coverage metric's results). `headline` flattens
-the numbers the tables show. `save`/`load` write and read the JSON; a file that is not a results file fails
-with its name and the field that is wrong.
+the numbers the tables show, `intervals` their 95% intervals and `interval_methods` how each was computed
+(`tuning.eval.uncertainty`). `save`/`load` write and read the JSON; a file that is not a results file fails
+with its name and the field that is wrong. Intervals are recomputed from the stored per-item numbers when a file
+is loaded, so an older results file gets the current methods.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tuning.eval.uncertainty import Clusters, interval, resampled_tasks, rng, task_mean_replicates
+from tuning.eval.distinct import coverage_forms
+from tuning.eval.proportions import WilsonForm, clustered_proportion
+from tuning.eval.uncertainty import TASK_MEAN, Clusters, Estimate, cluster_mean, stream, task_mean
 from tuning.jsonfile import JSONFileError, json_ready, read_json, write_json
 
 #: (headline key, column title, how to print it), the columns of every results table.
@@ -25,6 +31,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("steer/loss_geq_1", "loss ≥1 ↓", "{:.3f}"),
     ("steer/all_acc_geq_1", "exact match ≥1 ↑", "{:.3f}"),
     ("align/js_divergence", "JS div ↓", "{:.4f}"),
+    ("align/states/js_divergence", "JS div states ↓", "{:.4f}"),
     ("cover/both/percent_valid", "% valid (both) ↑", "{:.1%}"),
     ("cover/both/diversity", "diversity (both) ↑", "{:.1%}"),
     ("cover/both/yield", "yield (both) ↑", "{:.1f}"),
@@ -39,6 +46,20 @@ COVERAGE_AGGREGATES = {
 
 #: Steerability headline name -> the per-output record it averages over outputs with at least one example.
 STEER_HEADLINES = {"loss_geq_1": "loss", "all_acc_geq_1": "all_acc"}
+#: The alignment tasks of the paper's headline JS divergence; any other task (``states``) is reported beside it.
+HEADLINE_ALIGNMENT_TASKS = ("global_oqa", "nytimes", "mpi", "rotten_tomatoes", "urn", "habermas", "numbergame")
+#: The range of a JS divergence in nats, which its intervals respect.
+JS_RANGE = (0.0, math.log(2))
+#: How each figure's interval is computed (results.json's ``interval_methods``, the reports' notes).
+INTERVAL_METHODS = {
+    "loss_geq_1": "studentized cluster bootstrap over episodes (bootstrap-t, 4000 resamples)",
+    "all_acc_geq_1": "Wilson score interval with the episodes' design effect (t quantile, clusters - 1 df)",
+    "js_divergence": "studentized cluster bootstrap over the task's row clusters (bootstrap-t, 4000 resamples)",
+    "percent_valid": "Wilson score interval over the samples",
+    "diversity": "Wilson form with the delete-one jackknife variance (effective sample size)",
+    "yield": "Wilson form with the delete-one jackknife variance (effective sample size)",
+    "over tasks": TASK_MEAN,
+}
 
 
 @dataclass
@@ -51,7 +72,9 @@ class SteerTask:
     metrics: dict[str, Any] | None = None
     failed: str | None = None
     episode_ids: list[str] = field(default_factory=list)
-    outputs: dict[str, list[float]] = field(default_factory=dict)  # episode (index), shots, loss, all_acc
+    # per output: episode (index into episode_ids), shots (its rank j), sample (its sample index in the episode;
+    # absent in results files written before it was recorded), loss, all_acc
+    outputs: dict[str, list[float]] = field(default_factory=dict)
     intervals: dict[str, list[float] | None] = field(default_factory=dict)  # None: one episode, no interval
 
     def clusters(self, record: str, min_shots: int = 1) -> Clusters:
@@ -61,6 +84,45 @@ class SteerTask:
         return Clusters.of(
             [self.episode_ids[int(o["episode"][i])] for i in keep], [o[record][i] for i in keep]
         )
+
+    def items(self, record: str) -> dict[tuple[str, int], float]:
+        """(episode id, sample index) -> ``record`` of every output with at least one example: the key that pairs
+        the same output across formats (colon scores an episode's first sample, spectrum and chat may not).
+        Older results files have no sample index and fall back to the rank, which pairs within one format."""
+        o = self.outputs
+        samples = o.get("sample", o["shots"])
+        return {
+            (self.episode_ids[int(o["episode"][i])], int(samples[i])): float(o[record][i])
+            for i, shots in enumerate(o["shots"])
+            if shots >= 1
+        }
+
+    def estimate(self, task: str, figure: str, items: set[tuple[str, int]] | None = None) -> Estimate | None:
+        """A headline figure (`STEER_HEADLINES`) of this task with its interval, over all outputs with at least
+        one example or only over ``items``; None when there is no such output."""
+        chosen = {key: v for key, v in self.items(STEER_HEADLINES[figure]).items() if items is None or key in items}
+        if not chosen:
+            return None
+        return steer_estimate(task, figure, [key[0] for key in chosen], list(chosen.values()))
+
+    def refresh_intervals(self, task: str) -> None:
+        """Every headline's interval by the current method (`INTERVAL_METHODS`)."""
+        found = {figure: self.estimate(task, figure) if self.outputs else None for figure in STEER_HEADLINES}
+        self.intervals = {figure: e.bounds() for figure, e in found.items() if e is not None}
+
+
+def stored(value: float | None, bounds: Sequence[float] | None) -> Estimate:
+    """A task's figure with the interval stored beside it (per-task intervals are computed once, by
+    ``refresh_intervals``; the interval over tasks is built from them)."""
+    return Estimate(float("nan") if value is None else float(value), None if not bounds else tuple(bounds), "stored")
+
+
+def steer_estimate(task: str, figure: str, episodes: Sequence[str], values: Sequence[float]) -> Estimate:
+    """A steerability figure over outputs (``values``, grouped by ``episodes``): loss by the studentized cluster
+    bootstrap, exact match by the clustered Wilson interval."""
+    if figure == "all_acc_geq_1":
+        return clustered_proportion(Clusters.of(episodes, values)).estimate()
+    return cluster_mean(values, episodes, stream("steerability", figure, task), bounds=(0.0, math.inf))
 
 
 @dataclass
@@ -77,14 +139,11 @@ class SteerResults:
         return sum(values) / len(values) if values else None
 
     def interval(self, key: str) -> list[float] | None:
-        """The 95% interval of the mean over tasks of a headline (`STEER_HEADLINES`), episodes resampled."""
-        tasks = [t for t in self.evaluated().values() if t.outputs]
-        if not tasks:
-            return None
-        generator = rng()
-        return interval(
-            task_mean_replicates([t.clusters(STEER_HEADLINES[key]).replicates(generator) for t in tasks])
-        )
+        """The 95% interval of the mean over the evaluated tasks of a headline (`STEER_HEADLINES`): the tasks
+        fixed, each task's own interval giving its variance (`task_mean`)."""
+        found = [stored(t.metrics.get(key), t.intervals.get(key)) for t in self.evaluated().values()]
+        bounds = (0.0, 1.0) if key == "all_acc_geq_1" else (0.0, math.inf)
+        return task_mean(found, bounds).bounds() if found else None
 
 
 @dataclass
@@ -108,10 +167,29 @@ class AlignTask:
     failed: str | None = None
     row_ids: list[str] = field(default_factory=list)
     intervals: dict[str, list[float] | None] = field(default_factory=dict)  # None: one row, no interval
+    # per evaluated row, the cluster it belongs to (the row's ``cluster`` field: rows of one question, book, movie
+    # or number set); empty in results files written before clusters were recorded: then every row is its own
+    row_clusters: list[str] = field(default_factory=list)
 
-    def clusters(self) -> Clusters:
-        """Every evaluated row's JS divergence, by row."""
-        return Clusters.of(self.row_ids, self.js_per_row)
+    @property
+    def cluster_ids(self) -> list[str]:
+        """The cluster of every evaluated row (its own id where none was recorded)."""
+        return self.row_clusters if len(self.row_clusters) == len(self.row_ids) else list(self.row_ids)
+
+    def estimate(self, task: str, per_row: Sequence[float] | None = None, figure: str = "js_divergence",
+                 bounds: tuple[float, float] = JS_RANGE) -> Estimate:  # fmt: skip
+        """The mean of a per-row figure (the JS divergence unless ``per_row`` is given: one value per evaluated
+        row, in ``row_ids`` order) with its studentized cluster-bootstrap interval, the task's row clusters
+        resampled together."""
+        values = self.js_per_row if per_row is None else per_row
+        if len(values) != len(self.row_ids):
+            raise ValueError(f"{task}: {len(values)} per-row values for {len(self.row_ids)} evaluated rows")
+        return cluster_mean(values, self.cluster_ids, stream("alignment", figure, task), bounds=bounds)
+
+    def refresh_intervals(self, task: str) -> None:
+        """The JS divergence's interval by the current method (none without per-row values)."""
+        if self.metrics and self.row_ids and len(self.js_per_row) == len(self.row_ids):
+            self.intervals = {**self.intervals, "js_divergence": self.estimate(task).bounds()}
 
 
 @dataclass
@@ -119,18 +197,26 @@ class AlignResults:
     tasks: dict[str, AlignTask]
     include_terminator: bool = False
 
+    def headline_tasks(self) -> dict[str, AlignTask]:
+        """The evaluated tasks of the paper's headline (`HEADLINE_ALIGNMENT_TASKS`)."""
+        return {n: t for n, t in self.tasks.items() if n in HEADLINE_ALIGNMENT_TASKS and t.metrics}
+
+    def beside(self) -> dict[str, AlignTask]:
+        """The evaluated tasks reported beside the headline, not in its mean (``states``)."""
+        return {n: t for n, t in self.tasks.items() if n not in HEADLINE_ALIGNMENT_TASKS and t.metrics}
+
     def mean(self, key: str) -> float | None:
-        """The mean over evaluated tasks of one of the metric's numbers (``js_divergence``: the task's mean)."""
-        values = [t.metrics[key] for t in self.tasks.values() if t.metrics and t.metrics.get(key) is not None]
+        """The mean over the evaluated headline tasks of one of the metric's numbers (``js_divergence``: the
+        task's mean)."""
+        values = [t.metrics[key] for t in self.headline_tasks().values() if t.metrics.get(key) is not None]
         return sum(values) / len(values) if values else None
 
     def interval(self) -> list[float] | None:
-        """The 95% interval of the mean over tasks of the mean JS divergence, rows resampled."""
-        tasks = [t for t in self.tasks.values() if t.metrics and t.row_ids]
-        if not tasks:
-            return None
-        generator = rng()
-        return interval(task_mean_replicates([t.clusters().replicates(generator) for t in tasks]))
+        """The 95% interval of the headline JS divergence: the headline tasks fixed, each task's own interval
+        giving its variance (`task_mean`)."""
+        found = [stored(t.metrics.get("js_divergence"), t.intervals.get("js_divergence"))
+                 for t in self.headline_tasks().values()]  # fmt: skip
+        return task_mean(found, JS_RANGE).bounds() if found else None
 
 
 @dataclass
@@ -155,11 +241,28 @@ class CoverSetting:
         value = entry.get(COVERAGE_AGGREGATES[name])
         return None if value is None else float(value)
 
+    def forms(self, task: str) -> dict[str, WilsonForm] | None:
+        """% valid, diversity and yield of one task with their intervals' forms (`tuning.eval.distinct`); None
+        without the samples' validity."""
+        if task not in self.validity or task not in self.generations:
+            return None
+        return coverage_forms(self.generations[task], self.validity[task])
+
+    def refresh_intervals(self) -> None:
+        """Every task's intervals by the current methods."""
+        self.intervals = {}
+        for task in self.validity:
+            forms = self.forms(task)
+            if forms is not None:
+                self.intervals[task] = {name: form.estimate().bounds() for name, form in forms.items()}
+
     def interval(self, name: str) -> list[float] | None:
-        """The 95% interval of the mean over tasks of a headline, the tasks (prompts) resampled."""
-        values = [self.task_value(t, name) for t in self.generations]
-        values = [v for v in values if v is not None]
-        return interval(resampled_tasks(values, rng())) if len(values) > 1 else None
+        """The 95% interval of the mean over tasks of a headline: the tasks fixed, each task's own interval
+        giving its variance (`task_mean`); None if a task's samples have no validity recorded."""
+        tasks = [t for t in self.generations if self.task_value(t, name) is not None]
+        found = [stored(self.task_value(t, name), self.intervals.get(t, {}).get(name)) for t in tasks]
+        top = float(max(len(self.generations[t]) for t in tasks)) if name == "yield" else 1.0
+        return task_mean(found, (0.0, top)).bounds() if found else None
 
 
 @dataclass
@@ -203,6 +306,8 @@ class EvalResults:
                 out[f"steer/{key}"] = self.steerability.interval(key)
         if self.alignment:
             out["align/js_divergence"] = self.alignment.interval()
+            for task, res in self.alignment.beside().items():
+                out[f"align/{task}/js_divergence"] = res.intervals.get("js_divergence")
         if self.coverage:
             for setting, res in self.coverage.settings.items():
                 for name in COVERAGE_AGGREGATES:
@@ -218,17 +323,32 @@ class EvalResults:
             out["steer/all_acc_geq_1"] = self.steerability.mean("all_acc_geq_1")
         if self.alignment:
             out["align/js_divergence"] = self.alignment.mean("js_divergence")
+            for task, res in self.alignment.beside().items():
+                out[f"align/{task}/js_divergence"] = res.metrics.get("js_divergence")
         if self.coverage:
             for setting, res in self.coverage.settings.items():
                 for name in COVERAGE_AGGREGATES:
                     out[f"cover/{setting}/{name}"] = res.aggregate(name)
         return out
 
+    def refresh_intervals(self) -> None:
+        """Every per-task interval by the current methods, from the stored per-item numbers."""
+        if self.steerability:
+            for name, task in self.steerability.tasks.items():
+                task.refresh_intervals(name)
+        if self.alignment:
+            for name, task in self.alignment.tasks.items():
+                task.refresh_intervals(name)
+        if self.coverage:
+            for setting in self.coverage.settings.values():
+                setting.refresh_intervals()
+
     def to_dict(self) -> dict[str, Any]:
         return {
             **json_ready(self),
             "headline": json_ready(self.headline),
             "intervals": json_ready(self.intervals),
+            "interval_methods": INTERVAL_METHODS,
         }
 
     def save(self, path: Path) -> Path:
@@ -239,9 +359,12 @@ class EvalResults:
         """A run's ``results.json``; anything else fails naming the file and the field."""
         data = read_json(path, "the results.json of a python -m tuning.eval run")
         try:
-            return from_data(cls, data, "results")
+            results = from_data(cls, data, "results")
         except (TypeError, ValueError, KeyError) as err:
             raise JSONFileError(f"{path} is not a tuning.eval results file: {err}") from err
+        if data.get("interval_methods") != INTERVAL_METHODS:  # written with other methods: recompute them
+            results.refresh_intervals()
+        return results
 
 
 def from_data(kind: Any, data: Any, where: str) -> Any:
