@@ -86,7 +86,8 @@ def test_run_directory_has_json_report_and_plots(tiny_results, tmp_path):
         f"| urn | {urn.counts['rows']} | 2 | 0 | {m['js_divergence']:.4f} [{lo:.4f}, {hi:.4f}] | "
         f"{m['kl_divergence']:.3f} | {m['mode_match']:.3f} | {m['coverage']:.3f} |" in report
     )
-    assert "Figures in brackets are 95% bootstrap intervals" in report
+    assert "Figures in brackets are 95% intervals (methods below)" in report
+    assert "- `loss_geq_1`: studentized cluster bootstrap" in report and "- `percent_valid`: Wilson" in report
 
 
 def test_headline_table_before_after_shows_the_change(tiny_results):

@@ -11,13 +11,12 @@ and its p-value is the smallest level at which that interval excludes 0, found b
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
 
-from tuning.eval.uncertainty import LEVEL, Clusters, Difference, Estimate, ratio_se, z_value
+from tuning.eval.uncertainty import LEVEL, Clusters, Difference, Estimate, ratio_se, t_value, z_value
 
 WILSON = "Wilson score interval"
 CLUSTERED = "Wilson score interval with the episodes' design effect (t quantile)"
@@ -31,7 +30,8 @@ def wilson(p: np.ndarray | float, n: np.ndarray | float, z: np.ndarray | float) 
     denominator = 1 + z2 / n
     centre = (p + z2 / (2 * n)) / denominator
     half = z * np.sqrt(np.maximum(p * (1 - p), 0.0) / n + z2 / (4 * n * n)) / denominator
-    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+    # at 0 and 1 the end is exact (the rounding of centre - half would leave it a hair off)
+    return np.where(p <= 0, 0.0, np.clip(centre - half, 0.0, 1.0)), np.where(p >= 1, 1.0, np.clip(centre + half, 0.0, 1.0))
 
 
 @dataclass(frozen=True)
@@ -46,8 +46,7 @@ class WilsonForm:
     df: int | None = None
 
     def quantile(self, level: float = LEVEL) -> float:
-        tail = 0.5 + level / 2
-        return float(stats.t.ppf(tail, self.df)) if self.df else z_value(level)
+        return t_value(self.df, level) if self.df else z_value(level)
 
     def bounds(self, z: float) -> tuple[float, float]:
         low, high = wilson(self.p, self.n, z)
@@ -58,7 +57,10 @@ class WilsonForm:
         return self.p * self.scale
 
     def estimate(self) -> Estimate:
-        return Estimate(self.value, self.bounds(self.quantile()), self.method)
+        """The figure with its interval, and the variance its normal-quantile interval implies (for `task_mean`)."""
+        low, high = self.bounds(z_value())
+        variance = ((high - low) / (2 * z_value())) ** 2
+        return Estimate(self.value, self.bounds(self.quantile()), self.method, variance, self.df)
 
 
 def proportion(successes: int, trials: int) -> WilsonForm:
@@ -87,31 +89,37 @@ def clustered_proportion(clusters: Clusters) -> WilsonForm:
     return WilsonForm(p, trials, CLUSTERED, df=n_clusters - 1)
 
 
-def _newcombe(first: WilsonForm, later: WilsonForm, z: float) -> tuple[float, float]:
-    """Newcombe's square-and-add interval of later - first at quantile ``z``."""
-    low_a, high_a = first.bounds(z)
-    low_b, high_b = later.bounds(z)
-    a, b = first.value, later.value
+def newcombe(first: WilsonForm, later: WilsonForm, z: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    """Newcombe's square-and-add interval of later - first at quantile ``z`` (vectorised over ``z``)."""
+    return newcombe_bounds(first.p, first.n, first.scale, later.p, later.n, later.scale, z)
+
+
+def newcombe_bounds(p_a, n_a, scale_a, p_b, n_b, scale_b, z) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+    """Newcombe's interval of scale_b p_b - scale_a p_a from the two Wilson intervals (arrays broadcast)."""
+    low_a, high_a = (np.asarray(b) * scale_a for b in wilson(p_a, n_a, z))
+    low_b, high_b = (np.asarray(b) * scale_b for b in wilson(p_b, n_b, z))
+    a, b = np.asarray(p_a) * scale_a, np.asarray(p_b) * scale_b
     d = b - a
-    return d - math.hypot(b - low_b, high_a - a), d + math.hypot(high_b - b, a - low_a)
+    return d - np.hypot(b - low_b, high_a - a), d + np.hypot(high_b - b, a - low_a)
+
+
+def newcombe_p_value(p_a, n_a, scale_a, p_b, n_b, scale_b, steps: int = 50) -> np.ndarray:  # noqa: ANN001
+    """The two-sided p-value that inverts Newcombe's interval: 2 (1 - Phi(z*)) where z* is the quantile at which
+    the interval's nearer end reaches 0 (bisection; the interval widens with z). 1 when the difference is 0."""
+    p_a, n_a, p_b, n_b = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (p_a, n_a, p_b, n_b)))
+    low_z, high_z = np.zeros(p_a.shape), np.full(p_a.shape, 40.0)
+    for _ in range(steps):
+        mid = (low_z + high_z) / 2
+        low, high = newcombe_bounds(p_a, n_a, scale_a, p_b, n_b, scale_b, mid)
+        excludes = (low > 0) | (high < 0)
+        low_z, high_z = np.where(excludes, mid, low_z), np.where(excludes, high_z, mid)
+    same = np.asarray(p_b) * scale_b == np.asarray(p_a) * scale_a
+    return np.where(same, 1.0, 2 * stats.norm.sf(high_z))
 
 
 def independent_difference(first: WilsonForm, later: WilsonForm, units: int) -> Difference:
-    """later - first for two independent runs: Newcombe's interval, and the p-value that inverts it (the level
-    at which the interval's nearer end reaches 0), over ``units`` samples (the smaller run)."""
-    d = later.value - first.value
-    interval = _newcombe(first, later, z_value())
-    if d == 0:
-        return Difference(d, interval, 1.0, NEWCOMBE, units)
-
-    def excludes(z: float) -> bool:
-        low, high = _newcombe(first, later, z)
-        return low > 0 or high < 0
-
-    low_z, high_z = 0.0, 40.0
-    if excludes(high_z):
-        return Difference(d, interval, float(2 * stats.norm.sf(high_z)), NEWCOMBE, units)
-    for _ in range(60):  # the interval widens with z: find where its nearer end crosses 0
-        mid = (low_z + high_z) / 2
-        low_z, high_z = (mid, high_z) if excludes(mid) else (low_z, mid)
-    return Difference(d, interval, float(2 * stats.norm.sf(high_z)), NEWCOMBE, units)
+    """later - first for two independent runs: Newcombe's interval, and the p-value that inverts it, over
+    ``units`` samples (the smaller run)."""
+    low, high = newcombe(first, later, z_value())
+    p = newcombe_p_value(first.p, first.n, first.scale, later.p, later.n, later.scale)
+    return Difference(later.value - first.value, (float(low), float(high)), float(p), NEWCOMBE, units)

@@ -23,7 +23,7 @@ from typing import Any
 
 from tuning.eval.distinct import coverage_forms
 from tuning.eval.proportions import WilsonForm, clustered_proportion
-from tuning.eval.uncertainty import TASK_MEAN, Clusters, Estimate, cluster_mean, stream, task_mean
+from tuning.eval.uncertainty import TASK_MEAN, Clusters, Estimate, cluster_mean, cluster_spread, stream, task_mean
 from tuning.jsonfile import JSONFileError, json_ready, read_json, write_json
 
 #: (headline key, column title, how to print it), the columns of every results table.
@@ -52,9 +52,11 @@ HEADLINE_ALIGNMENT_TASKS = ("global_oqa", "nytimes", "mpi", "rotten_tomatoes", "
 JS_RANGE = (0.0, math.log(2))
 #: How each figure's interval is computed (results.json's ``interval_methods``, the reports' notes).
 INTERVAL_METHODS = {
-    "loss_geq_1": "studentized cluster bootstrap over episodes (bootstrap-t, 4000 resamples)",
+    "loss_geq_1": "studentized cluster bootstrap over episodes (bootstrap-t, 4000 resamples, ends at least as wide as "
+    "Student's t)",
     "all_acc_geq_1": "Wilson score interval with the episodes' design effect (t quantile, clusters - 1 df)",
-    "js_divergence": "studentized cluster bootstrap over the task's row clusters (bootstrap-t, 4000 resamples)",
+    "js_divergence": "studentized cluster bootstrap over the task's row clusters (bootstrap-t, 4000 resamples, ends at "
+    "least as wide as Student's t)",
     "percent_valid": "Wilson score interval over the samples",
     "diversity": "Wilson form with the delete-one jackknife variance (effective sample size)",
     "yield": "Wilson form with the delete-one jackknife variance (effective sample size)",
@@ -105,16 +107,21 @@ class SteerTask:
             return None
         return steer_estimate(task, figure, [key[0] for key in chosen], list(chosen.values()))
 
+    def spread(self, task: str, figure: str) -> Estimate | None:
+        """A headline figure with its stored interval and its variance (cheap: no resampling), for the interval
+        over tasks; None without outputs."""
+        chosen = self.items(STEER_HEADLINES[figure]) if self.outputs else {}
+        if not chosen:
+            return None
+        episodes, values = [key[0] for key in chosen], list(chosen.values())
+        if figure == "all_acc_geq_1":
+            return clustered_proportion(Clusters.of(episodes, values)).estimate()
+        return cluster_spread(values, episodes, self.intervals.get(figure))
+
     def refresh_intervals(self, task: str) -> None:
         """Every headline's interval by the current method (`INTERVAL_METHODS`)."""
         found = {figure: self.estimate(task, figure) if self.outputs else None for figure in STEER_HEADLINES}
         self.intervals = {figure: e.bounds() for figure, e in found.items() if e is not None}
-
-
-def stored(value: float | None, bounds: Sequence[float] | None) -> Estimate:
-    """A task's figure with the interval stored beside it (per-task intervals are computed once, by
-    ``refresh_intervals``; the interval over tasks is built from them)."""
-    return Estimate(float("nan") if value is None else float(value), None if not bounds else tuple(bounds), "stored")
 
 
 def steer_estimate(task: str, figure: str, episodes: Sequence[str], values: Sequence[float]) -> Estimate:
@@ -141,9 +148,11 @@ class SteerResults:
     def interval(self, key: str) -> list[float] | None:
         """The 95% interval of the mean over the evaluated tasks of a headline (`STEER_HEADLINES`): the tasks
         fixed, each task's own interval giving its variance (`task_mean`)."""
-        found = [stored(t.metrics.get(key), t.intervals.get(key)) for t in self.evaluated().values()]
+        found = [t.spread(name, key) for name, t in self.evaluated().items()]
+        if not found or any(e is None for e in found):
+            return None
         bounds = (0.0, 1.0) if key == "all_acc_geq_1" else (0.0, math.inf)
-        return task_mean(found, bounds).bounds() if found else None
+        return task_mean(found, bounds).bounds()  # type: ignore[arg-type]
 
 
 @dataclass
@@ -186,6 +195,13 @@ class AlignTask:
             raise ValueError(f"{task}: {len(values)} per-row values for {len(self.row_ids)} evaluated rows")
         return cluster_mean(values, self.cluster_ids, stream("alignment", figure, task), bounds=bounds)
 
+    def spread(self) -> Estimate | None:
+        """The mean JS divergence with its stored interval and its variance (cheap: no resampling), for the
+        interval over tasks; None without per-row values."""
+        if not self.row_ids or len(self.js_per_row) != len(self.row_ids):
+            return None
+        return cluster_spread(self.js_per_row, self.cluster_ids, self.intervals.get("js_divergence"))
+
     def refresh_intervals(self, task: str) -> None:
         """The JS divergence's interval by the current method (none without per-row values)."""
         if self.metrics and self.row_ids and len(self.js_per_row) == len(self.row_ids):
@@ -214,9 +230,10 @@ class AlignResults:
     def interval(self) -> list[float] | None:
         """The 95% interval of the headline JS divergence: the headline tasks fixed, each task's own interval
         giving its variance (`task_mean`)."""
-        found = [stored(t.metrics.get("js_divergence"), t.intervals.get("js_divergence"))
-                 for t in self.headline_tasks().values()]  # fmt: skip
-        return task_mean(found, JS_RANGE).bounds() if found else None
+        found = [t.spread() for t in self.headline_tasks().values()]
+        if not found or any(e is None for e in found):
+            return None
+        return task_mean(found, JS_RANGE).bounds()  # type: ignore[arg-type]
 
 
 @dataclass
@@ -260,9 +277,11 @@ class CoverSetting:
         """The 95% interval of the mean over tasks of a headline: the tasks fixed, each task's own interval
         giving its variance (`task_mean`); None if a task's samples have no validity recorded."""
         tasks = [t for t in self.generations if self.task_value(t, name) is not None]
-        found = [stored(self.task_value(t, name), self.intervals.get(t, {}).get(name)) for t in tasks]
+        forms = [self.forms(t) for t in tasks]
+        if not tasks or any(f is None for f in forms):
+            return None
         top = float(max(len(self.generations[t]) for t in tasks)) if name == "yield" else 1.0
-        return task_mean(found, (0.0, top)).bounds() if found else None
+        return task_mean([f[name].estimate() for f in forms], (0.0, top)).bounds()  # type: ignore[index]
 
 
 @dataclass
