@@ -20,8 +20,10 @@ K_WINDOW = 2048
 MIN_EPISODES_FOR_K2 = 10
 #: The paper's cap on episodes (steerability) and rows (alignment) per task.
 MAX_INSTANCES = 1000
-#: The options that decide which items are scored and how: two runs compare only if these agree.
-PROTOCOL = ("max_instances", "num_generations", "seed", "top_k", "include_terminator", "k", "k_window",
+#: The options that decide which items are scored and how: two runs compare only if these agree. The sampling
+#: seed is not one of them: it only decides which samples a run draws, and `compare` treats the samples of two
+#: runs as independent whatever their seeds.
+PROTOCOL = ("max_instances", "num_generations", "top_k", "include_terminator", "k", "k_window",
             "k_tokenizer", "min_episodes_for_k2", "settings")  # fmt: skip
 #: ``k_tokenizer`` value that selects k with the evaluated model's own tokenizer.
 OWN_TOKENIZER = "model"
