@@ -194,8 +194,18 @@ def test_compare_counts_better_same_and_worse_with_paired_intervals(run):
     # every output 0.5 lower: every resample says so, and the p-value is the smallest the resamples can give
     assert diff.low == pytest.approx(-0.5) and diff.high == pytest.approx(-0.5) and diff.verdict == "better"
     assert diff.p_value == pytest.approx(2 / 4001)
-    assert c.tally("better", "loss_geq_1") == {"better": 1, "no detectable difference": 0, "worse": 0, "untested": 0}
-    assert c.tally("same", "loss_geq_1") == {"better": 0, "no detectable difference": 1, "worse": 0, "untested": 0}
+    assert c.tally("better", "loss_geq_1") == {
+        "better": 1,
+        "no detectable difference": 0,
+        "worse": 0,
+        "untested": 0,
+    }
+    assert c.tally("same", "loss_geq_1") == {
+        "better": 0,
+        "no detectable difference": 1,
+        "worse": 0,
+        "untested": 0,
+    }
     assert c.tally("same", "js_divergence") == {"better": 0, "no detectable difference": 1, "worse": 0,
                                                 "untested": 0}  # fmt: skip
     worse = _shifted(run, +0.5)
@@ -225,7 +235,12 @@ def test_a_task_of_one_row_has_no_interval_and_is_never_a_win(chatml, tmp_path):
     c = compare([a, b], ["a", "b"])
     (diff,) = c.differences["b"]
     assert diff.later != diff.first and diff.verdict == "untested"
-    assert c.tally("b", "js_divergence") == {"better": 0, "no detectable difference": 0, "worse": 0, "untested": 1}
+    assert c.tally("b", "js_divergence") == {
+        "better": 0,
+        "no detectable difference": 0,
+        "worse": 0,
+        "untested": 1,
+    }
     report = comparison_report(c)
     assert "0/0/0 (+1 untested)" in report and "(one item: no interval) untested" in report
 

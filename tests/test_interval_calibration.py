@@ -45,10 +45,14 @@ def bootstrap(sums: np.ndarray, counts: np.ndarray, seed: int, block: int = 100)
     """Per row of (sims, clusters): the estimate, its se and the studentized replicates, in blocks."""
     generator = np.random.default_rng(seed)
     for start in range(0, len(sums), block):
-        yield studentized_replicates(sums[start : start + block], counts[start : start + block], generator, RESAMPLES)
+        yield studentized_replicates(
+            sums[start : start + block], counts[start : start + block], generator, RESAMPLES
+        )
 
 
-def bootstrap_coverage(sums: np.ndarray, counts: np.ndarray, truth: float, bounds: tuple[float, float]) -> float:
+def bootstrap_coverage(
+    sums: np.ndarray, counts: np.ndarray, truth: float, bounds: tuple[float, float]
+) -> float:
     hits = 0
     for theta, se, t in bootstrap(sums, counts, seed=7):
         low, high = studentized_interval(theta, se, t, sums.shape[1], bounds)
@@ -60,7 +64,9 @@ def bootstrap_coverage(sums: np.ndarray, counts: np.ndarray, truth: float, bound
 # Steerability: loss pooled over the outputs of episodes (studentized cluster bootstrap)
 
 
-def episode_losses(rng: np.random.Generator, design: str, sims: int, episodes: int) -> tuple[np.ndarray, float]:
+def episode_losses(
+    rng: np.random.Generator, design: str, sims: int, episodes: int
+) -> tuple[np.ndarray, float]:
     """Per simulated task and episode, the summed loss of its outputs; and the true mean loss per output."""
     if design == "lognormal 0.5, 8 outputs":  # skewness of the episode means about 1.8
         k, mean = 8, rng.lognormal(0.0, 0.5, size=(sims, episodes))
@@ -76,8 +82,12 @@ def episode_losses(rng: np.random.Generator, design: str, sims: int, episodes: i
 
 
 @pytest.mark.parametrize("episodes", [20, 40, 100])
-@pytest.mark.parametrize("design", ["lognormal 0.5, 8 outputs", "lognormal 0.75, 4 outputs", "t(3), 4 outputs"])
-def test_steerability_loss_interval_covers_skewed_and_heavy_tailed_episodes(design: str, episodes: int) -> None:
+@pytest.mark.parametrize(
+    "design", ["lognormal 0.5, 8 outputs", "lognormal 0.75, 4 outputs", "t(3), 4 outputs"]
+)
+def test_steerability_loss_interval_covers_skewed_and_heavy_tailed_episodes(
+    design: str, episodes: int
+) -> None:
     rng = np.random.default_rng([1, episodes, len(design)])
     sums, truth = episode_losses(rng, design, 1000, episodes)
     k = 8 if design.startswith("lognormal 0.5") else 4
@@ -92,9 +102,11 @@ def test_cluster_mean_is_the_simulated_method() -> None:
     values = rng.lognormal(0, 0.5, size=60)
     episodes = [str(i // 3) for i in range(60)]
     grouped = Clusters.of(episodes, values)
-    (theta, se, t), = bootstrap(grouped.sums[None], grouped.counts[None], seed=5)
+    ((theta, se, t),) = bootstrap(grouped.sums[None], grouped.counts[None], seed=5)
     low, high = studentized_interval(theta, se, t, 20, (0.0, math.inf))
-    found = cluster_mean(values, episodes, np.random.default_rng(5), bounds=(0.0, math.inf), resamples=RESAMPLES)
+    found = cluster_mean(
+        values, episodes, np.random.default_rng(5), bounds=(0.0, math.inf), resamples=RESAMPLES
+    )
     assert found.value == pytest.approx(values.mean())
     assert found.interval == pytest.approx((low[0], high[0]))
 
@@ -104,8 +116,12 @@ def test_cluster_mean_is_the_simulated_method() -> None:
 
 
 @pytest.mark.parametrize("episodes", [20, 40, 200])
-@pytest.mark.parametrize(("p", "outputs", "concentration"), [(0.1, 8, 5), (0.3, 3, 2), (0.5, 4, 1), (0.7, 8, 5)])
-def test_exact_match_interval_covers_clustered_hits(p: float, outputs: int, concentration: float, episodes: int):
+@pytest.mark.parametrize(
+    ("p", "outputs", "concentration"), [(0.1, 8, 5), (0.3, 3, 2), (0.5, 4, 1), (0.7, 8, 5)]
+)
+def test_exact_match_interval_covers_clustered_hits(
+    p: float, outputs: int, concentration: float, episodes: int
+):
     """Each episode has its own chance of an exact match (Beta around p: intra-episode correlation
     1 / (1 + concentration), from 0.17 to 0.5)."""
     rng = np.random.default_rng([2, episodes, outputs])
@@ -124,7 +140,9 @@ def test_exact_match_interval_covers_clustered_hits(p: float, outputs: int, conc
 # Alignment: JS divergence of rows grouped in clusters (studentized cluster bootstrap over the clusters)
 
 
-def clustered_rows(rng: np.random.Generator, sims: int, clusters: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def clustered_rows(
+    rng: np.random.Generator, sims: int, clusters: int
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Rows in clusters of 1 to 8 (a question asked in several countries): the cluster sets the row's expected
     JS divergence (Beta(2, 12) of ln 2), the rows scatter around it (Beta with concentration 20). True mean:
     ln 2 * 2 / 14."""
@@ -164,8 +182,12 @@ def test_percent_valid_interval_covers_95_percent_over_the_range_of_validity(sam
     intervals = np.array([proportion(x, samples).estimate().interval for x in range(samples + 1)])
     shares = np.linspace(0.01, 0.99, 197)
     coverage = np.array(
-        [stats.binom.pmf(np.arange(samples + 1), samples, p)[(intervals[:, 0] <= p) & (p <= intervals[:, 1])].sum()
-         for p in shares]  # fmt: skip
+        [
+            stats.binom.pmf(np.arange(samples + 1), samples, p)[
+                (intervals[:, 0] <= p) & (p <= intervals[:, 1])
+            ].sum()
+            for p in shares
+        ]  # fmt: skip
     )
     assert in_band(coverage.mean()), coverage.mean()
     assert coverage[(shares >= 0.05) & (shares <= 0.95)].min() >= 0.9
@@ -174,7 +196,9 @@ def test_percent_valid_interval_covers_95_percent_over_the_range_of_validity(sam
 def test_no_interval_has_zero_width_at_0_or_100_percent() -> None:
     for samples in (16, 100):
         for valid in (0, samples):
-            forms = coverage_forms(["a"] * valid + ["x"] * (samples - valid), [True] * valid + [False] * (samples - valid))
+            forms = coverage_forms(
+                ["a"] * valid + ["x"] * (samples - valid), [True] * valid + [False] * (samples - valid)
+            )
             pv = forms["percent_valid"].estimate().interval
             assert pv[1] - pv[0] > 0.03, (samples, valid, pv)
             for name in ("diversity", "yield"):
@@ -191,6 +215,7 @@ def test_no_interval_has_zero_width_at_0_or_100_percent() -> None:
 
 def output_spaces() -> dict[str, tuple[np.ndarray, np.ndarray, float]]:
     """name -> (probability levels, how many outputs share each level, share valid)."""
+
     def zipf(size: int, exponent: float) -> tuple[np.ndarray, np.ndarray]:
         weights = np.arange(1, size + 1, dtype=float) ** -exponent
         return weights / weights.sum(), np.ones(size)
@@ -207,8 +232,11 @@ def output_spaces() -> dict[str, tuple[np.ndarray, np.ndarray, float]]:
     }
 
 
-def expected_figures(levels: np.ndarray, sizes: np.ndarray, valid: float, samples: int) -> tuple[float, float]:
+def expected_figures(
+    levels: np.ndarray, sizes: np.ndarray, valid: float, samples: int
+) -> tuple[float, float]:
     """The exact expectation of yield and diversity of ``samples`` draws."""
+
     def seen(p: np.ndarray, n: int) -> float:
         return float(np.sum(sizes * -np.expm1(n * np.log1p(-p))))
 
@@ -331,11 +359,17 @@ def test_identical_alignment_arms_show_no_more_than_5_percent_false_differences(
     rng = np.random.default_rng(12)
     sims, tasks, clusters = 400, 7, 40
     first, ids = clustered_rows(rng, sims * tasks, clusters)
-    later = [JS_TOP * rng.beta(20 * v / JS_TOP, 20 * (1 - v / JS_TOP)) for v in first]  # same mean as each row
-    gaps = np.stack([np.bincount(i, weights=b - a, minlength=clusters) for a, b, i in zip(first, later, ids, strict=True)])
+    later = [
+        JS_TOP * rng.beta(20 * v / JS_TOP, 20 * (1 - v / JS_TOP)) for v in first
+    ]  # same mean as each row
+    gaps = np.stack(
+        [np.bincount(i, weights=b - a, minlength=clusters) for a, b, i in zip(first, later, ids, strict=True)]
+    )
     counts = np.stack([np.bincount(i, minlength=clusters).astype(float) for i in ids])
     # `later` scatters around `first`, whose own expectation differs: compare each to the mean of the two
-    p = np.concatenate([studentized_p_value(theta, se, t, clusters) for theta, se, t in bootstrap(gaps, counts, 13)])
+    p = np.concatenate(
+        [studentized_p_value(theta, se, t, clusters) for theta, se, t in bootstrap(gaps, counts, 13)]
+    )
     assert family_rate(p.reshape(sims, tasks)) <= allowed(sims)
 
 
@@ -373,9 +407,10 @@ def test_every_task_and_figure_resamples_from_its_own_stream() -> None:
              for names in [("steerability", "loss_geq_1", "flight"), ("steerability", "all_acc_geq_1", "flight"),
                            ("steerability", "loss_geq_1", "chemistry_esol")]}  # fmt: skip
     assert len({tuple(d) for d in draws.values()}) == 3
-    assert stream("steerability", "loss_geq_1", "flight").integers(0, 10**9, size=4).tolist() == draws[
-        ("steerability", "loss_geq_1", "flight")
-    ]
+    assert (
+        stream("steerability", "loss_geq_1", "flight").integers(0, 10**9, size=4).tolist()
+        == draws[("steerability", "loss_geq_1", "flight")]
+    )
 
 
 def test_holm_adjusts_step_down_and_leaves_untested_out() -> None:

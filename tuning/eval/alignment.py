@@ -109,5 +109,7 @@ def evaluate_alignment(
 ) -> AlignResults:
     """Per-task metric results, counts, a few model-vs-target rows and every row's JS divergence."""
     suffix = terminator(fmt, lm.tokenizer) if opts.include_terminator else ""
-    per_task = {task: evaluate_task(lm, fmt, rows, metric, opts, suffix, task) for task, rows in tasks.items()}
+    per_task = {
+        task: evaluate_task(lm, fmt, rows, metric, opts, suffix, task) for task, rows in tasks.items()
+    }
     return AlignResults(tasks=per_task, include_terminator=opts.include_terminator)

@@ -19,17 +19,29 @@ whether more tasks moved one way than the other. Every task and figure resamples
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-
-import math
 
 from tuning.eval.options import PROTOCOL
 from tuning.eval.proportions import independent_difference
 from tuning.eval.results import JS_RANGE, STEER_HEADLINES, EvalResults
 from tuning.eval.uncertainty import (
-    BETTER, MIN_UNITS, SAME, UNTESTED, VERDICTS, WORSE, Difference, Estimate, SignTest, cluster_mean, holm,
-    paired_difference, sign_test, stream, verdict,
+    BETTER,
+    MIN_UNITS,
+    SAME,
+    UNTESTED,
+    VERDICTS,
+    WORSE,
+    Difference,
+    Estimate,
+    SignTest,
+    cluster_mean,
+    holm,
+    paired_difference,
+    sign_test,
+    stream,
+    verdict,
 )  # fmt: skip
 
 #: (figure, desideratum, lower is better) of the per-task comparisons.
@@ -181,7 +193,9 @@ def _steer_differences(first: EvalResults, later: EvalResults, label: str) -> li
             keys = set(shared)
             diff = paired_difference([mine[k] for k in shared], [yours[k] for k in shared], [k[0] for k in shared],
                                      stream("compare", figure, task), DIFFERENCE_RANGE[figure])  # fmt: skip
-            out.append(_row(figure, task, a.estimate(task, figure, keys), b.estimate(task, figure, keys), diff))
+            out.append(
+                _row(figure, task, a.estimate(task, figure, keys), b.estimate(task, figure, keys), diff)
+            )
     return out
 
 
@@ -199,8 +213,13 @@ def _align_differences(first: EvalResults, later: EvalResults) -> list[TaskDiffe
             continue
         clusters = [mine[r][1] for r in shared]
         values_a, values_b = [mine[r][0] for r in shared], [yours[r] for r in shared]
-        diff = paired_difference(values_a, values_b, clusters, stream("compare", figure, task), DIFFERENCE_RANGE[figure])
-        estimates = [cluster_mean(v, clusters, stream("alignment", figure, task), JS_RANGE) for v in (values_a, values_b)]
+        diff = paired_difference(
+            values_a, values_b, clusters, stream("compare", figure, task), DIFFERENCE_RANGE[figure]
+        )
+        estimates = [
+            cluster_mean(v, clusters, stream("alignment", figure, task), JS_RANGE)
+            for v in (values_a, values_b)
+        ]
         out.append(_row(figure, task, *estimates, diff))
     return out
 

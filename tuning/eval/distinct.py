@@ -40,7 +40,9 @@ def coverage_forms(generations: Sequence[str], validity: Sequence[bool]) -> dict
     given the Wilson bound on the share of valid samples: at most the chance that a run has any valid sample.
     """
     if len(generations) != len(validity):
-        raise ValueError(f"{len(generations)} generations but {len(validity)} validity flags: one per generation")
+        raise ValueError(
+            f"{len(generations)} generations but {len(validity)} validity flags: one per generation"
+        )
     n = len(generations)
     if n == 0:
         raise ValueError("a coverage task with no generations has no figures")
@@ -52,12 +54,16 @@ def coverage_forms(generations: Sequence[str], validity: Sequence[bool]) -> dict
     # yield: leaving out one of the f1 samples seen once lowers it by 1, any other sample leaves it as it is
     yield_variance = (n - 1) / n * singletons * (1 - singletons / n) if valid else 0.0
     share = distinct / n
-    out["yield"] = WilsonForm(share, _effective_trials(share, yield_variance / n**2, n), JACKKNIFE, scale=float(n))
+    out["yield"] = WilsonForm(
+        share, _effective_trials(share, yield_variance / n**2, n), JACKKNIFE, scale=float(n)
+    )
     if valid == 0:
         # E[diversity] <= P(any valid sample) <= 1 - (1 - v)^n, v at most the Wilson bound of 0 valid of n
         z = z_value()
         ceiling = 1 - (1 - float(wilson(0.0, n, z)[1])) ** n
-        out["diversity"] = WilsonForm(0.0, z * z * (1 - ceiling) / ceiling, JACKKNIFE)  # Wilson's top: ceiling
+        out["diversity"] = WilsonForm(
+            0.0, z * z * (1 - ceiling) / ceiling, JACKKNIFE
+        )  # Wilson's top: ceiling
         return out
     diversity = distinct / valid
     out["diversity"] = WilsonForm(

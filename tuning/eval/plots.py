@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from tuning.eval.results import (
-    STEER_HEADLINES, AlignResults, CoverResults, EvalResults, SteerResults, SteerTask, steer_estimate,
+    STEER_HEADLINES,
+    AlignResults,
+    CoverResults,
+    EvalResults,
+    SteerResults,
+    SteerTask,
+    steer_estimate,
 )  # fmt: skip
 
 MAX_EXAMPLE_PANELS = 4
@@ -41,7 +47,9 @@ def _style(index: int) -> dict[str, Any]:
     }
 
 
-def _curve(name: str, task: SteerTask, record: str) -> tuple[list[int], list[float], list[float], list[float]]:
+def _curve(
+    name: str, task: SteerTask, record: str
+) -> tuple[list[int], list[float], list[float], list[float]]:
     """Per scored-output index j: the mean of ``record`` and its 95% interval, by the method of the headline
     figure of that record (`tuning.eval.results.INTERVAL_METHODS`); a single output gets no band."""
     o = task.outputs
@@ -66,7 +74,10 @@ def _save(fig: Any, path: Path) -> Path:
 def plot_steer_curves(runs: Sequence[tuple[str, SteerResults]], path: Path) -> Path | None:
     """Loss and exact match against shots with 95% bands; one line per (run, task)."""
     lines = [
-        (f"{label}{task}", task, res) for label, steer in runs for task, res in steer.tasks.items() if res.outputs
+        (f"{label}{task}", task, res)
+        for label, steer in runs
+        for task, res in steer.tasks.items()
+        if res.outputs
     ]
     if not lines:
         return None

@@ -23,7 +23,9 @@ CLUSTERED = "Wilson score interval with the episodes' design effect (t quantile)
 NEWCOMBE = "Newcombe's hybrid score interval (independent runs)"
 
 
-def wilson(p: np.ndarray | float, n: np.ndarray | float, z: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+def wilson(
+    p: np.ndarray | float, n: np.ndarray | float, z: np.ndarray | float
+) -> tuple[np.ndarray, np.ndarray]:
     """The Wilson score interval of proportion ``p`` over ``n`` trials at normal quantile ``z`` (vectorised)."""
     p, n, z = np.asarray(p, dtype=float), np.asarray(n, dtype=float), np.asarray(z, dtype=float)
     z2 = z * z
@@ -31,7 +33,9 @@ def wilson(p: np.ndarray | float, n: np.ndarray | float, z: np.ndarray | float) 
     centre = (p + z2 / (2 * n)) / denominator
     half = z * np.sqrt(np.maximum(p * (1 - p), 0.0) / n + z2 / (4 * n * n)) / denominator
     # at 0 and 1 the end is exact (the rounding of centre - half would leave it a hair off)
-    return np.where(p <= 0, 0.0, np.clip(centre - half, 0.0, 1.0)), np.where(p >= 1, 1.0, np.clip(centre + half, 0.0, 1.0))
+    return np.where(p <= 0, 0.0, np.clip(centre - half, 0.0, 1.0)), np.where(
+        p >= 1, 1.0, np.clip(centre + half, 0.0, 1.0)
+    )
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,9 @@ class WilsonForm:
 def proportion(successes: int, trials: int) -> WilsonForm:
     """``successes`` of ``trials`` independent trials (a task's valid samples)."""
     if trials < 1 or not 0 <= successes <= trials:
-        raise ValueError(f"a proportion needs 0 <= successes <= trials and trials >= 1, got {successes}/{trials}")
+        raise ValueError(
+            f"a proportion needs 0 <= successes <= trials and trials >= 1, got {successes}/{trials}"
+        )
     return WilsonForm(successes / trials, float(trials), WILSON)
 
 

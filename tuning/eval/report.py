@@ -12,9 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tuning.eval.compare import DIFFERENCE_METHODS, FIGURES, SETTING, Comparison, TaskDifference, tally_text
+from tuning.eval.compare import DIFFERENCE_METHODS, FIGURES, Comparison, TaskDifference, tally_text
 from tuning.eval.results import (
-    COLUMNS, HEADLINE_ALIGNMENT_TASKS, INTERVAL_METHODS, AlignResults, CoverResults, EvalResults, SteerResults,
+    COLUMNS,
+    HEADLINE_ALIGNMENT_TASKS,
+    INTERVAL_METHODS,
+    AlignResults,
+    CoverResults,
+    EvalResults,
+    SteerResults,
 )  # fmt: skip
 from tuning.eval.uncertainty import UNTESTED
 
@@ -146,7 +152,9 @@ def render_report(results: EvalResults, plots: Sequence[str]) -> str:
         "Figures in brackets are 95% intervals (methods below).",
         "",
         headline_table(results),
-        *methods_note(INTERVAL_METHODS, "Intervals (each with a coverage tested on simulated data, docs/evaluation.md):"),
+        *methods_note(
+            INTERVAL_METHODS, "Intervals (each with a coverage tested on simulated data, docs/evaluation.md):"
+        ),
     ]
     skipped = {c: t for c, t in results.skipped_tasks.items() if t}
     if skipped:
@@ -210,7 +218,10 @@ def comparison_report(comp: Comparison) -> str:
             lines.append(f"| {desideratum}: {figure} | " + " | ".join(cells) + " |")
         lines += ["", *methods_note(DIFFERENCE_METHODS, "How each difference is measured:")]
     for figure, desideratum, lower in FIGURES:
-        found = {label: {d.task: d for d in comp.differences.get(label, []) if d.figure == figure} for label in later}
+        found = {
+            label: {d.task: d for d in comp.differences.get(label, []) if d.figure == figure}
+            for label in later
+        }
         tasks = sorted({task for by_task in found.values() for task in by_task})
         if not tasks:
             continue

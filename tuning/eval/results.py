@@ -23,7 +23,15 @@ from typing import Any
 
 from tuning.eval.distinct import coverage_forms
 from tuning.eval.proportions import WilsonForm, clustered_proportion
-from tuning.eval.uncertainty import TASK_MEAN, Clusters, Estimate, cluster_mean, cluster_spread, stream, task_mean
+from tuning.eval.uncertainty import (
+    TASK_MEAN,
+    Clusters,
+    Estimate,
+    cluster_mean,
+    cluster_spread,
+    stream,
+    task_mean,
+)
 from tuning.jsonfile import JSONFileError, json_ready, read_json, write_json
 
 #: (headline key, column title, how to print it), the columns of every results table.
@@ -47,7 +55,15 @@ COVERAGE_AGGREGATES = {
 #: Steerability headline name -> the per-output record it averages over outputs with at least one example.
 STEER_HEADLINES = {"loss_geq_1": "loss", "all_acc_geq_1": "all_acc"}
 #: The alignment tasks of the paper's headline JS divergence; any other task (``states``) is reported beside it.
-HEADLINE_ALIGNMENT_TASKS = ("global_oqa", "nytimes", "mpi", "rotten_tomatoes", "urn", "habermas", "numbergame")
+HEADLINE_ALIGNMENT_TASKS = (
+    "global_oqa",
+    "nytimes",
+    "mpi",
+    "rotten_tomatoes",
+    "urn",
+    "habermas",
+    "numbergame",
+)
 #: The range of a JS divergence in nats, which its intervals respect.
 JS_RANGE = (0.0, math.log(2))
 #: How each figure's interval is computed (results.json's ``interval_methods``, the reports' notes).
@@ -102,7 +118,9 @@ class SteerTask:
     def estimate(self, task: str, figure: str, items: set[tuple[str, int]] | None = None) -> Estimate | None:
         """A headline figure (`STEER_HEADLINES`) of this task with its interval, over all outputs with at least
         one example or only over ``items``; None when there is no such output."""
-        chosen = {key: v for key, v in self.items(STEER_HEADLINES[figure]).items() if items is None or key in items}
+        chosen = {
+            key: v for key, v in self.items(STEER_HEADLINES[figure]).items() if items is None or key in items
+        }
         if not chosen:
             return None
         return steer_estimate(task, figure, [key[0] for key in chosen], list(chosen.values()))

@@ -100,7 +100,9 @@ class Clusters:
     def of(cls, cluster_ids: Sequence[str], values: Sequence[float]) -> Clusters:
         """Group ``values`` by the cluster each belongs to (``cluster_ids[i]`` for ``values[i]``)."""
         if len(cluster_ids) != len(values):
-            raise ValueError(f"{len(values)} values but {len(cluster_ids)} cluster ids: one id per value expected")
+            raise ValueError(
+                f"{len(values)} values but {len(cluster_ids)} cluster ids: one id per value expected"
+            )
         order = list(dict.fromkeys(cluster_ids))
         index = {c: i for i, c in enumerate(order)}
         where = np.fromiter((index[c] for c in cluster_ids), dtype=np.int64, count=len(cluster_ids))
@@ -226,7 +228,9 @@ def _finite(low: np.ndarray, high: np.ndarray) -> tuple[float, float] | None:
     return ends if all(math.isfinite(e) for e in ends) else None
 
 
-def cluster_spread(values: Sequence[float], clusters: Sequence[str], interval: Sequence[float] | None) -> Estimate:
+def cluster_spread(
+    values: Sequence[float], clusters: Sequence[str], interval: Sequence[float] | None
+) -> Estimate:
     """The mean of ``values`` with its cluster-robust variance (no resampling: cheap), beside an interval computed
     before by `cluster_mean`: what `task_mean` needs of each task."""
     grouped = Clusters.of(clusters, values)
