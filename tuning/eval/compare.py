@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from tuning.eval.options import PROTOCOL
 from tuning.eval.proportions import independent_difference
-from tuning.eval.results import JS_RANGE, STEER_HEADLINES, EvalResults
+from tuning.eval.results import JS_RANGE, STEER_HEADLINES, EvalResults, SteerTask
 from tuning.eval.uncertainty import (
     BETTER,
     MIN_UNITS,
@@ -171,31 +171,54 @@ def _row(figure: str, task: str, first: Estimate, later: Estimate, diff: Differe
     )  # fmt: skip
 
 
-def _steer_differences(first: EvalResults, later: EvalResults, label: str) -> list[TaskDifference]:
-    out = []
+def _by_sample(a: SteerTask, b: SteerTask) -> bool:
+    """Whether both runs recorded each output's sample index (older results files did not)."""
+    return "sample" in a.outputs and "sample" in b.outputs
+
+
+def _steer_pairs(first: EvalResults, later: EvalResults) -> dict[str, tuple[SteerTask, SteerTask]]:
+    """The steerability tasks both runs evaluated, with outputs."""
     theirs = later.steerability.evaluated() if later.steerability else {}
-    for task, a in (first.steerability.evaluated() if first.steerability else {}).items():
-        b = theirs.get(task)
-        if b is None or not a.outputs or not b.outputs:
+    return {
+        task: (a, theirs[task])
+        for task, a in (first.steerability.evaluated() if first.steerability else {}).items()
+        if task in theirs and a.outputs and theirs[task].outputs
+    }
+
+
+def unpairable(first: EvalResults, later: EvalResults, label: str) -> list[str]:
+    """Steerability tasks whose outputs cannot be paired: a run without sample indices (an older results file)
+    pairs by rank, which is right only within one format."""
+    if first.format == later.format:
+        return []
+    return [
+        f"{task}: not compared: the steerability outputs of {label if 'sample' not in b.outputs else 'the first run'} "
+        "have no sample index (results.json field steerability.tasks.<task>.outputs.sample, written by newer "
+        f"versions), and runs in different formats ({first.format} vs {later.format}) pair their outputs only by "
+        "it; evaluate that model again"
+        for task, (a, b) in _steer_pairs(first, later).items()
+        if not _by_sample(a, b)
+    ]
+
+
+def _steer_differences(first: EvalResults, later: EvalResults) -> list[TaskDifference]:
+    """Per steerability task and headline, the paired difference over the outputs both runs scored, matched by
+    (episode, sample index), or by rank within one format when a run has no sample indices (`unpairable`)."""
+    out = []
+    for task, (a, b) in _steer_pairs(first, later).items():
+        by_sample = _by_sample(a, b)
+        if not by_sample and first.format != later.format:
             continue
-        if first.format != later.format and ("sample" not in a.outputs or "sample" not in b.outputs):
-            raise ProtocolMismatch(
-                f"{task}: the steerability outputs of {label if 'sample' not in b.outputs else 'the first run'} "
-                "have no sample index (results.json field steerability.tasks.<task>.outputs.sample, written by "
-                f"newer versions); runs in different formats ({first.format} vs {later.format}) can only be "
-                "paired by it. Evaluate that model again"
-            )
         for figure, record in STEER_HEADLINES.items():
-            mine, yours = a.items(record), b.items(record)
+            mine, yours = a.items(record, by_sample), b.items(record, by_sample)
             shared = [key for key in mine if key in yours]
             if not shared:
                 continue
             keys = set(shared)
             diff = paired_difference([mine[k] for k in shared], [yours[k] for k in shared], [k[0] for k in shared],
                                      stream("compare", figure, task), DIFFERENCE_RANGE[figure])  # fmt: skip
-            out.append(
-                _row(figure, task, a.estimate(task, figure, keys), b.estimate(task, figure, keys), diff)
-            )
+            estimates = (run.estimate(task, figure, keys, by_sample) for run in (a, b))
+            out.append(_row(figure, task, *estimates, diff))
     return out
 
 
@@ -256,7 +279,7 @@ def compare(runs: Sequence[EvalResults], labels: Sequence[str], allow_mismatch: 
     result = Comparison(list(labels), list(runs))
     first = runs[0]
     for label, later in zip(labels[1:], runs[1:], strict=True):
-        found = protocol_differences(first, later)
+        found = protocol_differences(first, later) + unpairable(first, later, label)
         if found and not allow_mismatch:
             raise ProtocolMismatch(
                 f"{labels[0]} and {label} did not evaluate the same items: {'; '.join(found[:5])}"
@@ -266,7 +289,7 @@ def compare(runs: Sequence[EvalResults], labels: Sequence[str], allow_mismatch: 
             )
         result.mismatches[label] = found
         differences = (
-            _steer_differences(first, later, label)
+            _steer_differences(first, later)
             + _align_differences(first, later)
             + _cover_differences(first, later)
         )

@@ -103,24 +103,25 @@ class SteerTask:
             [self.episode_ids[int(o["episode"][i])] for i in keep], [o[record][i] for i in keep]
         )
 
-    def items(self, record: str) -> dict[tuple[str, int], float]:
+    def items(self, record: str, by_sample: bool = True) -> dict[tuple[str, int], float]:
         """(episode id, sample index) -> ``record`` of every output with at least one example: the key that pairs
         the same output across formats (colon scores an episode's first sample, spectrum and chat may not).
-        Older results files have no sample index and fall back to the rank, which pairs within one format."""
+        ``by_sample=False``, or an older results file without sample indices, keys by the rank j instead, which
+        pairs outputs only within one format."""
         o = self.outputs
-        samples = o.get("sample", o["shots"])
+        keys = o["sample"] if by_sample and "sample" in o else o["shots"]
         return {
-            (self.episode_ids[int(o["episode"][i])], int(samples[i])): float(o[record][i])
+            (self.episode_ids[int(o["episode"][i])], int(keys[i])): float(o[record][i])
             for i, shots in enumerate(o["shots"])
             if shots >= 1
         }
 
-    def estimate(self, task: str, figure: str, items: set[tuple[str, int]] | None = None) -> Estimate | None:
+    def estimate(self, task: str, figure: str, items: set[tuple[str, int]] | None = None,
+                 by_sample: bool = True) -> Estimate | None:  # fmt: skip
         """A headline figure (`STEER_HEADLINES`) of this task with its interval, over all outputs with at least
-        one example or only over ``items``; None when there is no such output."""
-        chosen = {
-            key: v for key, v in self.items(STEER_HEADLINES[figure]).items() if items is None or key in items
-        }
+        one example or only over ``items`` (keys of `items`); None when there is no such output."""
+        found = self.items(STEER_HEADLINES[figure], by_sample)
+        chosen = {key: v for key, v in found.items() if items is None or key in items}
         if not chosen:
             return None
         return steer_estimate(task, figure, [key[0] for key in chosen], list(chosen.values()))
