@@ -245,22 +245,19 @@ def expected_figures(
     return seen(valid * levels, samples), diversity
 
 
-#: (samples, space) where the interval is conservative by more than the band: the output space saturates or no
-#: repeat is ever seen, so the jackknife's Efron-Stein bias dominates (measured coverage in the comment).
+#: space -> the sample counts where the interval is conservative by more than the band: the output space saturates,
+#: never repeats, or (at 16 samples) shows too few repeats, and the jackknife's Efron-Stein bias dominates. Measured
+#: (yield / diversity): N = 16: zipf 1.1 .964/.975, zipf 1.5 .954/.972, zipf 2 .976/.976, uniform 10 .986/.975,
+#: uniform 50 .971/.981, uniform 100 at 10% .934/1.0, 10^6 1.0/1.0; N = 100: zipf 1.1 .965/.978, uniform 10
+#: 1.0/1.0, uniform 50 .996/.996, uniform 100 at 10% .965/.984, 10^6 .992/.992.
 CONSERVATIVE = {
-    (16, "uniform over 10 (saturates)"),  # 0.99 / 0.98
-    (16, "uniform over 50"),  # 0.97 / 0.98
-    (16, "uniform over 100, 10% valid"),  # 0.93 / 1.00
-    (16, "uniform over 10^6 (no repeats)"),  # 1.00 / 1.00
-    (16, "zipf 1.1 over 1000"),  # 0.96 / 0.97
-    (16, "zipf 1.5 over 20000"),  # 0.95 / 0.97
-    (16, "zipf 2 over 1000"),  # 0.98 / 0.98
-    (100, "zipf 1.1 over 1000"),  # 0.97 / 0.98
-    (100, "zipf 1.5 over 20000"),  # 0.97 / 0.97
-    (100, "uniform over 10 (saturates)"),  # 1.00 / 1.00
-    (100, "uniform over 50"),  # 1.00 / 1.00
-    (100, "uniform over 100, 10% valid"),  # 0.96 / 0.99
-    (100, "uniform over 10^6 (no repeats)"),  # 0.99 / 0.99
+    "zipf 1.1 over 1000": (16, 100),
+    "zipf 1.5 over 20000": (16,),
+    "zipf 2 over 1000": (16,),
+    "uniform over 10 (saturates)": (16, 100),
+    "uniform over 50": (16, 100),
+    "uniform over 100, 10% valid": (16, 100),
+    "uniform over 10^6 (no repeats)": (16, 100),
 }
 
 
@@ -282,7 +279,7 @@ def test_diversity_and_yield_intervals_cover_their_expectation(space: str, sampl
             hits[i] += low <= truth <= high
     shares = hits / sims
     assert shares.min() >= BAND[0], (space, samples, shares)
-    if (samples, space) not in CONSERVATIVE:
+    if samples not in CONSERVATIVE.get(space, ()):
         assert shares.max() <= BAND[1], (space, samples, shares)
 
 
