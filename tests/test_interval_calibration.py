@@ -389,9 +389,9 @@ def test_identical_coverage_arms_show_no_more_than_5_percent_false_differences(s
             for name, found in pairs.items():
                 found.append((arms[0][name], arms[1][name]))
     for name, found in pairs.items():
-        p = newcombe_p_value(*(np.array([getattr(f[i], a) for f in found]) for i, a in
-                               ((0, "p"), (0, "n"))), found[0][0].scale,
-                             *(np.array([getattr(f[1], a) for f in found]) for a in ("p", "n")), found[0][1].scale)  # fmt: skip
+        first, later = ([f[arm] for f in found] for arm in (0, 1))
+        p = newcombe_p_value([f.p for f in first], [f.n for f in first], first[0].scale,
+                             [f.p for f in later], [f.n for f in later], later[0].scale)  # fmt: skip
         assert family_rate(p.reshape(sims, tasks)) <= allowed(sims), name
 
 

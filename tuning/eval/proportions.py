@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import stats
 
 from tuning.eval.uncertainty import LEVEL, Clusters, Difference, Estimate, ratio_se, t_value, z_value
@@ -100,7 +101,15 @@ def newcombe(first: WilsonForm, later: WilsonForm, z: np.ndarray | float) -> tup
     return newcombe_bounds(first.p, first.n, first.scale, later.p, later.n, later.scale, z)
 
 
-def newcombe_bounds(p_a, n_a, scale_a, p_b, n_b, scale_b, z) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+def newcombe_bounds(
+    p_a: ArrayLike,
+    n_a: ArrayLike,
+    scale_a: float,
+    p_b: ArrayLike,
+    n_b: ArrayLike,
+    scale_b: float,
+    z: ArrayLike,
+) -> tuple[np.ndarray, np.ndarray]:
     """Newcombe's interval of scale_b p_b - scale_a p_a from the two Wilson intervals (arrays broadcast)."""
     low_a, high_a = (np.asarray(b) * scale_a for b in wilson(p_a, n_a, z))
     low_b, high_b = (np.asarray(b) * scale_b for b in wilson(p_b, n_b, z))
@@ -109,7 +118,15 @@ def newcombe_bounds(p_a, n_a, scale_a, p_b, n_b, scale_b, z) -> tuple[np.ndarray
     return d - np.hypot(b - low_b, high_a - a), d + np.hypot(high_b - b, a - low_a)
 
 
-def newcombe_p_value(p_a, n_a, scale_a, p_b, n_b, scale_b, steps: int = 50) -> np.ndarray:  # noqa: ANN001
+def newcombe_p_value(
+    p_a: ArrayLike,
+    n_a: ArrayLike,
+    scale_a: float,
+    p_b: ArrayLike,
+    n_b: ArrayLike,
+    scale_b: float,
+    steps: int = 50,
+) -> np.ndarray:
     """The two-sided p-value that inverts Newcombe's interval: 2 (1 - Phi(z*)) where z* is the quantile at which
     the interval's nearer end reaches 0 (bisection; the interval widens with z). 1 when the difference is 0."""
     p_a, n_a, p_b, n_b = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (p_a, n_a, p_b, n_b)))
