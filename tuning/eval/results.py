@@ -2,12 +2,12 @@
 
 `EvalResults` holds the run's facts (model, format, options, what was skipped) and one section per
 evaluation: `SteerResults` (per task: k, counts, the steerability metric's results), `AlignResults` (per
-task: counts, the distributional-alignment metric's results, per-row JS divergence, example rows) and
-`CoverResults` (per prompt setting: prompts, generations and the coverage metric's results). `headline` flattens
-the numbers the tables show, `intervals` their 95% intervals and `interval_methods` how each was computed
-(`tuning.eval.uncertainty`). `save`/`load` write and read the JSON; a file that is not a results file fails
-with its name and the field that is wrong. Intervals are recomputed from the stored per-item numbers when a file
-is loaded, so an older results file gets the current methods.
+task: counts, the distributional-alignment metric's results, per-row JS divergence and distances, example
+rows) and `CoverResults` (per prompt setting: prompts, generations and the coverage metric's results).
+`headline` flattens the numbers the tables show, `intervals` their 95% intervals and `interval_methods` how each
+was computed (`tuning.eval.uncertainty`). `save`/`load` write and read the JSON; a file that is not a results file
+fails with its name and the field that is wrong. Intervals are recomputed from the stored per-item numbers when a
+file is loaded, so an older results file gets the current methods.
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("steer/all_acc_geq_1", "exact match ≥1 ↑", "{:.3f}"),
     ("align/js_divergence", "JS div ↓", "{:.4f}"),
     ("align/states/js_divergence", "JS div states ↓", "{:.4f}"),
+    ("align/total_variation", "TV ↓", "{:.4f}"),
+    ("align/wasserstein", "W1 (scales) ↓", "{:.4f}"),
     ("cover/both/percent_valid", "% valid (both) ↑", "{:.1%}"),
     ("cover/both/diversity", "diversity (both) ↑", "{:.1%}"),
     ("cover/both/yield", "yield (both) ↑", "{:.1f}"),
@@ -66,6 +68,9 @@ HEADLINE_ALIGNMENT_TASKS = (
 )
 #: The range of a JS divergence in nats, which its intervals respect.
 JS_RANGE = (0.0, math.log(2))
+#: Each alignment figure's range (total variation in [0, 1]; the 1-Wasserstein distance on positions scaled to
+#: [0, 1] is in [0, 1] too).
+ALIGN_RANGE = {"js_divergence": JS_RANGE, "total_variation": (0.0, 1.0), "wasserstein": (0.0, 1.0)}
 #: How each figure's interval is computed (results.json's ``interval_methods``, the reports' notes).
 INTERVAL_METHODS = {
     "loss_geq_1": "studentized cluster bootstrap over episodes (bootstrap-t, 4000 resamples, ends at least as wide as "
@@ -73,6 +78,8 @@ INTERVAL_METHODS = {
     "all_acc_geq_1": "Wilson score interval with the episodes' design effect (t quantile, clusters - 1 df)",
     "js_divergence": "studentized cluster bootstrap over the task's row clusters (bootstrap-t, 4000 resamples, ends at "
     "least as wide as Student's t)",
+    "total_variation": "as js_divergence",
+    "wasserstein": "as js_divergence, over the rows whose candidates are a scale",
     "percent_valid": "Wilson score interval over the samples",
     "diversity": "Wilson form with the delete-one jackknife variance (effective sample size)",
     "yield": "Wilson form with the delete-one jackknife variance (effective sample size)",
@@ -184,9 +191,15 @@ class AlignExample:
     model: list[float]
 
 
+#: The alignment figures reported per task and over tasks, each with its interval: the paper's JS divergence and the
+#: peers' total variation and 1-Wasserstein distance (the latter over the rows whose candidates are a scale).
+ALIGN_FIGURES = ("js_divergence", "total_variation", "wasserstein")
+
+
 @dataclass
 class AlignTask:
-    """One alignment task: counts, the metric, every evaluated row's id and JS divergence, a few example rows."""
+    """One alignment task: counts, the metric, every evaluated row's id, JS divergence and distances, a few example
+    rows."""
 
     counts: dict[str, int]
     metrics: dict[str, Any] | None = None
@@ -198,33 +211,50 @@ class AlignTask:
     # per evaluated row, the cluster it belongs to (the row's ``cluster`` field: rows of one question, book, movie
     # or number set); empty in results files written before clusters were recorded: then every row is its own
     row_clusters: list[str] = field(default_factory=list)
+    # per evaluated row, "total_variation" and "wasserstein" (None for a row whose candidates are not a scale); empty
+    # in results files written before they were recorded
+    distances: dict[str, list[float | None]] = field(default_factory=dict)
 
     @property
     def cluster_ids(self) -> list[str]:
         """The cluster of every evaluated row (its own id where none was recorded)."""
         return self.row_clusters if len(self.row_clusters) == len(self.row_ids) else list(self.row_ids)
 
-    def estimate(self, task: str, per_row: Sequence[float] | None = None, figure: str = "js_divergence",
-                 bounds: tuple[float, float] = JS_RANGE) -> Estimate:  # fmt: skip
-        """The mean of a per-row figure (the JS divergence unless ``per_row`` is given: one value per evaluated
-        row, in ``row_ids`` order) with its studentized cluster-bootstrap interval, the task's row clusters
-        resampled together."""
-        values = self.js_per_row if per_row is None else per_row
+    def per_row(self, figure: str = "js_divergence") -> tuple[list[str], list[float]]:
+        """The clusters and values of ``figure`` (one of `ALIGN_FIGURES`) of the rows that have one."""
+        values = self.js_per_row if figure == "js_divergence" else self.distances.get(figure, [])
         if len(values) != len(self.row_ids):
-            raise ValueError(f"{task}: {len(values)} per-row values for {len(self.row_ids)} evaluated rows")
-        return cluster_mean(values, self.cluster_ids, stream("alignment", figure, task), bounds=bounds)
+            return [], []
+        kept = [(c, v) for c, v in zip(self.cluster_ids, values, strict=True) if v is not None]
+        return [c for c, _ in kept], [float(v) for _, v in kept]
 
-    def spread(self) -> Estimate | None:
-        """The mean JS divergence with its stored interval and its variance (cheap: no resampling), for the
-        interval over tasks; None without per-row values."""
-        if not self.row_ids or len(self.js_per_row) != len(self.row_ids):
-            return None
-        return cluster_spread(self.js_per_row, self.cluster_ids, self.intervals.get("js_divergence"))
+    def clusters(self, figure: str = "js_divergence") -> Clusters:
+        """Every evaluated row's value of ``figure``, grouped by the rows' clusters; rows without one left out."""
+        return Clusters.of(*self.per_row(figure))
+
+    def has(self, figure: str) -> bool:
+        """Whether the task has ``figure`` and its per-row values (an interval can be computed)."""
+        return bool(self.metrics and self.metrics.get(figure) is not None and self.per_row(figure)[1])
+
+    def estimate(self, task: str, figure: str = "js_divergence") -> Estimate:
+        """The mean of a per-row figure (one of `ALIGN_FIGURES`) with its studentized cluster-bootstrap interval,
+        the task's row clusters resampled together (`cluster_mean`, which takes any other per-row figure)."""
+        clusters, values = self.per_row(figure)
+        if not values:
+            raise ValueError(f"{task}: no per-row values of {figure} to form an interval from")
+        return cluster_mean(values, clusters, stream("alignment", figure, task), bounds=ALIGN_RANGE[figure])
+
+    def spread(self, figure: str = "js_divergence") -> Estimate | None:
+        """A figure with its stored interval and its variance (cheap: no resampling), for the interval over tasks;
+        None without per-row values."""
+        clusters, values = self.per_row(figure)
+        return cluster_spread(values, clusters, self.intervals.get(figure)) if values else None
 
     def refresh_intervals(self, task: str) -> None:
-        """The JS divergence's interval by the current method (none without per-row values)."""
-        if self.metrics and self.row_ids and len(self.js_per_row) == len(self.row_ids):
-            self.intervals = {**self.intervals, "js_divergence": self.estimate(task).bounds()}
+        """Every figure's interval by the current method (none without per-row values)."""
+        for figure in ALIGN_FIGURES:
+            if self.has(figure):
+                self.intervals = {**self.intervals, figure: self.estimate(task, figure).bounds()}
 
 
 @dataclass
@@ -246,13 +276,20 @@ class AlignResults:
         values = [t.metrics[key] for t in self.headline_tasks().values() if t.metrics.get(key) is not None]
         return sum(values) / len(values) if values else None
 
-    def interval(self) -> list[float] | None:
-        """The 95% interval of the headline JS divergence: the headline tasks fixed, each task's own interval
-        giving its variance (`task_mean`)."""
-        found = [t.spread() for t in self.headline_tasks().values()]
+    def figures(self) -> list[str]:
+        """The headline's JS divergence, and the other `ALIGN_FIGURES` some evaluated headline task has (the
+        1-Wasserstein distance only where some task's candidates are a scale)."""
+        return [f for f in ALIGN_FIGURES if f == "js_divergence" or self.mean(f) is not None]
+
+    def interval(self, figure: str = "js_divergence") -> list[float] | None:
+        """The 95% interval of a headline figure: the headline tasks that have it held fixed, each task's own
+        variance added up (`task_mean`)."""
+        found = [
+            t.spread(figure) for t in self.headline_tasks().values() if t.metrics.get(figure) is not None
+        ]
         if not found or any(e is None for e in found):
             return None
-        return task_mean(found, JS_RANGE).bounds()  # type: ignore[arg-type]
+        return task_mean(found, ALIGN_RANGE[figure]).bounds()  # type: ignore[arg-type]
 
 
 @dataclass
@@ -343,9 +380,12 @@ class EvalResults:
             for key in STEER_HEADLINES:
                 out[f"steer/{key}"] = self.steerability.interval(key)
         if self.alignment:
-            out["align/js_divergence"] = self.alignment.interval()
+            for figure in self.alignment.figures():
+                out[f"align/{figure}"] = self.alignment.interval(figure)
             for task, res in self.alignment.beside().items():
-                out[f"align/{task}/js_divergence"] = res.intervals.get("js_divergence")
+                for figure in ALIGN_FIGURES:
+                    if res.metrics.get(figure) is not None:
+                        out[f"align/{task}/{figure}"] = res.intervals.get(figure)
         if self.coverage:
             for setting, res in self.coverage.settings.items():
                 for name in COVERAGE_AGGREGATES:
@@ -360,9 +400,12 @@ class EvalResults:
             out["steer/loss_geq_1"] = self.steerability.mean("loss_geq_1")
             out["steer/all_acc_geq_1"] = self.steerability.mean("all_acc_geq_1")
         if self.alignment:
-            out["align/js_divergence"] = self.alignment.mean("js_divergence")
+            for figure in self.alignment.figures():
+                out[f"align/{figure}"] = self.alignment.mean(figure)
             for task, res in self.alignment.beside().items():
-                out[f"align/{task}/js_divergence"] = res.metrics.get("js_divergence")
+                for figure in ALIGN_FIGURES:
+                    if res.metrics.get(figure) is not None:
+                        out[f"align/{task}/{figure}"] = res.metrics[figure]
         if self.coverage:
             for setting, res in self.coverage.settings.items():
                 for name in COVERAGE_AGGREGATES:
