@@ -39,3 +39,13 @@ def test_a_results_file_missing_a_required_field_names_it(tmp_path: Path) -> Non
     (tmp_path / "bad.json").write_text(json.dumps(data))
     with pytest.raises(JSONFileError, match=r"results.steerability.tasks.flight: field 'counts' is missing"):
         EvalResults.load(tmp_path / "bad.json")
+
+
+def test_the_headline_js_divergence_is_the_papers_seven_tasks_with_states_beside() -> None:
+    run = align_run([f"b{i}/{d}" for i in range(10) for d in range(4)], [0.2] * 40,
+                    [f"b{i}" for i in range(10) for _ in range(4)])  # fmt: skip
+    states = align_run(["states/0"], [0.5], ["states/0"]).alignment.tasks["nytimes"]
+    run.alignment.tasks["states"] = states
+    assert run.headline["align/js_divergence"] == pytest.approx(0.2)  # nytimes alone, not (0.2 + 0.5) / 2
+    assert run.headline["align/states/js_divergence"] == pytest.approx(0.5)
+    assert run.intervals["align/states/js_divergence"] is None  # one row: nothing to resample
