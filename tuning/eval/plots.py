@@ -24,6 +24,8 @@ from tuning.eval.results import (
 )  # fmt: skip
 
 MAX_EXAMPLE_PANELS = 4
+#: Resamples per band point of the steerability curves: a drawn band needs fewer than a reported interval.
+BAND_RESAMPLES = 1000
 
 
 def _plt() -> Any:
@@ -57,8 +59,8 @@ def _curve(
     xs, means, lows, highs = [], [], [], []
     for j in sorted({int(s) for s in o["shots"]}):
         at = [i for i, s in enumerate(o["shots"]) if int(s) == j]
-        found = steer_estimate(f"{name}@{j}", figure, [task.episode_ids[int(o["episode"][i])] for i in at],
-                               [o[record][i] for i in at])  # fmt: skip
+        episodes = [task.episode_ids[int(o["episode"][i])] for i in at]
+        found = steer_estimate(f"{name}@{j}", figure, episodes, [o[record][i] for i in at], BAND_RESAMPLES)
         low, high = found.interval or (found.value, found.value)
         xs.append(j), means.append(found.value), lows.append(low), highs.append(high)
     return xs, means, lows, highs

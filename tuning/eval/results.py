@@ -24,6 +24,7 @@ from typing import Any
 from tuning.eval.distinct import coverage_forms
 from tuning.eval.proportions import WilsonForm, clustered_proportion
 from tuning.eval.uncertainty import (
+    RESAMPLES,
     TASK_MEAN,
     Clusters,
     Estimate,
@@ -150,12 +151,15 @@ class SteerTask:
         self.intervals = {figure: e.bounds() for figure, e in found.items() if e is not None}
 
 
-def steer_estimate(task: str, figure: str, episodes: Sequence[str], values: Sequence[float]) -> Estimate:
+def steer_estimate(
+    task: str, figure: str, episodes: Sequence[str], values: Sequence[float], resamples: int = RESAMPLES
+) -> Estimate:
     """A steerability figure over outputs (``values``, grouped by ``episodes``): loss by the studentized cluster
-    bootstrap, exact match by the clustered Wilson interval."""
+    bootstrap (``resamples`` of them), exact match by the clustered Wilson interval."""
     if figure == "all_acc_geq_1":
         return clustered_proportion(Clusters.of(episodes, values)).estimate()
-    return cluster_mean(values, episodes, stream("steerability", figure, task), bounds=(0.0, math.inf))
+    generator = stream("steerability", figure, task)
+    return cluster_mean(values, episodes, generator, bounds=(0.0, math.inf), resamples=resamples)
 
 
 @dataclass
