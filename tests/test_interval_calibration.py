@@ -18,7 +18,7 @@ import pytest
 from scipy import stats
 
 from tuning.eval.distinct import coverage_forms
-from tuning.eval.proportions import clustered_proportion, newcombe_p_value, proportion
+from tuning.eval.proportions import WilsonForm, clustered_proportion, newcombe_p_value, proportion
 from tuning.eval.uncertainty import (
     Clusters,
     Estimate,
@@ -389,9 +389,12 @@ def test_identical_coverage_arms_show_no_more_than_5_percent_false_differences(s
             for name, found in pairs.items():
                 found.append((arms[0][name], arms[1][name]))
     for name, found in pairs.items():
-        first, later = ([f[arm] for f in found] for arm in (0, 1))
-        p = newcombe_p_value([f.p for f in first], [f.n for f in first], first[0].scale,
-                             [f.p for f in later], [f.n for f in later], later[0].scale)  # fmt: skip
+        first, later = (
+            WilsonForm(np.array([f[arm].p for f in found]), np.array([f[arm].n for f in found]), "",
+                       found[0][arm].scale)
+            for arm in (0, 1)
+        )  # fmt: skip
+        p = newcombe_p_value(first, later)
         assert family_rate(p.reshape(sims, tasks)) <= allowed(sims), name
 
 

@@ -42,7 +42,8 @@ def wilson(
 @dataclass(frozen=True)
 class WilsonForm:
     """A figure whose interval is ``scale`` times a Wilson score interval of proportion ``p`` over ``n``
-    effective trials; ``df`` (when set) takes the quantile from Student's t with that many degrees of freedom."""
+    effective trials; ``df`` (when set) takes the quantile from Student's t with that many degrees of freedom.
+    (`newcombe` also takes forms whose ``p`` and ``n`` are arrays, one entry per task.)"""
 
     p: float
     n: float
@@ -96,47 +97,27 @@ def clustered_proportion(clusters: Clusters) -> WilsonForm:
     return WilsonForm(p, trials, CLUSTERED, df=n_clusters - 1)
 
 
-def newcombe(first: WilsonForm, later: WilsonForm, z: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
-    """Newcombe's square-and-add interval of later - first at quantile ``z`` (vectorised over ``z``)."""
-    return newcombe_bounds(first.p, first.n, first.scale, later.p, later.n, later.scale, z)
-
-
-def newcombe_bounds(
-    p_a: ArrayLike,
-    n_a: ArrayLike,
-    scale_a: float,
-    p_b: ArrayLike,
-    n_b: ArrayLike,
-    scale_b: float,
-    z: ArrayLike,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Newcombe's interval of scale_b p_b - scale_a p_a from the two Wilson intervals (arrays broadcast)."""
-    low_a, high_a = (np.asarray(b) * scale_a for b in wilson(p_a, n_a, z))
-    low_b, high_b = (np.asarray(b) * scale_b for b in wilson(p_b, n_b, z))
-    a, b = np.asarray(p_a) * scale_a, np.asarray(p_b) * scale_b
+def newcombe(first: WilsonForm, later: WilsonForm, z: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Newcombe's square-and-add interval of later - first at quantile ``z``, from the two Wilson intervals
+    (vectorised: the forms' ``p`` and ``n`` may be arrays, one entry per task)."""
+    low_a, high_a = (np.asarray(b) * first.scale for b in wilson(first.p, first.n, z))
+    low_b, high_b = (np.asarray(b) * later.scale for b in wilson(later.p, later.n, z))
+    a, b = np.asarray(first.p) * first.scale, np.asarray(later.p) * later.scale
     d = b - a
     return d - np.hypot(b - low_b, high_a - a), d + np.hypot(high_b - b, a - low_a)
 
 
-def newcombe_p_value(
-    p_a: ArrayLike,
-    n_a: ArrayLike,
-    scale_a: float,
-    p_b: ArrayLike,
-    n_b: ArrayLike,
-    scale_b: float,
-    steps: int = 50,
-) -> np.ndarray:
+def newcombe_p_value(first: WilsonForm, later: WilsonForm, steps: int = 50) -> np.ndarray:
     """The two-sided p-value that inverts Newcombe's interval: 2 (1 - Phi(z*)) where z* is the quantile at which
     the interval's nearer end reaches 0 (bisection; the interval widens with z). 1 when the difference is 0."""
-    p_a, n_a, p_b, n_b = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (p_a, n_a, p_b, n_b)))
-    low_z, high_z = np.zeros(p_a.shape), np.full(p_a.shape, 40.0)
+    shape = np.broadcast(np.asarray(first.p), np.asarray(later.p)).shape
+    low_z, high_z = np.zeros(shape), np.full(shape, 40.0)
     for _ in range(steps):
         mid = (low_z + high_z) / 2
-        low, high = newcombe_bounds(p_a, n_a, scale_a, p_b, n_b, scale_b, mid)
+        low, high = newcombe(first, later, mid)
         excludes = (low > 0) | (high < 0)
         low_z, high_z = np.where(excludes, mid, low_z), np.where(excludes, high_z, mid)
-    same = np.asarray(p_b) * scale_b == np.asarray(p_a) * scale_a
+    same = np.asarray(later.p) * later.scale == np.asarray(first.p) * first.scale
     return np.where(same, 1.0, 2 * stats.norm.sf(high_z))
 
 
@@ -144,5 +125,5 @@ def independent_difference(first: WilsonForm, later: WilsonForm, units: int) -> 
     """later - first for two independent runs: Newcombe's interval, and the p-value that inverts it, over
     ``units`` samples (the smaller run)."""
     low, high = newcombe(first, later, z_value())
-    p = newcombe_p_value(first.p, first.n, first.scale, later.p, later.n, later.scale)
+    p = newcombe_p_value(first, later)
     return Difference(later.value - first.value, (float(low), float(high)), float(p), NEWCOMBE, units)
