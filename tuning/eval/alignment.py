@@ -15,7 +15,7 @@ from spectrum_suite.selection import subsample
 from tuning.eval.options import EvalOptions
 from tuning.eval.results import ALIGN_FIGURES, AlignExample, AlignResults, AlignTask
 from tuning.jsonfile import json_ready
-from tuning.lm import LM
+from tuning.lm import LanguageModel
 from tuning.sequences import TooLongError, encode_candidates, normalise
 
 #: The chat system prompt of the paper's alignment evaluation.
@@ -47,9 +47,14 @@ def prompt_for(row: Mapping[str, Any], fmt: Format) -> str:
 
 
 def evaluate_task(
-    lm: LM, fmt: Format, rows: Sequence[Mapping[str, Any]], metric: Any, opts: EvalOptions, suffix: str,
+    lm: LanguageModel,
+    fmt: Format,
+    rows: Sequence[Mapping[str, Any]],
+    metric: Any,
+    opts: EvalOptions,
+    suffix: str,
     name: str | None = None,
-) -> AlignTask:  # fmt: skip
+) -> AlignTask:
     """One task's rows: prompts and candidates encoded, scored, and measured against the targets (``name``,
     the task's, seeds its interval's resampling; by default the rows' ``task`` field)."""
     name = name or (str(rows[0].get("task", "")) if rows else "")
@@ -101,7 +106,11 @@ def evaluate_task(
 
 
 def evaluate_alignment(
-    lm: LM, fmt: Format, tasks: Mapping[str, Sequence[Mapping[str, Any]]], metric: Any, opts: EvalOptions
+    lm: LanguageModel,
+    fmt: Format,
+    tasks: Mapping[str, Sequence[Mapping[str, Any]]],
+    metric: Any,
+    opts: EvalOptions,
 ) -> AlignResults:
     """Per-task metric results, counts, a few model-vs-target rows and every row's JS divergence."""
     suffix = fmt.output_end if opts.include_terminator else ""

@@ -18,7 +18,7 @@ from tuning.distributed import share
 from tuning.eval.options import SETTINGS, EvalOptions
 from tuning.eval.results import CoverResults, CoverSetting
 from tuning.jsonfile import json_ready
-from tuning.lm import LM, derived_seed
+from tuning.lm import LanguageModel, derived_seed
 from tuning.sequences import encode_prompt
 
 #: The chat system prompt of the paper's coverage evaluation (the description is inserted without a prefix).
@@ -61,7 +61,11 @@ def prompt_for(row: Mapping[str, Any], setting: str, fmt: Format) -> str:
 
 
 def evaluate_coverage(
-    lm: LM, fmt: Format, tasks: Mapping[str, Sequence[Mapping[str, Any]]], metric: Any, opts: EvalOptions
+    lm: LanguageModel,
+    fmt: Format,
+    tasks: Mapping[str, Sequence[Mapping[str, Any]]],
+    metric: Any,
+    opts: EvalOptions,
 ) -> CoverResults:
     """Per setting: the metric's per-task results and aggregates, the prompts used and skip counts."""
     from metrics.coverage.cleaning import clean_generation
