@@ -17,7 +17,6 @@ from spectrum_suite.formats.families import SAMPLING_STOP_STRINGS
 from tuning.distributed import share
 from tuning.eval.options import SETTINGS, EvalOptions
 from tuning.eval.results import CoverResults, CoverSetting
-from tuning.eval.uncertainty import coverage_replicates, interval, rng
 from tuning.jsonfile import json_ready
 from tuning.lm import LanguageModel, derived_seed
 from tuning.sequences import encode_prompt
@@ -140,8 +139,7 @@ def evaluate_coverage(
                 flags = entry.pop("validity", None)
                 if flags is not None:
                     res.validity[task] = flags
-                    replicates = coverage_replicates(res.generations[task], flags, rng())
-                    res.intervals[task] = {name: interval(values) for name, values in replicates.items()}
+            res.refresh_intervals()
     for setting, res in settings.items():
         for task in res.skipped_too_long:
             failed.setdefault(task, f"the {setting} prompt does not fit the model's context")

@@ -216,7 +216,7 @@ def finish(
     evaluated: dict[Arm, EvalResults] | None,
 ) -> tuple[str | None, dict[str, Any] | None]:
     """On the main process: the evaluation's tables, run_args.json, the model card, the push; the headline table
-    (with the tasks each arm failed on) and the tuned model's wins/ties/losses."""
+    (with the tasks each arm failed on) and the tuned model's verdicts per figure."""
     from tuning.eval.report import failed_note
     from tuning.run.card import CardFacts, write_model_card
     from tuning.run.evaluation import write_evaluation
@@ -340,7 +340,7 @@ def _evaluate_and_finish(
             table, tally = finish(config, data, family, record, evaluated)
         outcome["pushed"] = record.get("pushed")
         if tally:
-            outcome["tuned: wins/ties/losses"] = {
+            outcome["tuned: better/no detectable difference/worse"] = {
                 versus: {figure: tally_text(t) for figure, t in by_figure.items()}
                 for versus, by_figure in tally.items()
             }
