@@ -23,6 +23,7 @@ from trl import ModelConfig, SFTConfig, TrlParser
 from spectrum_suite.checks import check_range
 from tuning.distributed import on_cuda
 from tuning.embedded import EMBEDDED_MODEL
+from tuning.run import precision
 
 RECIPES = Path(__file__).resolve().parents[1] / "recipes"
 PRESETS = ("auto", "quick", "study", "v0", "v1")
@@ -158,6 +159,7 @@ class RunConfig:
     model: ModelArguments
     recipe: Path
     explicit_accumulation: bool
+    precision: precision.Precision
 
     @property
     def run_dir(self) -> Path:
@@ -165,7 +167,9 @@ class RunConfig:
 
 
 def parser() -> TrlParser:
-    return TrlParser((ScriptArguments, SFTConfig, ModelArguments), prog="python -m tuning.run")
+    p = TrlParser((ScriptArguments, SFTConfig, ModelArguments), prog="python -m tuning.run")
+    precision.document(p)
+    return p
 
 
 def translate(argv: Sequence[str]) -> list[str]:
@@ -230,6 +234,10 @@ def parse(argv: Sequence[str] | None = None) -> RunConfig:
     """Translate short forms, apply the recipe, parse, and derive the run folder."""
     args = translate(sys.argv[1:] if argv is None else argv)
     args, recipe = _recipe(args)
+    try:
+        args, chosen = precision.resolve(args, recipe, on_cuda())
+    except ValueError as err:
+        raise RunInputError(str(err)) from None
     if not on_cuda() and not {"--use_cpu", "--use-cpu"} & set(args):
         args += [
             "--use_cpu",
@@ -244,7 +252,7 @@ def parse(argv: Sequence[str] | None = None) -> RunConfig:
     if training.output_dir in (None, "trainer_output"):
         training.output_dir = str(Path(script.output_root).expanduser() / check_run_name(training.run_name))
     check(script, training, model)
-    return RunConfig(script, training, model, recipe, explicit)
+    return RunConfig(script, training, model, recipe, explicit, chosen)
 
 
 def check_run_name(name: str) -> str:
@@ -333,7 +341,8 @@ def hyperparameters(config: RunConfig, packing: bool, steps: int, processes: int
         "gradient accumulation": t.gradient_accumulation_steps,
         "processes": processes,
         "packing": "padding-free BFD" if packing else "off (one episode per row, right padding)",
-        "bf16": t.bf16,
+        "precision": config.precision.describe(),
+        "bf16 detection": config.precision.evidence,
         "activation checkpointing": t.activation_checkpointing,
         "weight decay": t.weight_decay,
         "max grad norm": t.max_grad_norm,
