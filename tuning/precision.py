@@ -47,7 +47,7 @@ def _cpu_bf16() -> Bf16Support:
         avx512_bf16 = _probe(torch.cpu, "_is_avx512_bf16_supported")
         found = [name for name, has in (("AMX", amx), ("AVX512-BF16", avx512_bf16)) if has]
         evidence = f"x86 CPU, torch capability {capability}, " + (
-            f"bf16 instructions: {' and '.join(found)}" if found else "no AVX512-BF16 or AMX instructions"
+            f"bf16 instructions: {' and '.join(found)}" if found else "no bf16 instructions"
         )
         return Bf16Support("cpu", bool(found), evidence)
     # Elsewhere (Arm) oneDNN's own check asks for the BF16 extension.
@@ -65,12 +65,11 @@ def _probe(namespace: object, name: str) -> bool:
         return False
 
 
-def require_bf16(device: str, option: str) -> Bf16Support:
+def require_bf16(device: str, option: str, instead: str) -> Bf16Support:
     """The support of ``device``, or a `ValueError` naming ``option`` when it asks for bf16 there in vain."""
     support = bf16_support(device)
     if not support.native:
         raise ValueError(
-            f"{option} asks for bfloat16, but {device} cannot compute in it natively ({support.evidence}); "
-            "use float32 there"
+            f"{option}: {device} cannot compute in bfloat16 natively ({support.evidence}); {instead}"
         )
     return support

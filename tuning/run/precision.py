@@ -63,7 +63,7 @@ def resolve(argv: list[str], recipe: Path, on_cuda: bool) -> tuple[list[str], Pr
     and the `Precision` it stands for; a `ValueError` for a value that is not a choice or bf16 the device lacks."""
     import yaml
 
-    from tuning.precision import bf16_support
+    from tuning.precision import bf16_support, require_bf16
 
     given, used = _last(argv, "--bf16")
     if given is None:
@@ -73,12 +73,10 @@ def resolve(argv: list[str], recipe: Path, on_cuda: bool) -> tuple[list[str], Pr
     if asked not in (AUTO, *TRUE, *FALSE):
         raise ValueError(f"--bf16 must be auto, true or false, got {given!r}")
     use_cpu, _ = _last(argv, "--use_cpu", "--use-cpu")
-    support = bf16_support("cuda" if on_cuda and str(use_cpu).lower() not in TRUE else "cpu")
-    if asked in TRUE and not support.native:
-        raise ValueError(
-            f"--bf16 true, but {support.device} cannot compute in bfloat16 natively ({support.evidence}): "
-            "use --bf16 auto or false"
-        )
+    device = "cuda" if on_cuda and str(use_cpu).lower() not in TRUE else "cpu"
+    if asked in TRUE:
+        require_bf16(device, "--bf16 true", "use --bf16 auto or false")
+    support = bf16_support(device)
     fp16, _ = _last(argv, "--fp16")
     bf16 = support.native and str(fp16).lower() not in TRUE if asked == AUTO else asked in TRUE
     kept = [arg for i, arg in enumerate(argv) if i not in used]
