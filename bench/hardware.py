@@ -7,14 +7,15 @@
    may use, the best of several calls.
 2. A training micro-step as `tuning.run` takes it: the embedded model (float32 weights), ``--rows`` packed rows of
    ``--length`` tokens of real training episodes (synthetic tasks, spectrum format) flattened padding-free by
-   TRL's collator, TRL's fused LM head (log-probs of the labelled positions only), backward, gradient clipping
+   TRL's collator, TRL's fused LM head (log-probs without the full logits), backward, gradient clipping
    and the optimizer transformers' Trainer builds (fused AdamW). bf16 is mixed precision as accelerate applies it
    with ``bf16=True``: the same float32 model under ``torch.autocast("cpu", torch.bfloat16)``.
 3. Scoring as `tuning.eval` runs it: a forward pass over ``--score-rows`` rows of ``--length`` tokens, logits at
    every position, in float32 and with the weights in bf16 (``--dtype bfloat16``).
 
 FLOPs are the usual estimate: 6 per weight per token for training (2 forward, 4 backward), 2 for scoring, where
-the LM head (the tied embedding matrix) counts only at the positions it is applied to (labelled ones in training),
+the LM head (the tied embedding matrix) counts at the positions it is applied to: in training on a CPU TRL's fused
+head projects every position but a row's last, labelled or not (on a GPU with Triton, only labelled ones),
 plus, separately, attention: 4·layers·width·S per token forward (S the episode's length, full square, not causal).
 Every figure is a fraction of the measured peak of the same precision, and of the bf16 peak.
 
@@ -47,17 +48,21 @@ import tuning  # noqa: E402, F401 - before torch: OpenMP's passive wait policy, 
 GOAL = 0.5  # bf16 training, as a fraction of the measured bf16 peak
 TASKS = ["coinflip", "cards", "numeric_dist"]  # synthetic training tasks: no download needed
 
-#: Profiler operator name fragments -> category, first match wins (lower case).
-CATEGORIES = (
-    (
-        "attention",
-        ("scaled_dot_product", "flash_attention", "_softmax_backward", "aten::_softmax", "baddbmm"),
-    ),
-    ("optimizer + clipping", ("adam", "_foreach", "linalg_vector_norm", "clamp", "aten::lerp")),
-    ("precision casts", ("aten::copy_", "aten::_to_copy", "aten::to")),
+#: Category -> fragments of the operator's own name or of an enclosing range (lower case); the first match wins.
+#: The enclosing ranges are profiler events: TRL's fused head (``ChunkedLogProbFunction``), autograd's backward
+#: nodes (``...ScaledDotProductFlashAttentionForCpuBackward0``), the optimizer step and our gradient clipping.
+ENCLOSING = (
+    ("LM head + loss", ("chunkedlogprob", "log_softmax", "nll_loss", "cross_entropy")),
+    ("attention", ("scaled_dot_product", "scaleddotproduct", "flash_attention", "flashattention")),
+    ("optimizer + clipping", ("optimizer.step", "clip_grad_norm")),
     ("embedding", ("embedding",)),
-    ("matmul (layers)", ("aten::mm", "aten::addmm", "aten::bmm", "aten::linear", "aten::matmul")),
 )
+OWN = (
+    ("precision casts", ("aten::copy_", "aten::_to_copy", "aten::to")),
+    ("matmul (layers)", ("aten::mm", "aten::addmm", "aten::bmm", "aten::matmul", "aten::linear")),
+)
+ELEMENTWISE = "other element-wise (norm, activation, rotary, residual)"
+FRAMEWORK = "Python + framework (between operators, autograd engine)"
 
 
 @dataclass
@@ -106,11 +111,13 @@ def micro_batch(tokenizer: Any, rows: list[dict]) -> dict:
 def model_flops(
     model: Any, tokens: int, head_tokens: int, episode_lengths: list[int], per_weight: int
 ) -> dict:
-    """Weight FLOPs (``per_weight`` per weight per token, the LM head only at ``head_tokens``) and attention
-    (``per_weight / 2`` times the forward's 4·width·n² per layer and episode of n tokens)."""
+    """Weight FLOPs (``per_weight`` per weight per token, the LM head only at ``head_tokens``; an untied input
+    embedding is a lookup, not counted) and attention (``per_weight / 2`` times the forward's 4·width·n² per layer
+    and episode of n tokens)."""
     config = model.config
-    weights = sum(p.numel() for p in model.parameters())
-    head = model.get_output_embeddings().weight.numel()
+    head, lookup = model.get_output_embeddings().weight, model.get_input_embeddings().weight
+    weights = sum(p.numel() for p in model.parameters()) - (lookup.numel() if lookup is not head else 0)
+    head = head.numel()
     dense = per_weight * ((weights - head) * tokens + head * head_tokens)
     square = sum(n * n for n in episode_lengths)
     attention = per_weight // 2 * 4 * config.num_hidden_layers * config.hidden_size * square
@@ -126,7 +133,8 @@ def train_step(model: Any, optimizer: Any, batch: dict, bf16: bool) -> None:
         out = model(**inputs, use_cache=False, fused_lm_head=True)
     loss = -out.log_probs.sum() / out.label_mask.sum().clamp(min=1)
     loss.backward()
-    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    with torch.profiler.record_function("clip_grad_norm"):
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     optimizer.step()
     optimizer.zero_grad(set_to_none=True)
 
@@ -138,36 +146,37 @@ def score_step(model: Any, ids: Any) -> None:
         model(input_ids=ids, use_cache=False).logits.float()
 
 
-def categorise(name: str, shapes: list, vocab: int) -> str:
-    """The category of one profiler row."""
-    lower = name.lower()
-    if any(vocab in (s or []) for s in shapes) or any(
-        k in lower for k in ("log_softmax", "nll_loss", "logsumexp")
-    ):
-        return "LM head + loss"
-    for category, fragments in CATEGORIES:
-        if any(f in lower for f in fragments):
+def categorise(chain: list[str]) -> str:
+    """The category of a profiler event from its name and its enclosing events' names (innermost first)."""
+    lower = [name.lower() for name in chain]
+    for category, fragments in ENCLOSING:
+        if any(f in name for name in lower for f in fragments):
             return category
-    return "other element-wise (norm, activation, rotary, residual)"
+    for category, names in OWN:
+        if lower[0] in names:
+            return category
+    return ELEMENTWISE if lower[0].startswith("aten::") else FRAMEWORK
 
 
-def profile_step(step: Callable[[], None], vocab: int) -> dict[str, float]:
-    """Wall-time shares of one call of ``step`` by operator category, and the time outside operators."""
+def profile_step(step: Callable[[], None]) -> dict[str, float]:
+    """Wall-time shares of one call of ``step`` by category: every profiled event's own (self) time goes to the
+    category of it and its enclosing events, and the wall time no event covers is Python and framework time."""
     from torch.profiler import ProfilerActivity, profile
 
-    with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
         started = time.perf_counter()
         step()
         wall = time.perf_counter() - started
-    shares: dict[str, float] = {}
-    for row in prof.key_averages(group_by_input_shape=True):
-        category = categorise(row.key, list(row.input_shapes or []), vocab)
-        shares[category] = shares.get(category, 0.0) + row.self_cpu_time_total / 1e6
-    inside = sum(shares.values())
-    shares = {k: v / wall for k, v in shares.items()}
-    shares["Python + framework (between operators)"] = max(0.0, wall - inside) / wall
-    shares["wall (s)"] = wall
-    return shares
+    seconds: dict[str, float] = {}
+    for event in prof.events():
+        chain, parent = [event.name], event.cpu_parent
+        while parent is not None:
+            chain.append(parent.name)
+            parent = parent.cpu_parent
+        category = categorise(chain)
+        seconds[category] = seconds.get(category, 0.0) + event.self_cpu_time_total / 1e6
+    seconds[FRAMEWORK] = seconds.get(FRAMEWORK, 0.0) + max(0.0, wall - sum(seconds.values()))
+    return {**{k: v / wall for k, v in seconds.items()}, "wall (s)": wall}
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
@@ -190,7 +199,6 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     config = SFTConfig(output_dir=str(REPO / "runs"), use_cpu=True, report_to=[], learning_rate=5e-5)
     optimizer_cls, optimizer_kwargs = Trainer.get_optimizer_cls_and_kwargs(config)
     optimizer = optimizer_cls(model.parameters(), **optimizer_kwargs)
-    vocab = model.get_output_embeddings().weight.shape[0]
     precisions = {"float32": torch.float32, "bf16": torch.bfloat16}
 
     timers: dict[str, tuple[Callable[[], None], Timings]] = {}
@@ -201,8 +209,12 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     rows_of_data = packed_rows(tokenizer, args.length, max(args.rows) + args.score_rows)
     for rows in args.rows:
         batch = micro_batch(tokenizer, rows_of_data[:rows])
-        labelled = int((batch["labels"][:, 1:] != -100).sum())
-        flops = model_flops(model, batch["input_ids"].numel(), labelled, batch["episode_lengths"], 6)
+        ids = batch["input_ids"]
+        projected = ids.shape[0] * (
+            ids.shape[1] - 1
+        )  # TRL's fused head off Triton: every position but the last
+        flops = model_flops(model, ids.numel(), projected, batch["episode_lengths"], 6)
+        flops["labelled share"] = float((batch["labels"][:, 1:] != -100).sum()) / projected
         flops_of[f"train/{rows}"] = flops
         for name in precisions:
             step = lambda b=batch, bf16=name == "bf16": train_step(model, optimizer, b, bf16)  # noqa: E731
@@ -233,7 +245,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     if args.profile:
         rows = args.rows[0]
         for name in precisions:
-            profiles[name] = profile_step(timers[f"train/{rows}/{name}"][0], vocab)
+            profiles[name] = profile_step(timers[f"train/{rows}/{name}"][0])
     return {
         "load average (1 min) before, after": [load_before, os.getloadavg()[0]],
         "threads": torch.get_num_threads(),
