@@ -1,29 +1,33 @@
 """How close training and scoring of the embedded model come to this machine's measured peak, float32 and bf16.
 
-    python bench/hardware.py                  # SmolLM2-135M, rows of 256 tokens, 1 and 4 rows per micro-step
-    python bench/hardware.py --rounds 5 --length 512 --rows 1 2 --json hardware.json
+    python bench/hardware.py                  # SmolLM2-135M, the quick recipe's optimizer step of 4 x 256 tokens
+    python bench/hardware.py --rounds 5 --length 512 --step-rows 8 --micro-rows 1 8 --json hardware.json
 
 1. The achievable peak: an n x n matmul (``--matmul-size``) in float32 and in bf16 on every thread this process
    may use, the best of several calls.
-2. A training micro-step as `tuning.run` takes it: the embedded model (float32 weights), ``--rows`` packed rows of
-   ``--length`` tokens of real training episodes (synthetic tasks, spectrum format) flattened padding-free by
-   TRL's collator, TRL's fused LM head (log-probs without the full logits), backward, gradient clipping
-   and the optimizer transformers' Trainer builds (fused AdamW). bf16 is mixed precision as accelerate applies it
-   with ``bf16=True``: the same float32 model under ``torch.autocast("cpu", torch.bfloat16)``.
+2. A training optimizer step as `tuning.run` takes it: the embedded model (float32 weights), ``--step-rows``
+   packed rows of ``--length`` tokens of real training episodes (synthetic tasks, spectrum format) in micro-steps
+   of ``--micro-rows`` rows (``per_device_train_batch_size``; gradient accumulation makes up the rest), each
+   flattened padding-free by TRL's collator and run through TRL's fused LM head (log-probs without the full
+   logits) and backward; then gradient clipping and the optimizer transformers' Trainer builds (fused AdamW). bf16
+   is mixed precision as accelerate applies it with ``bf16=True``: the same float32 model under
+   ``torch.autocast("cpu", torch.bfloat16)``.
 3. Scoring as `tuning.eval` runs it: a forward pass over ``--score-rows`` rows of ``--length`` tokens, logits at
    every position, in float32 and with the weights in bf16 (``--dtype bfloat16``).
 
-FLOPs are the usual estimate: 6 per weight per token for training (2 forward, 4 backward), 2 for scoring, where
-the LM head (the tied embedding matrix) counts at the positions it is applied to: in training on a CPU TRL's fused
-head projects every position but a row's last, labelled or not (on a GPU with Triton, only labelled ones),
-plus, separately, attention: 4·layers·width·S per token forward (S the episode's length, full square, not causal).
-Every figure is a fraction of the measured peak of the same precision, and of the bf16 peak.
+FLOPs are the usual model-FLOPs estimate: 6 per weight per token for training (2 forward, 4 backward), 2 for
+scoring, where the LM head (the tied embedding matrix) counts at the positions it is applied to: in training on a
+CPU, TRL's fused head projects every position but a row's last, labelled or not (on a GPU with Triton, only the
+labelled ones); its recomputation of the logits in the backward pass is not counted, like activation
+recomputation. Attention is reported separately: 4·layers·width·n² per episode of n tokens forward (full square,
+not causal), three times that for training. Every figure is a fraction of the measured peak of the same
+precision, and of the bf16 peak.
 
 Load on a shared machine moves every timing: rounds alternate all measurements, and the best round of each is the
-achievable figure (the median is printed beside it). A profile of one training micro-step per precision
-(torch.profiler) attributes its wall time to matmuls, the LM head and loss, attention, the optimizer, precision
-casts, other element-wise work and the Python/framework time between operators, and the bench names what keeps
-bf16 training under the goal of 50% of the bf16 peak.
+achievable figure (the median is printed beside it). A profile of one optimizer step per setting
+(torch.profiler) attributes its wall time to the layers' matmuls, the LM head and loss, attention, the optimizer
+and clipping, precision casts, other element-wise work and the Python/framework time between operators, and the
+bench names what keeps bf16 training under the goal of 50% of the bf16 peak.
 """
 
 from __future__ import annotations
@@ -71,6 +75,9 @@ class Timings:
 
     flops: float
     seconds: list[float] = field(default_factory=list)
+    fractions: list[float] = field(
+        default_factory=list
+    )  # of the peak measured just before and after, per round
 
     @property
     def best(self) -> float:
@@ -78,6 +85,16 @@ class Timings:
 
     def gflops(self, seconds: float | None = None) -> float:
         return self.flops / (self.best if seconds is None else seconds) / 1e9
+
+
+def best_of(call: Callable[[], None], calls: int) -> float:
+    """The shortest of ``calls`` timed calls, in seconds."""
+    best = float("inf")
+    for _ in range(calls):
+        started = time.perf_counter()
+        call()
+        best = min(best, time.perf_counter() - started)
+    return best
 
 
 def matmul_timer(n: int, dtype: Any) -> tuple[Callable[[], None], float]:
@@ -124,19 +141,36 @@ def model_flops(
     return {"dense": float(dense), "attention": float(attention), "tokens": tokens}
 
 
-def train_step(model: Any, optimizer: Any, batch: dict, bf16: bool) -> None:
-    """One micro-step of the trainer's computation: fused-head loss, backward, clipping, optimizer."""
+def train_step(model: Any, optimizer: Any, micro_batches: list[dict], bf16: bool) -> None:
+    """One optimizer step of the trainer's computation: per micro-batch the fused-head loss (normalised by the
+    step's labelled tokens, as the trainer does under gradient accumulation) and backward; clipping; the update."""
     import torch
 
-    inputs = {k: v for k, v in batch.items() if k != "episode_lengths"}
-    with torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext():
-        out = model(**inputs, use_cache=False, fused_lm_head=True)
-    loss = -out.log_probs.sum() / out.label_mask.sum().clamp(min=1)
-    loss.backward()
+    labelled = sum(int((b["labels"][:, 1:] != -100).sum()) for b in micro_batches)
+    for batch in micro_batches:
+        inputs = {k: v for k, v in batch.items() if k != "episode_lengths"}
+        with torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext():
+            out = model(**inputs, use_cache=False, fused_lm_head=True)
+        (-out.log_probs.sum() / max(labelled, 1)).backward()
     with torch.profiler.record_function("clip_grad_norm"):
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     optimizer.step()
     optimizer.zero_grad(set_to_none=True)
+
+
+def step_flops(model: Any, micro_batches: list[dict]) -> dict:
+    """`model_flops` of an optimizer step, the LM head at every position but each row's last (TRL off Triton)."""
+    total: dict[str, float] = {}
+    for batch in micro_batches:
+        ids = batch["input_ids"]
+        flops = model_flops(
+            model, ids.numel(), ids.shape[0] * (ids.shape[1] - 1), batch["episode_lengths"], 6
+        )
+        flops["labelled"] = int((batch["labels"][:, 1:] != -100).sum())
+        for key, value in flops.items():
+            total[key] = total.get(key, 0) + value
+    total["labelled share"] = total["labelled"] / total["tokens"]
+    return total
 
 
 def score_step(model: Any, ids: Any) -> None:
@@ -206,19 +240,14 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         call, flops = matmul_timer(args.matmul_size, dtype)
         timers[f"peak/{name}"] = call, Timings(flops)
     flops_of: dict[str, dict] = {}
-    rows_of_data = packed_rows(tokenizer, args.length, max(args.rows) + args.score_rows)
-    for rows in args.rows:
-        batch = micro_batch(tokenizer, rows_of_data[:rows])
-        ids = batch["input_ids"]
-        projected = ids.shape[0] * (
-            ids.shape[1] - 1
-        )  # TRL's fused head off Triton: every position but the last
-        flops = model_flops(model, ids.numel(), projected, batch["episode_lengths"], 6)
-        flops["labelled share"] = float((batch["labels"][:, 1:] != -100).sum()) / projected
-        flops_of[f"train/{rows}"] = flops
+    rows_of_data = packed_rows(tokenizer, args.length, max(args.step_rows, args.score_rows))
+    step_data = rows_of_data[: args.step_rows]
+    for micro in args.micro_rows:
+        batches = [micro_batch(tokenizer, step_data[i : i + micro]) for i in range(0, len(step_data), micro)]
+        flops = flops_of[f"train/{micro}"] = step_flops(model, batches)
         for name in precisions:
-            step = lambda b=batch, bf16=name == "bf16": train_step(model, optimizer, b, bf16)  # noqa: E731
-            timers[f"train/{rows}/{name}"] = step, Timings(flops["dense"])
+            step = lambda b=batches, bf16=name == "bf16": train_step(model, optimizer, b, bf16)  # noqa: E731
+            timers[f"train/{micro}/{name}"] = step, Timings(flops["dense"])
     stream = torch.tensor(
         [t for row in rows_of_data for t in row["input_ids"]]
     )  # rows of any fill, cut to length
@@ -231,21 +260,26 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         timers[f"score/{name}"] = step, Timings(flops_of["score"]["dense"])
 
     for round_index in range(args.rounds + 1):  # round 0 warms every path up and is not counted
-        for call, timing in timers.values():
-            best = float("inf")
-            for _ in range(args.repeats):
-                started = time.perf_counter()
-                call()
-                best = min(best, time.perf_counter() - started)
+        for key, (call, timing) in timers.items():
+            if key.startswith("peak/"):
+                continue
+            peak_call, peak = timers[f"peak/{key.rsplit('/', 1)[1]}"]
+            before = best_of(peak_call, args.peak_repeats)
+            seconds = best_of(call, args.repeats)
+            after = best_of(peak_call, args.peak_repeats)
             if round_index:
-                timing.seconds.append(best)
+                peak.seconds += [before, after]
+                timing.seconds.append(seconds)
+                timing.fractions.append(timing.flops / seconds / (peak.flops * (1 / before + 1 / after) / 2))
         print(f"round {round_index}/{args.rounds} done", file=sys.stderr, flush=True)
 
     profiles = {}
     if args.profile:
-        rows = args.rows[0]
-        for name in precisions:
-            profiles[name] = profile_step(timers[f"train/{rows}/{name}"][0])
+        for micro in args.micro_rows:
+            for name in precisions:
+                profiles[f"{name}, {micro} row(s) per micro-step"] = profile_step(
+                    timers[f"train/{micro}/{name}"][0]
+                )
     return {
         "load average (1 min) before, after": [load_before, os.getloadavg()[0]],
         "threads": torch.get_num_threads(),
@@ -253,9 +287,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "bf16 support": support.evidence,
         "bf16 native": support.native,
         "parameters": sum(p.numel() for p in model.parameters()),
-        "timings": {k: {"flops": t.flops, "seconds": t.seconds} for k, (_, t) in timers.items()},
+        "timings": {k: vars(t) for k, (_, t) in timers.items()},
         "flops": flops_of,
-        "profile rows": args.rows[0],
         "profiles": profiles,
         "args": vars(args),
     }
@@ -263,89 +296,97 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
 def report(result: dict[str, Any]) -> str:
     """The tables and the verdict, in Markdown."""
-    t = {k: Timings(v["flops"], v["seconds"]) for k, v in result["timings"].items()}
+    t = {k: Timings(**v) for k, v in result["timings"].items()}
     peak = {name: t[f"peak/{name}"].gflops() for name in ("float32", "bf16")}
     a = result["args"]
     lines = [
         f"CPU: {result['bf16 support']}; torch {result['torch']}, {result['threads']} threads; "
         f"embedded SmolLM2-135M ({result['parameters'] / 1e6:.1f}M weights); best of {a['rounds']} rounds "
-        f"(median in brackets); load average {result['load average (1 min) before, after'][0]:.1f} before, "
+        f"(median in brackets; fractions of the peak: the median over rounds of each measurement against the "
+        f"peak measured just before and after it); load average {result['load average (1 min) before, after'][0]:.1f} before, "
         f"{result['load average (1 min) before, after'][1]:.1f} after",
         "",
         f"Peak ({a['matmul_size']}x{a['matmul_size']} matmul): float32 {peak['float32']:.0f} GFLOP/s, "
         f"bf16 {peak['bf16']:.0f} GFLOP/s ({peak['bf16'] / peak['float32']:.2f}x)",
         "",
-        "| what | precision | s per call | tokens/s | GFLOP/s (weights) | of its peak | of bf16 peak | "
+        "| what | precision | s per call | tokens/s | GFLOP/s | of its peak | of bf16 peak | "
         "with attention, of its peak |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
-    keys = [k for k in t if not k.startswith("peak/")]
-    for key in keys:
+    for key, timing in t.items():
         kind, *rest = key.split("/")
-        name = rest[-1]
+        if kind == "peak":
+            continue
         flops = result["flops"]["score" if kind == "score" else f"train/{rest[0]}"]
-        tokens = flops["tokens"]
-        timing = t[key]
-        median = statistics.median(timing.seconds)
         what = (
             f"scoring, {a['score_rows']} x {a['length']} tokens"
             if kind == "score"
-            else f"training micro-step, {rest[0]} x {a['length']} tokens"
+            else f"training step, {a['step_rows']} x {a['length']} tokens in micro-steps of {rest[0]} row(s)"
         )
-        gflops = timing.gflops()
-        with_attention = (flops["dense"] + flops["attention"]) / timing.best / 1e9
+        name, fraction = rest[-1], statistics.median(timing.fractions)
+        attention = 1 + flops["attention"] / flops["dense"]
         lines.append(
-            f"| {what} | {name} | {timing.best:.2f} ({median:.2f}) | {tokens / timing.best:,.0f} | {gflops:.0f} | "
-            f"{gflops / peak[name]:.0%} | {gflops / peak['bf16']:.0%} | {with_attention / peak[name]:.0%} |"
+            f"| {what} | {name} | {timing.best:.2f} ({statistics.median(timing.seconds):.2f}) | "
+            f"{flops['tokens'] / timing.best:,.0f} | {timing.gflops():.0f} | {fraction:.0%} | "
+            f"{fraction * peak[name] / peak['bf16']:.0%} | {fraction * attention:.0%} |"
         )
     lines.append("")
-    for kind in [k for k in result["flops"] if k != "score"] + ["score"]:
+    for kind in result["flops"]:
         ratio = t[f"{kind}/float32"].best / t[f"{kind}/bf16"].best
-        lines.append(f"- bf16 / float32 speed-up, {kind.replace('/', ', rows ')}: {ratio:.2f}x")
+        label = "scoring" if kind == "score" else f"training, micro-steps of {kind.split('/')[1]} row(s)"
+        lines.append(f"- bf16 over float32 speed-up, {label}: {ratio:.2f}x")
+    micro = a["micro_rows"]
+    if len(micro) > 1:
+        for name in ("float32", "bf16"):
+            ratio = t[f"train/{micro[0]}/{name}"].best / t[f"train/{micro[-1]}/{name}"].best
+            lines.append(f"- {name} training, micro-steps of {micro[-1]} rows over {micro[0]}: {ratio:.2f}x")
+    share = result["flops"][f"train/{micro[0]}"]["labelled share"]
+    lines.append(f"- labelled tokens: {share:.0%} of the positions TRL's fused LM head projects in training")
     if result["profiles"]:
         names = list(result["profiles"])
         lines += [
             "",
-            f"Where a training micro-step's wall time goes ({result['profile rows']} x {a['length']} tokens, "
-            "torch.profiler, one step each):",
+            f"Where a training step's wall time goes ({a['step_rows']} x {a['length']} tokens, torch.profiler, "
+            "one step each; profiling slows small operators):",
             "",
             "| category | " + " | ".join(names) + " |",
             "|---|" + "---:|" * len(names),
         ]
         categories = sorted(
             {c for p in result["profiles"].values() for c in p if c != "wall (s)"},
-            key=lambda c: -result["profiles"][names[-1]].get(c, 0.0),
+            key=lambda c: -max(p.get(c, 0.0) for p in result["profiles"].values()),
         )
         for c in categories:
-            lines.append(
-                f"| {c} | " + " | ".join(f"{result['profiles'][n].get(c, 0.0):.0%}" for n in names) + " |"
-            )
-        lines.append(
-            "| wall (s), profiled | "
-            + " | ".join(f"{result['profiles'][n]['wall (s)']:.2f}" for n in names)
-            + " |"
-        )
-    lines += ["", verdict(result, t, peak)]
+            cells = " | ".join(f"{result['profiles'][n].get(c, 0.0):.0%}" for n in names)
+            lines.append(f"| {c} | {cells} |")
+        walls = " | ".join(f"{result['profiles'][n]['wall (s)']:.2f}" for n in names)
+        lines.append(f"| wall (s), profiled | {walls} |")
+    lines += ["", verdict(result, t)]
     return "\n".join(lines)
 
 
-def verdict(result: dict[str, Any], t: dict[str, Timings], peak: dict[str, float]) -> str:
+def verdict(result: dict[str, Any], t: dict[str, Timings]) -> str:
     """Whether bf16 training reaches the goal, and what limits it where it does not."""
-    rows = max(result["args"]["rows"], key=lambda r: t[f"train/{r}/bf16"].gflops())
-    fraction = t[f"train/{rows}/bf16"].gflops() / peak["bf16"]
-    head = f"bf16 training at best {fraction:.0%} of the measured bf16 peak ({rows} row(s) per micro-step); goal {GOAL:.0%}: "
+    micro = max(result["args"]["micro_rows"], key=lambda r: statistics.median(t[f"train/{r}/bf16"].fractions))
+    fraction = statistics.median(t[f"train/{micro}/bf16"].fractions)
+    head = (
+        f"bf16 training at best {fraction:.0%} of the measured bf16 peak (micro-steps of {micro} row(s)); "
+        f"goal {GOAL:.0%}: "
+    )
     if fraction >= GOAL:
         return head + "met."
-    profile = result["profiles"].get("bf16")
+    profile = result["profiles"].get(f"bf16, {micro} row(s) per micro-step")
     if not profile:
-        return head + "not met (run with --profile to see why)."
+        return head + "not met (profile it, without --no-profile, to see why)."
     limits = sorted(
         ((c, s) for c, s in profile.items() if c not in ("wall (s)", "matmul (layers)")),
         key=lambda cs: -cs[1],
     )[:3]
     named = ", ".join(f"{c} {s:.0%}" for c, s in limits)
-    matmul = profile.get("matmul (layers)", 0.0)
-    return head + f"not met. The layers' matmuls take {matmul:.0%} of a step; the rest goes to {named}."
+    return (
+        head + f"not met. The layers' matmuls take {profile.get('matmul (layers)', 0.0):.0%} of a step; "
+        f"the largest other shares: {named}."
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -354,14 +395,17 @@ def main(argv: list[str] | None = None) -> int:
         "--length", type=int, default=256, help="tokens per packed row (the quick recipe's 256)"
     )
     parser.add_argument(
-        "--rows",
-        type=int,
-        nargs="+",
-        default=[1, 4],
-        help="packed rows per training micro-step (each measured)",
+        "--step-rows", type=int, default=4, help="packed rows per optimizer step (the quick recipe's 4)"
     )
+    parser.add_argument(
+        "--micro-rows", type=int, nargs="+", default=[1, 4],
+        help="rows per micro-step (per_device_train_batch_size), each measured; the quick recipe's: 1",
+    )  # fmt: skip
     parser.add_argument("--score-rows", type=int, default=4, help="rows per scoring forward pass")
-    parser.add_argument("--matmul-size", type=int, default=4096)
+    parser.add_argument("--matmul-size", type=int, default=2048)
+    parser.add_argument(
+        "--peak-repeats", type=int, default=3, help="matmul calls before and after each measurement"
+    )
     parser.add_argument("--rounds", type=int, default=3, help="measured rounds after one warm-up round")
     parser.add_argument(
         "--repeats", type=int, default=2, help="calls per measurement per round (best counts)"

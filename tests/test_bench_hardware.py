@@ -79,8 +79,8 @@ def test_the_profile_accounts_for_the_whole_step() -> None:
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5, fused=True)
     ids = torch.randint(0, VOCAB, (1, 32))
     batch = {"input_ids": ids, "labels": ids, "episode_lengths": [32]}
-    train_step(model, optimizer, batch, True)
-    shares = profile_step(lambda: train_step(model, optimizer, batch, True))
+    train_step(model, optimizer, [batch], True)
+    shares = profile_step(lambda: train_step(model, optimizer, [batch], True))
     wall = shares.pop("wall (s)")
     assert wall > 0 and sum(shares.values()) == pytest.approx(1.0, abs=0.01)  # no time counted twice
     for category in ("matmul (layers)", "LM head + loss", "attention", "optimizer + clipping", "precision casts",
