@@ -6,7 +6,7 @@
 1. The achievable peak: an n x n matmul (``--matmul-size``) in float32 and in bf16 on every thread this process
    may use, the best of several calls.
 2. A training optimizer step as `tuning.run` takes it: the embedded model (float32 weights), ``--step-rows``
-   packed rows of ``--length`` tokens of real training episodes (synthetic tasks, spectrum format) in micro-steps
+   packed rows of ``--length`` tokens of real training episodes (the synthetic tasks of ``bench/gpu.py``, spectrum format) in micro-steps
    of ``--micro-rows`` rows (``per_device_train_batch_size``; gradient accumulation makes up the rest), each
    flattened padding-free by TRL's collator and run through TRL's fused LM head (log-probs without the full
    logits) and backward; then gradient clipping and the optimizer transformers' Trainer builds (fused AdamW). bf16
@@ -50,7 +50,6 @@ sys.path.insert(0, str(REPO))  # first: this folder's metrics.py must not shadow
 import tuning  # noqa: E402, F401 - before torch: OpenMP's passive wait policy, as tuning.run and tuning.eval run
 
 GOAL = 0.5  # bf16 training, as a fraction of the measured bf16 peak
-TASKS = ["coinflip", "cards", "numeric_dist"]  # synthetic training tasks: no download needed
 
 #: Category -> fragments of the operator's own name or of an enclosing range (lower case); the first match wins.
 #: The enclosing ranges are profiler events: TRL's fused head (``ChunkedLogProbFunction``), autograd's backward
@@ -106,12 +105,9 @@ def matmul_timer(n: int, dtype: Any) -> tuple[Callable[[], None], float]:
 
 def packed_rows(tokenizer: Any, length: int, count: int) -> list[dict]:
     """The ``count`` fullest packed rows of ``length`` tokens of real training episodes, as `tuning.run` packs."""
-    from tuning.run.data import build_train_dataset, load_episodes
-    from tuning.run.packing import pack
+    from bench.gpu import train_rows
 
-    episodes, _ = load_episodes(TASKS, "train")
-    data = build_train_dataset(episodes, tokenizer, max_length=length, max_episodes=4 * count)
-    packed, _ = pack(data.dataset, length)
+    packed, _ = train_rows(tokenizer, length, episodes=4 * count)
     rows = [{k: row[k] for k in ("input_ids", "labels", "seq_lengths")} for row in packed]
     return sorted(rows, key=lambda row: -len(row["input_ids"]))[:count]
 

@@ -65,7 +65,6 @@ def test_no_cuda_means_no_cuda_bf16() -> None:
         (False, [], False, "auto"),
         (True, ["--bf16", "auto"], True, "auto"),
         (True, ["--bf16=false"], False, "false"),
-        (True, ["--no-bf16"], False, "false"),
         (True, ["--bf16", "true"], True, "true"),
         (False, ["--bf16", "false"], False, "false"),
         (True, ["--fp16"], False, "auto"),  # auto never asks for both half precisions

@@ -19,9 +19,8 @@ import numpy as np
 import pandas as pd
 
 from ..episodes import Instance
-from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .values import number
+from ..sourcekit.values import number
+from ..task import FetchedFiles, RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 
 SOURCE = Source(
     "babynames", "US SSA baby names", "URL", "https://www.ssa.gov/oact/babynames/limits.html",
@@ -38,7 +37,16 @@ TOP_K = (10, 100, 1000, 5000)
 CONFIGURATIONS = 500
 
 
-FILES = TaskFiles((RemoteFile(FILE, url=URL, where=f"{URL} (the national data, names.zip)"),))
+FILES = TaskFiles(
+    (
+        RemoteFile(
+            FILE,
+            url=URL,
+            where=f"{URL} (the national data, names.zip)",
+            unpinned="the SSA replaces names.zip every year at the same address",
+        ),
+    )
+)
 
 
 def configuration(i: int) -> dict:

@@ -15,11 +15,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..episodes import Instance, InstanceGroup, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, alignment_task, episode_task
-from .remote import hub_url
-from .tables import read_csv
-from .values import distribution, number
+from ..sourcekit.remote import hub_file
+from ..sourcekit.tables import read_csv
+from ..sourcekit.values import distribution, number
+from ..task import FetchedFiles, Source, SourceFormatError, TaskFiles, TaskSpec, alignment_task, episode_task
 
 SOURCE = Source(
     "globaloqa", "GlobalOpinionQA", "HF", "https://huggingface.co/datasets/Anthropic/llm_global_opinions",
@@ -42,9 +41,7 @@ ALIGNMENT_DESCRIPTION = "Responses from a person from this country: {country}"
 _BRACES = re.compile(r"\{.*\}", re.DOTALL)
 
 
-FILES = TaskFiles(
-    (RemoteFile(LOCAL, hub_url(REPO, HUB_PATH), None, f"https://huggingface.co/datasets/{REPO}"),)
-)
+FILES = TaskFiles((hub_file("globaloqa", REPO, HUB_PATH, "cb2880488749218abb81802a94c2c62ebfde2f35"),))
 
 
 def _selections(path: Any, row: int, text: Any) -> dict[str, list[float]]:
@@ -155,6 +152,7 @@ def alignment_rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, 
                 fetched.require(LOCAL), f"row {row + 2}", f"selections[{country!r}]", probs
             ),
             "output_name": task.output_name,
+            "ordinal": False,  # a question's options are not known to be a scale (docs/evaluation.md#divergences)
         }
 
 

@@ -17,10 +17,9 @@ import numpy as np
 import pandas as pd
 
 from ..episodes import Instance
-from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskSpec, episode_task, one_of
-from .tables import read_csv
-from .values import letters, missing, text
+from ..sourcekit.tables import read_csv
+from ..sourcekit.values import letters, missing, text
+from ..task import FetchedFiles, RemoteFile, Source, SourceFormatError, TaskSpec, episode_task, one_of
 
 SOURCE = Source(
     "gpqa", "GPQA", "GH", "https://github.com/idavidrein/gpqa", "CC BY 4.0", "Rein et al. 2023, GPQA"
@@ -39,7 +38,15 @@ DESCRIPTION = "You will be given a difficult question. Respond with the correct 
 #: The extracted CSV if it is in the data directory, else the zip (downloaded if need be).
 FILES = one_of(
     [RemoteFile(CSV, sha256=CSV_SHA256, where=f"{URL} (password deserted-untie-orchid), extracted")],
-    [RemoteFile(ZIP, url=URL, where=URL)],
+    [
+        RemoteFile(
+            ZIP,
+            url=URL,
+            where=URL,
+            unpinned="no commit of idavidrein/gpqa could be learned offline; read at main (the extracted CSV "
+            "is pinned by SHA-256)",
+        )
+    ],
 )
 
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..episodes import Instance, pooled_instance, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import Source, SourceFormatError, TaskSpec, episode_task, one_of
-from .remote import github_file, hub_file
-from .tables import read_jsonl, read_parquet
+from ..sourcekit.remote import github_file, hub_file
+from ..sourcekit.tables import read_jsonl, read_parquet
+from ..task import FetchedFiles, Source, SourceFormatError, TaskSpec, episode_task, one_of
 
 SOURCE = Source(
     "gsm8k", "GSM8K", "HF", "https://huggingface.co/datasets/openai/gsm8k", "MIT",
@@ -30,7 +29,14 @@ FIELDS = ("question", "answer")
 
 FILES = one_of(
     [github_file(FOLDER, GH_REPO, GH_COMMIT, "grade_school_math/data/train.jsonl", JSONL_SHA256)],
-    [hub_file(FOLDER, "openai/gsm8k", "main/train-00000-of-00001.parquet")],
+    [
+        hub_file(
+            FOLDER,
+            "openai/gsm8k",
+            "main/train-00000-of-00001.parquet",
+            "740312add88f781978c0658806c59bc2815b9866",
+        )
+    ],
 )
 
 

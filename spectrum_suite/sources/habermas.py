@@ -9,16 +9,18 @@ alignment task turns each question's ratings into a distribution over the scale.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from ..episodes import Instance, rows_to_samples
-from ..fetch import FetchedFiles
+from ..sourcekit.tables import read_parquet
+from ..sourcekit.values import check_column, group_in_order, text_or_null
 from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, alignment_task, episode_task
-from .tables import read_parquet
-from .values import check_column, group_in_order, text_or_null
+
+if TYPE_CHECKING:
+    from ..task import FetchedFiles
 
 SOURCE = Source(
     "habermas", "Habermas Machine", "URL", "https://github.com/google-deepmind/habermas_machine", "CC BY 4.0",
@@ -86,8 +88,14 @@ INDIVIDUAL_SHUFFLE_SEED = 44
 MAX_OPINIONS = 10
 
 
-RATINGS_FILE = RemoteFile(RATINGS, f"{GCS}/hm_all_position_statement_ratings.parquet", None, WHERE)
-SURVEY_FILE = RemoteFile(SURVEY, f"{GCS}/hm_all_round_survey_responses.parquet", None, WHERE)
+#: Google Cloud Storage objects, which have no commit; their SHA-256 is not known here.
+UNVERSIONED = "a Cloud Storage object without versions"
+RATINGS_FILE = RemoteFile(
+    RATINGS, f"{GCS}/hm_all_position_statement_ratings.parquet", None, WHERE, unpinned=UNVERSIONED
+)
+SURVEY_FILE = RemoteFile(
+    SURVEY, f"{GCS}/hm_all_round_survey_responses.parquet", None, WHERE, unpinned=UNVERSIONED
+)
 #: The episode tasks read the ratings and the opinions; the alignment task only the ratings.
 EPISODE_FILES = TaskFiles((RATINGS_FILE, SURVEY_FILE))
 ALIGNMENT_FILES = TaskFiles((RATINGS_FILE,))
@@ -253,6 +261,7 @@ def alignment_rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, 
             "candidates": [str(i) for i in range(1, len(LIKERT) + 1)],
             "target_probs": [int(counts.get(label, 0)) / total for label in LIKERT],
             "output_name": task.output_name,
+            "ordinal": True,  # the answers 1..7 are a Likert scale (docs/evaluation.md#divergences)
         }
 
 

@@ -14,11 +14,10 @@ import numpy as np
 import pandas as pd
 
 from ..episodes import Instance, rng_for, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .remote import hub_url
-from .tables import read_jsonl_gz
-from .values import is_number, text
+from ..sourcekit.remote import hub_file
+from ..sourcekit.tables import read_jsonl_gz
+from ..sourcekit.values import is_number, text
+from ..task import FetchedFiles, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 
 SOURCE = Source(
     "helpsteer", "HelpSteer2", "HF", "https://huggingface.co/datasets/nvidia/HelpSteer2", "CC BY 4.0",
@@ -42,9 +41,7 @@ INDIVIDUAL = (
 )
 
 
-FILES = TaskFiles(
-    (RemoteFile(LOCAL, hub_url(REPO, HUB_PATH), None, f"https://huggingface.co/datasets/{REPO}"),)
-)
+FILES = TaskFiles((hub_file("helpsteer", REPO, HUB_PATH, "990b2711a36180dd19d9c94b8627844866f8982a"),))
 
 
 def _score(path: Path, where: str, name: str, value: Any) -> float:

@@ -10,11 +10,10 @@ from __future__ import annotations
 import pandas as pd
 
 from ..episodes import Instance
-from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, TaskFiles, TaskSpec, episode_task
-from .remote import hub_url
-from .tables import read_parquet
-from .values import check_column, text_or_null
+from ..sourcekit.remote import NO_COMMIT, hub_file
+from ..sourcekit.tables import read_parquet
+from ..sourcekit.values import check_column, text_or_null
+from ..task import FetchedFiles, Source, TaskFiles, TaskSpec, episode_task
 
 SOURCE = Source(
     "issuebench", "IssueBench", "HF", "https://huggingface.co/datasets/Paul/IssueBench", "CC BY 4.0",
@@ -33,7 +32,7 @@ DESCRIPTIONS = {
 
 WHERE = f"https://huggingface.co/datasets/{REPO} (config prompts, split prompts_full)"
 FILES = TaskFiles(
-    tuple(RemoteFile(f"issuebench/{shard}", hub_url(REPO, shard), None, WHERE) for shard in SHARDS)
+    tuple(hub_file("issuebench", REPO, shard, "main", unpinned=NO_COMMIT, where=WHERE) for shard in SHARDS)
 )
 
 

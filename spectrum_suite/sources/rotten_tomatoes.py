@@ -12,10 +12,9 @@ from typing import Any
 
 import pandas as pd
 
-from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, alignment_task
-from .tables import read_csv
-from .values import text
+from ..sourcekit.tables import read_csv
+from ..sourcekit.values import text
+from ..task import FetchedFiles, RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, alignment_task
 
 SOURCE = Source(
     "rotten_tomatoes", "Rotten Tomatoes movies 1970-2024", "MAN",
@@ -80,6 +79,7 @@ def movie_rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, Any]
                 "candidates": ["Good", "Bad"],
                 "target_probs": [score / 100.0, 1.0 - score / 100.0],
                 "output_name": task.output_name,
+                "ordinal": True,  # Good/Bad is a two-point rating (docs/evaluation.md#divergences)
             }
 
 

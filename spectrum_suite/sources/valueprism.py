@@ -13,11 +13,10 @@ from typing import Any
 import pandas as pd
 
 from ..episodes import Instance, rng_for, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, TaskFiles, TaskSpec, episode_task
-from .remote import hub_url
-from .tables import read_csv
-from .values import check_column, null, text_or_null
+from ..sourcekit.remote import NO_COMMIT, hub_file
+from ..sourcekit.tables import read_csv
+from ..sourcekit.values import check_column, null, text_or_null
+from ..task import FetchedFiles, Source, TaskFiles, TaskSpec, episode_task
 
 SOURCE = Source(
     "valueprism", "ValuePrism", "HF", "https://huggingface.co/datasets/allenai/ValuePrism",
@@ -42,7 +41,9 @@ VRD_DESCRIPTION = (
 )
 
 
-FILES = TaskFiles((RemoteFile(LOCAL, hub_url(REPO, HUB_PATH), None, WHERE),))
+FILES = TaskFiles(
+    (hub_file("valueprism", REPO, HUB_PATH, "main", gated=True, unpinned=NO_COMMIT, where=WHERE),)
+)
 
 
 def _load(fetched: FetchedFiles) -> pd.DataFrame:

@@ -1,6 +1,6 @@
 """Distributional alignment of one model (`docs/evaluation.md`).
 
-Per alignment row: build the prompt in the evaluated format (`spectrum_suite.formats.prompt_text`), score
+Per alignment row: build the prompt in the evaluated format (`Format.prompt_text`), score
 every candidate continuing from the prompt's cache (`LM.score_candidates`), and hand the candidate
 log-probabilities with the target probabilities to the distributional-alignment metric.
 """
@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from spectrum_suite.formats import continuation
-from tuning.eval.data import subsample
+from spectrum_suite.formats import Format
+from spectrum_suite.selection import subsample
 from tuning.eval.options import EvalOptions
-from tuning.eval.results import AlignExample, AlignResults, AlignTask
+from tuning.eval.results import ALIGN_FIGURES, AlignExample, AlignResults, AlignTask
 from tuning.eval.uncertainty import rng
 from tuning.jsonfile import json_ready
 from tuning.lm import LM
@@ -37,27 +37,18 @@ def row_messages(row: Mapping[str, Any]) -> list[dict[str, Any]]:
     return messages
 
 
-def prompt_for(row: Mapping[str, Any], fmt: str, tokenizer: Any) -> str:
+def prompt_for(row: Mapping[str, Any], fmt: Format) -> str:
     """The generation prompt in ``fmt``: colon ends in the task's output name, chat has its system prompt."""
-    from spectrum_suite.formats import prompt_text
-
     options: dict[str, Any] = {}
-    if fmt == "colon":
+    if fmt.name == "colon":
         options["output_name"] = row["output_name"]
-    elif fmt == "chat":
+    elif fmt.name == "chat":
         options["system_prompt"] = ALIGNMENT_SYSTEM_PROMPT
-    return prompt_text(row_messages(row), fmt, tokenizer, **options)
-
-
-def terminator(fmt: str, tokenizer: Any) -> str:
-    """What ends an output in ``fmt``: the colon format's scored blank line, else its stop string."""
-    from spectrum_suite.formats import stop_strings
-
-    return "\n\n" if fmt == "colon" else stop_strings(fmt, tokenizer)[0]
+    return fmt.prompt_text(row_messages(row), **options)
 
 
 def evaluate_task(
-    lm: LM, fmt: str, rows: Sequence[Mapping[str, Any]], metric: Any, opts: EvalOptions, suffix: str
+    lm: LM, fmt: Format, rows: Sequence[Mapping[str, Any]], metric: Any, opts: EvalOptions, suffix: str
 ) -> AlignTask:
     """One task's rows: prompts and candidates encoded, scored, and measured against the targets."""
     chosen = [rows[i] for i in subsample(len(rows), opts.max_instances)]
@@ -65,8 +56,8 @@ def evaluate_task(
     too_long = merges = 0
     for row in chosen:
         # as the model writes them after the prompt: " Alabama" after the colon format's "State:"
-        candidates = [continuation(fmt, c) for c in row["candidates"]]
-        tokens = encode_candidates(lm.tokenizer, prompt_for(row, fmt, lm.tokenizer), candidates, suffix)
+        candidates = [fmt.continuation(c) for c in row["candidates"]]
+        tokens = encode_candidates(lm.tokenizer, prompt_for(row, fmt), candidates, suffix)
         try:
             tokens.check_fits(lm.context_length)
         except TooLongError:
@@ -78,6 +69,8 @@ def evaluate_task(
         kept.append(row)
     # candidates are short: four times the batch of whole episodes
     preds = lm.score_candidates(items, batch_size=opts.batch_size * 4) if items else []
+    # the rows' own flag (rows of builds before it existed are not scales)
+    ordinal = [bool(row.get("ordinal", False)) for row in kept]
     counts = {
         "rows": len(rows),
         "evaluated": len(preds),
@@ -87,7 +80,9 @@ def evaluate_task(
     if not preds:
         return AlignTask(counts=counts, failed=f"no row fits the model's context ({too_long} too long)")
     try:
-        result = metric.compute(predictions=preds, references=refs, input_type="logprob", return_per_row=True)
+        result = metric.compute(
+            predictions=preds, references=refs, ordinal=ordinal, input_type="logprob", return_per_row=True
+        )
     except ValueError as err:  # e.g. candidates that are prefixes of each other: their masses sum above 1
         return AlignTask(counts=counts, failed=f"the metric refused this task's scores: {err}")
     per_row = result.pop("per_row")
@@ -96,15 +91,16 @@ def evaluate_task(
         for r, ref, p in list(zip(kept, refs, preds, strict=True))[:EXAMPLE_ROWS]
     ]
     task = AlignTask(counts=counts, metrics=json_ready(result), js_per_row=per_row["js_divergence"], examples=examples,
-                     row_ids=[str(r["instance_id"]) for r in kept])  # fmt: skip
-    task.intervals = {"js_divergence": task.clusters().interval(rng())}
+                     row_ids=[str(r["instance_id"]) for r in kept],
+                     distances={name: per_row[name] for name in ALIGN_FIGURES[1:]})  # fmt: skip
+    task.intervals = {name: task.clusters(name).interval(rng()) for name in ALIGN_FIGURES if task.has(name)}
     return task
 
 
 def evaluate_alignment(
-    lm: LM, fmt: str, tasks: Mapping[str, Sequence[Mapping[str, Any]]], metric: Any, opts: EvalOptions
+    lm: LM, fmt: Format, tasks: Mapping[str, Sequence[Mapping[str, Any]]], metric: Any, opts: EvalOptions
 ) -> AlignResults:
     """Per-task metric results, counts, a few model-vs-target rows and every row's JS divergence."""
-    suffix = terminator(fmt, lm.tokenizer) if opts.include_terminator else ""
+    suffix = fmt.output_end if opts.include_terminator else ""
     per_task = {task: evaluate_task(lm, fmt, rows, metric, opts, suffix) for task, rows in tasks.items()}
     return AlignResults(tasks=per_task, include_terminator=opts.include_terminator)
