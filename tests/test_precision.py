@@ -126,6 +126,8 @@ def test_training_computes_in_the_precision_it_records(
     monkeypatch: pytest.MonkeyPatch, tiny: Path, tmp_path: Path, bf16: str
 ) -> None:
     _pretend(monkeypatch, True)  # bf16 autocast runs (emulated) on any CPU: the test needs no bf16 hardware
+    # tuning.run sets this for the whole process (setdefault): undone after the test, so later runs log in their own
+    monkeypatch.setenv("TENSORBOARD_LOGGING_DIR", str(tmp_path / "logs"))
     seen: set[torch.dtype] = set()
     _watch_linear_outputs(monkeypatch, seen)
     argv = ["--model", str(tiny), *TINY_ARGS, "--output-root", str(tmp_path), "--no-eval", "--bf16", bf16]
