@@ -3,8 +3,8 @@
 Training uses bf16 mixed precision where the answer is yes (``--bf16 auto``, the default of ``tuning.run``);
 evaluation stays float32 on a CPU unless ``--dtype bfloat16`` asks for it. On a CPU, "natively" means
 instructions that multiply bf16 numbers (x86: AVX512-BF16 or AMX; Arm: the BF16 extension). Without them PyTorch
-still runs bf16 by converting to float32 in software, slower than float32 itself and less exact, so it is
-refused rather than silently emulated.
+still runs bf16 by converting to and from float32 around float32 arithmetic: less exact and no faster, so an
+explicit request for it is refused there rather than silently emulated.
 """
 
 from __future__ import annotations
