@@ -137,17 +137,23 @@ def model_flops(
     return {"dense": float(dense), "attention": float(attention), "tokens": tokens}
 
 
-def train_step(model: Any, optimizer: Any, micro_batches: list[dict], bf16: bool) -> None:
-    """One optimizer step of the trainer's computation: per micro-batch the fused-head loss (normalised by the
-    step's labelled tokens, as the trainer does under gradient accumulation) and backward; clipping; the update."""
+def train_step(model: Any, optimizer: Any, micro_batches: list[dict], bf16: bool, fused: bool = True) -> None:
+    """One optimizer step of the trainer's computation: per micro-batch the loss (TRL's fused head; with
+    ``fused=False`` transformers' own loss over full logits), normalised by the step's labelled tokens as the
+    trainer does under gradient accumulation, and backward; clipping; the update."""
     import torch
 
     labelled = sum(int((b["labels"][:, 1:] != -100).sum()) for b in micro_batches)
     for batch in micro_batches:
         inputs = {k: v for k, v in batch.items() if k != "episode_lengths"}
         with torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext():
-            out = model(**inputs, use_cache=False, fused_lm_head=True)
-        (-out.log_probs.sum() / max(labelled, 1)).backward()
+            if fused:
+                loss = -model(**inputs, use_cache=False, fused_lm_head=True).log_probs.sum() / max(
+                    labelled, 1
+                )
+            else:
+                loss = model(**inputs, use_cache=False, num_items_in_batch=max(labelled, 1)).loss
+        loss.backward()
     with torch.profiler.record_function("clip_grad_norm"):
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     optimizer.step()
@@ -244,6 +250,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         for name in precisions:
             step = lambda b=batches, bf16=name == "bf16": train_step(model, optimizer, b, bf16)  # noqa: E731
             timers[f"train/{micro}/{name}"] = step, Timings(flops["dense"])
+            if args.plain_head and micro == args.micro_rows[0]:
+                plain = lambda b=batches, bf16=name == "bf16": train_step(model, optimizer, b, bf16, False)  # noqa: E731
+                timers[f"plain/{micro}/{name}"] = plain, Timings(flops["dense"])
     stream = torch.tensor(
         [t for row in rows_of_data for t in row["input_ids"]]
     )  # rows of any fill, cut to length
@@ -318,6 +327,7 @@ def report(result: dict[str, Any]) -> str:
             f"scoring, {a['score_rows']} x {a['length']} tokens"
             if kind == "score"
             else f"training step, {a['step_rows']} x {a['length']} tokens in micro-steps of {rest[0]} row(s)"
+            + (", transformers' loss over full logits" if kind == "plain" else "")
         )
         name, fraction = rest[-1], statistics.median(timing.fractions)
         attention = 1 + flops["attention"] / flops["dense"]
@@ -332,6 +342,10 @@ def report(result: dict[str, Any]) -> str:
         label = "scoring" if kind == "score" else f"training, micro-steps of {kind.split('/')[1]} row(s)"
         lines.append(f"- bf16 over float32 speed-up, {label}: {ratio:.2f}x")
     micro = a["micro_rows"]
+    if a["plain_head"]:
+        for name in ("float32", "bf16"):
+            ratio = t[f"train/{micro[0]}/{name}"].best / t[f"plain/{micro[0]}/{name}"].best
+            lines.append(f"- {name} training, transformers' loss over TRL's fused head: {ratio:.2f}x")
     if len(micro) > 1:
         for name in ("float32", "bf16"):
             ratio = t[f"train/{micro[0]}/{name}"].best / t[f"train/{micro[-1]}/{name}"].best
@@ -410,6 +424,10 @@ def main(argv: list[str] | None = None) -> int:
         "--threads", type=int, default=None, help="torch threads (default: every core we may use)"
     )
     parser.add_argument("--no-profile", dest="profile", action="store_false", help="skip the profile")
+    parser.add_argument(
+        "--plain-head", action="store_true",
+        help="also time the step with transformers' own loss over full logits instead of TRL's fused LM head",
+    )  # fmt: skip
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     args = parser.parse_args(argv)
     started = time.perf_counter()

@@ -108,3 +108,26 @@ def test_the_profile_accounts_for_the_whole_step() -> None:
 )
 def test_events_fall_in_their_category(chain: list[str], category: str) -> None:
     assert categorise(chain) == category
+
+
+def test_the_fused_and_the_plain_head_take_the_same_step() -> None:
+    """The two losses `--plain-head` times against each other are one objective: the same update."""
+    import copy
+
+    base = _tiny(tied=True)
+    ids = torch.randint(0, VOCAB, (1, 48))
+    labels = ids.clone()
+    labels[:, :20] = -100
+    batches = [{"input_ids": ids[:, :24], "labels": labels[:, :24], "episode_lengths": [24]},
+               {"input_ids": ids[:, 24:], "labels": labels[:, 24:], "episode_lengths": [24]}]  # fmt: skip
+    updated = []
+    for fused in (True, False):
+        model = copy.deepcopy(base).train()
+        add_fused_lm_head(
+            model, outputs=("log_probs", "entropy", "is_top1")
+        )  # on the copy: it binds the model
+        train_step(model, torch.optim.SGD(model.parameters(), lr=1.0), batches, False, fused)
+        updated.append(torch.cat([p.detach().flatten() for p in model.parameters()]))
+    before = torch.cat([p.detach().flatten() for p in base.parameters()])
+    assert not torch.equal(updated[0], before)
+    torch.testing.assert_close(updated[0], updated[1], rtol=1e-4, atol=1e-5)
