@@ -1,4 +1,4 @@
-"""python -m spectrum_suite list | show | build | export | push."""
+"""python -m spectrum_suite list | show | build | export | push | harness."""
 
 from __future__ import annotations
 
@@ -185,6 +185,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--token", help="Hub token (default: the logged-in one)")
     _build_options(p)
     p.set_defaults(func=_cmd_push, skip_unavailable=True)
+
+    from .harness.cli import add_command
+
+    add_command(commands)
     return top
 
 

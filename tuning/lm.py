@@ -109,6 +109,15 @@ def derived_seed(seed: int, *keys: str) -> int:
     return int.from_bytes(digest[:8], "little") >> 1
 
 
+def declared_context_length(config: Any) -> int | None:
+    """The longest sequence a model config declares (its position table), or None when it declares none."""
+    for attr in ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length"):
+        value = getattr(config, attr, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    return None
+
+
 class LM:
     """A model and its tokenizer on one device, with the scoring and sampling the evaluations need."""
 
@@ -128,11 +137,7 @@ class LM:
     @property
     def context_length(self) -> int | None:
         """The longest sequence the model accepts (its position table), or None when it declares none."""
-        for attr in ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length"):
-            value = getattr(self.model.config, attr, None)
-            if isinstance(value, int) and value > 0:
-                return value
-        return None
+        return declared_context_length(self.model.config)
 
     @property
     def name(self) -> str:

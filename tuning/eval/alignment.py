@@ -49,6 +49,12 @@ def prompt_for(row: Mapping[str, Any], fmt: str, tokenizer: Any) -> str:
     return prompt_text(row_messages(row), fmt, tokenizer, **options)
 
 
+def row_texts(row: Mapping[str, Any], fmt: str, tokenizer: Any) -> tuple[str, list[str]]:
+    """The row's prompt in ``fmt`` and its candidates as the model writes them after it (" Alabama" after the
+    colon format's "State:")."""
+    return prompt_for(row, fmt, tokenizer), [continuation(fmt, c) for c in row["candidates"]]
+
+
 def terminator(fmt: str, tokenizer: Any) -> str:
     """What ends an output in ``fmt``: the colon format's scored blank line, else its stop string."""
     from spectrum_suite.formats import stop_strings
@@ -64,9 +70,8 @@ def evaluate_task(
     items, refs, kept = [], [], []
     too_long = merges = 0
     for row in chosen:
-        # as the model writes them after the prompt: " Alabama" after the colon format's "State:"
-        candidates = [continuation(fmt, c) for c in row["candidates"]]
-        tokens = encode_candidates(lm.tokenizer, prompt_for(row, fmt, lm.tokenizer), candidates, suffix)
+        prompt, candidates = row_texts(row, fmt, lm.tokenizer)
+        tokens = encode_candidates(lm.tokenizer, prompt, candidates, suffix)
         try:
             tokens.check_fits(lm.context_length)
         except TooLongError:

@@ -45,10 +45,13 @@ def check_format(fmt: str, tokenizer: Any) -> None:
         ) from err
 
 
-def _k_tokenizer(name: str) -> Any:
-    """The tokenizer that chooses k for every model, with the option to name when it cannot be loaded."""
+def load_k_tokenizer(name: str, own: Any) -> Any:
+    """The tokenizer that chooses k for every model (``own``, the evaluated model's, for ``model``), with the
+    option to name when it cannot be loaded."""
     from tuning.loading import ModelLoadError, load_tokenizer
 
+    if name == OWN_TOKENIZER:
+        return own
     try:
         return load_tokenizer(name)
     except ModelLoadError as err:
@@ -67,7 +70,7 @@ def evaluate_lm(lm: LM, fmt: str, opts: EvalOptions, model_name: str | None = No
     check_format(fmt, lm.tokenizer)
     started = time.perf_counter()
     data = load_eval_data(opts.configs, data_dir=opts.data_dir)
-    k_tokenizer = lm.tokenizer if opts.k_tokenizer == OWN_TOKENIZER else _k_tokenizer(opts.k_tokenizer)
+    k_tokenizer = load_k_tokenizer(opts.k_tokenizer, lm.tokenizer)
     results = EvalResults(
         model=model_name or lm.name,
         format=fmt,

@@ -69,6 +69,16 @@ def select(
     return selection.k, chosen, len(selection.keep)
 
 
+def evaluation_sequence(
+    messages: Any, fmt: str, tokenizer: Any, episode: int, k: int, context_length: int | None
+) -> EncodedEpisode | None:
+    """The episode in ``fmt`` cut after output k, or None when it has no output k or does not fit the context."""
+    cut = cut_after(encode(messages, fmt, tokenizer, episode, TOKENIZE_CAP), k)
+    if cut is None or (context_length is not None and len(cut.input_ids) > context_length):
+        return None
+    return cut
+
+
 def prepare_task(
     task: str, rows: Sequence[Mapping[str, Any]], fmt: str, lm: LM, k_tokenizer: Any, opts: EvalOptions,
     reuse: tuple[int, list[str]] | None = None,
@@ -78,8 +88,8 @@ def prepare_task(
     sequences: list[EncodedEpisode] = []
     too_long = 0
     for i in chosen:
-        cut = cut_after(encode(rows[i]["messages"], fmt, lm.tokenizer, i, TOKENIZE_CAP), k)
-        if cut is None or (lm.context_length is not None and len(cut.input_ids) > lm.context_length):
+        cut = evaluation_sequence(rows[i]["messages"], fmt, lm.tokenizer, i, k, lm.context_length)
+        if cut is None:
             too_long += 1
             continue
         sequences.append(cut)
