@@ -55,6 +55,13 @@ def _module(name: str) -> Any:
     return metrics.load(name)
 
 
+def _named(fn: Callable, name: str, doc: str) -> Callable:
+    """``fn`` under ``name``, as the harness shows it when it records a task's config."""
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+    return fn
+
+
 def _check_count(doc: Mapping[str, Any], results: Sequence[Any], expected: int) -> None:
     if len(results) != expected:
         raise ValueError(
@@ -157,9 +164,7 @@ def _alignment_figure(name: str) -> Callable[[Sequence[Mapping[str, Any]]], floa
         )
         return figures[name]
 
-    figure.__name__ = figure.__qualname__ = name
-    figure.__doc__ = f"The distributional-alignment module's {name} (mean over rows)."
-    return figure
+    return _named(figure, name, f"The distributional-alignment module's {name} (mean over rows).")
 
 
 js_divergence = _alignment_figure("js_divergence")
@@ -180,8 +185,7 @@ def samples_of(setting: str) -> Callable[[Iterable[Sequence[str]], Sequence[Mapp
     def keep(resps: Iterable[Sequence[str]], docs: Sequence[Mapping[str, Any]]) -> list[list[str] | None]:
         return [list(r) if d["setting"] == setting else None for r, d in zip(resps, docs, strict=True)]
 
-    keep.__name__ = keep.__qualname__ = f"samples_of_{setting}"
-    return keep
+    return _named(keep, f"samples_of_{setting}", f"Every sample of the docs of prompt setting {setting!r}.")
 
 
 def cover_results(doc: Mapping[str, Any], results: Sequence[Sequence[str] | None]) -> dict[str, Any]:
@@ -222,9 +226,9 @@ def _coverage_figure(name: str) -> Callable[[Sequence[Mapping[str, Any] | None]]
             return math.nan
         return figures[name]
 
-    figure.__name__ = figure.__qualname__ = name
-    figure.__doc__ = f"The coverage module's {name} of one task and prompt setting, from our cleaning."
-    return figure
+    return _named(
+        figure, name, f"The coverage module's {name} of one task and prompt setting, from our cleaning."
+    )
 
 
 percent_valid = _coverage_figure("percent_valid")
