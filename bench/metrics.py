@@ -37,12 +37,15 @@ def timed(work: Callable[[], object]) -> tuple[float, object]:
 # --- data ------------------------------------------------------------------------------------------------
 
 
-def alignment_rows(count: int, rng: np.random.Generator) -> tuple[list[list[float]], list[list[float]]]:
-    """Items of 2-9 candidates: model log-probabilities with some mass off the candidates, and targets."""
+def alignment_rows(
+    count: int, rng: np.random.Generator
+) -> tuple[list[list[float]], list[list[float]], list[bool]]:
+    """Items of 2-9 candidates: model log-probabilities with some mass off the candidates, targets, and whether
+    the candidates are a scale (half of them)."""
     sizes = rng.integers(2, 10, count)
     predictions = [np.log(rng.dirichlet(np.ones(size)) * rng.uniform(0.2, 1.0)).tolist() for size in sizes]
     references = [rng.dirichlet(np.ones(size)).tolist() for size in sizes]
-    return predictions, references
+    return predictions, references, (rng.random(count) < 0.5).tolist()
 
 
 def steerability_rows(count: int, rng: np.random.Generator) -> dict:
@@ -66,14 +69,25 @@ NAIVE_ALIGNMENT_KEYS = (
     "cross_entropy",
     "mode_match",
     "coverage",
+    "total_variation",
+    "wasserstein",
 )
 
 
-def naive_alignment(predictions: list[list[float]], references: list[list[float]], eps: float = 1e-6) -> dict:
+def naive_alignment(
+    predictions: list[list[float]], references: list[list[float]], ordinal: list[bool], eps: float = 1e-6
+) -> dict:
     result: dict[str, list[float]] = {name: [] for name in NAIVE_ALIGNMENT_KEYS}
-    for scores, target in zip(predictions, references, strict=True):
+    for scores, target, scale in zip(predictions, references, ordinal, strict=True):
         mass = [math.exp(value) for value in scores]
         coverage = sum(mass)
+        plain = [value / coverage for value in mass]
+        result["total_variation"].append(0.5 * sum(abs(a - b) for a, b in zip(target, plain, strict=True)))
+        gaps, ahead = [], 0.0
+        for a, b in zip(target[:-1], plain[:-1], strict=True):
+            ahead += a - b
+            gaps.append(abs(ahead))
+        result["wasserstein"].append(sum(gaps) / (len(target) - 1) if scale else math.nan)
         model = [value / coverage + eps for value in mass]
         model_total, target_total = sum(model), sum(value + eps for value in target)
         q = [value / model_total for value in model]
@@ -153,14 +167,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     rng = np.random.default_rng(args.seed)
-    predictions, references = alignment_rows(args.alignment_rows, rng)
+    predictions, references, ordinal = alignment_rows(args.alignment_rows, rng)
     alignment = metrics.load("distributional_alignment")
-    core, scores = timed(lambda: item_scores(predictions, references))
-    end_to_end, result = timed(lambda: alignment.compute(predictions=predictions, references=references))
-    naive, expected = timed(lambda: naive_alignment(predictions, references))
+    core, scores = timed(lambda: item_scores(predictions, references, ordinal=ordinal))
+    end_to_end, result = timed(
+        lambda: alignment.compute(predictions=predictions, references=references, ordinal=ordinal)
+    )
+    naive, expected = timed(lambda: naive_alignment(predictions, references, ordinal))
     for key, values in expected.items():
         np.testing.assert_allclose(scores[key], values, rtol=1e-6, atol=1e-9, err_msg=key)
-        assert math.isclose(result[key], float(np.mean(values)), rel_tol=1e-6, abs_tol=1e-9), key
+        assert math.isclose(result[key], float(np.nanmean(values)), rel_tol=1e-6, abs_tol=1e-9), key
     report("distributional_alignment", args.alignment_rows, core, end_to_end, naive)
 
     rows = steerability_rows(args.steerability_rows, rng)

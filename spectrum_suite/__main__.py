@@ -144,7 +144,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--side", choices=SIDES)
     p.add_argument("--source", choices=sorted(SOURCES))
     p.add_argument("--kind", choices=KINDS)
-    p.add_argument("--availability", choices=fetch.AVAILABILITY)
+    p.add_argument(
+        "--availability", choices=fetch.AVAILABILITY,
+        help="ready: its files are in the data directory (or it is generated in code), it builds offline here; "
+        "downloadable; gated: downloadable once you accept the dataset's terms on the Hub and log in (hf auth "
+        "login); manual: a file must be fetched by hand (docs/tasks.md#manual-files); permission: a file is given "
+        "by its authors on request",
+    )  # fmt: skip
     p.add_argument("--available", action="store_true", help="only the tasks ready to build here")
     p.add_argument("--data-dir", help="folder with source files (default: $SPECTRUM_SUITE_DATA)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")

@@ -37,6 +37,7 @@ ALIGNMENT_FEATURES = datasets.Features(
         "candidates": datasets.List(datasets.Value("string")),
         "target_probs": datasets.List(datasets.Value("float64")),
         "output_name": datasets.Value("string"),
+        "ordinal": datasets.Value("bool"),
     }
 )
 

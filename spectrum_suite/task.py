@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numbers
 import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -90,23 +91,60 @@ class Source:
         return next((hub_id for text, hub_id in LICENSE_IDS if self.license.startswith(text)), "other")
 
 
+#: A full git commit hash: the only revision that pins a file's content.
+COMMIT_HASH = re.compile(r"[0-9a-f]{40}")
+
+
+@dataclass(frozen=True)
+class HubFile:
+    """Where a file lies in a Hugging Face Hub dataset repository, downloaded with `huggingface_hub` (so the
+    user's token reaches gated repositories).
+
+    ``filename`` is the path inside the repository; with ``shards`` it is the folder of a split of the Hub's
+    Parquet export (``<config>/<split>``), whose every ``NNNN.parquet`` file is read. ``revision`` is a commit
+    hash wherever one is known, else the branch read (the declaring `RemoteFile` then says why in
+    ``unpinned``). ``gated``: the repository asks users to accept its terms before it serves the file.
+    """
+
+    repo: str
+    filename: str
+    revision: str
+    gated: bool = False
+    shards: bool = False
+
+    @property
+    def pinned(self) -> bool:
+        return COMMIT_HASH.fullmatch(self.revision) is not None
+
+
 @dataclass(frozen=True)
 class RemoteFile:
     """One raw file of a source.
 
     ``path`` is relative to the data directory (``<source folder>/<path in the source's release>``); ``url``
-    is where it is downloaded from (None for manual and permission-only files); ``sha256`` pins its content
-    where the file is stable; ``where`` tells a person how to obtain it by hand.
+    is where it is downloaded from (None for manual and permission-only files), ``hub`` where it lies on the
+    Hub when it comes from there (then ``url`` is only its address for people); ``sha256`` pins its content
+    where the bytes are known; ``where`` tells a person how to obtain it by hand. A remote file is fetched at a
+    commit wherever one is known; ``unpinned`` says why a remote file has none.
     """
 
     path: str
     url: str | None = None
     sha256: str | None = None
     where: str | None = None
+    hub: HubFile | None = None
+    unpinned: str | None = None
 
     @property
     def manual(self) -> bool:
-        return self.url is None
+        return self.url is None and self.hub is None
+
+    @property
+    def pinned(self) -> bool:
+        """Fetched at a fixed commit (a Hub revision or a URL path segment that is a commit hash)."""
+        if self.hub is not None:
+            return self.hub.pinned
+        return self.url is not None and any(COMMIT_HASH.fullmatch(part) for part in self.url.split("/"))
 
     @property
     def origin_hint(self) -> str:

@@ -80,10 +80,16 @@ def test_run_directory_has_json_report_and_plots(tiny_results, tmp_path):
     assert report.index("| run | model | format |") < report.index("![steer_curves.png]")
     assert "| flight | 2 |" in report
     urn = tiny_results.alignment.tasks["urn"]
-    m, (lo, hi) = urn.metrics, urn.intervals["js_divergence"]
-    assert lo <= m["js_divergence"] <= hi
+    m, (lo, hi), (tv_lo, tv_hi) = (
+        urn.metrics,
+        urn.intervals["js_divergence"],
+        urn.intervals["total_variation"],
+    )
+    assert lo <= m["js_divergence"] <= hi and tv_lo <= m["total_variation"] <= tv_hi
+    assert "wasserstein" not in m and "wasserstein" not in urn.intervals  # colours are no scale
     assert (
         f"| urn | {urn.counts['rows']} | 2 | 0 | {m['js_divergence']:.4f} [{lo:.4f}, {hi:.4f}] | "
+        f"{m['total_variation']:.4f} [{tv_lo:.4f}, {tv_hi:.4f}] | — | "
         f"{m['kl_divergence']:.3f} | {m['mode_match']:.3f} | {m['coverage']:.3f} |" in report
     )
     assert "Figures in brackets are 95% bootstrap intervals" in report
@@ -178,3 +184,38 @@ def test_results_become_strict_json():
     out = json_ready({"a": float("nan"), "b": np.int64(3), "c": (1.5, float("inf")), 4: np.float32(0.5)})
     assert out == {"a": None, "b": 3, "c": [1.5, None], "4": 0.5}
     assert json.loads(json.dumps(out, allow_nan=False)) == out
+
+
+def test_alignment_reports_total_variation_and_the_wasserstein_distance_of_scales_with_intervals(chatml):
+    """Every row gets total variation, the rows flagged ordinal the 1-Wasserstein distance; each figure has its
+    interval per task and over tasks, and the per-row values are those of the scored candidates."""
+    import metrics
+    from tuning.eval.alignment import evaluate_task
+    from tuning.eval.options import EvalOptions
+    from tuning.eval.results import AlignResults
+    from tuning.lm import LM
+
+    lm = LM(tiny_model(chatml, context=512), chatml, progress=False)
+    targets = [[0.7, 0.2, 0.1], [0.1, 0.1, 0.8], [0.2, 0.6, 0.2], [0.5, 0.25, 0.25], [0.0, 0.5, 0.5]]
+    rows = [
+        {"instance_id": f"item-{i}", "description": "How much do you agree?", "input": f"Statement {i}",
+         "output_name": "Rating", "candidates": ["1", "2", "3"], "target_probs": target, "ordinal": i != 2}
+        for i, target in enumerate(targets)
+    ]  # fmt: skip
+    task = evaluate_task(lm, "spectrum", rows, metrics.load("distributional_alignment"), EvalOptions(), "")
+    tv, w1 = task.distances["total_variation"], task.distances["wasserstein"]
+    assert [v is None for v in w1] == [not row["ordinal"] for row in rows]
+    assert task.metrics["n_ordinal_items"] == 4
+    assert task.metrics["wasserstein"] == pytest.approx(sum(v for v in w1 if v is not None) / 4)
+    for example in task.examples:  # the model's distribution over the candidates, as the plots show it
+        row = int(example.instance_id.split("-")[1])
+        assert tv[row] == pytest.approx(
+            0.5 * sum(abs(p - q) for p, q in zip(example.target, example.model, strict=True))
+        )
+    for figure in ("js_divergence", "total_variation", "wasserstein"):
+        low, high = task.intervals[figure]
+        assert low <= task.metrics[figure] <= high
+    both = AlignResults({"a": task, "b": task})
+    assert both.mean("wasserstein") == pytest.approx(task.metrics["wasserstein"])
+    low, high = both.interval("wasserstein")
+    assert low <= task.metrics["wasserstein"] <= high

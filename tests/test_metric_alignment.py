@@ -248,3 +248,83 @@ def test_row_counts_must_match() -> None:
         item_scores([[0.0], [0.0]], [[1.0]])
     with pytest.raises(ValueError, match="row 1: field 'references': expected a list of numbers"):
         item_scores([[0.0], [0.0]], [[1.0], None])
+
+
+# --- total variation and 1-Wasserstein, against direct formulas and scipy ------------------------------------------
+
+
+def _random_items(seed: int, count: int) -> tuple[list[list[float]], list[list[float]], list[bool]]:
+    """Ragged items of 1 to 9 candidates: model log-probabilities (mass below 1), targets with some zeros."""
+    rng = np.random.default_rng(seed)
+    predictions, references, ordinal = [], [], []
+    for _ in range(count):
+        k = int(rng.integers(1, 10))
+        mass = rng.uniform(0.05, 1.0)
+        predictions.append(list(np.log(rng.dirichlet(np.full(k, 0.7)) * mass)))
+        target = rng.dirichlet(np.full(k, 0.5))
+        target[rng.random(k) < 0.2] = 0.0
+        references.append(list(target / target.sum()) if target.sum() > 0 else [1.0] + [0.0] * (k - 1))
+        ordinal.append(bool(rng.random() < 0.6))
+    return predictions, references, ordinal
+
+
+def _model(logprobs: list[float]) -> np.ndarray:
+    weights = np.exp(np.asarray(logprobs))
+    return weights / weights.sum()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_total_variation_and_wasserstein_match_independent_implementations(seed: int) -> None:
+    from scipy.stats import wasserstein_distance
+
+    predictions, references, ordinal = _random_items(seed, 200)
+    per_item = item_scores(predictions, references, ordinal=ordinal)
+    for row, (logprobs, target, flag) in enumerate(zip(predictions, references, ordinal, strict=True)):
+        p, q = np.asarray(target), _model(logprobs)
+        assert per_item["total_variation"][row] == pytest.approx(
+            0.5 * sum(abs(a - b) for a, b in zip(p, q, strict=True)), abs=1e-12
+        )
+        if not flag:
+            assert math.isnan(per_item["wasserstein"][row])
+            continue
+        positions = np.arange(len(p)) / max(len(p) - 1, 1)
+        expected = wasserstein_distance(positions, positions, u_weights=p, v_weights=q) if len(p) > 1 else 0.0
+        assert per_item["wasserstein"][row] == pytest.approx(expected, abs=1e-12)
+
+
+def test_wasserstein_is_over_the_ordinal_items_only(alignment) -> None:
+    predictions, references, ordinal = _random_items(7, 60)
+    result = alignment.compute(
+        predictions=predictions, references=references, ordinal=ordinal, return_per_row=True
+    )
+    per_row = result["per_row"]["wasserstein"]
+    measured = [value for value in per_row if value is not None]
+    assert len(measured) == result["n_ordinal_items"] == sum(ordinal) > 1
+    assert [value is None for value in per_row] == [not flag for flag in ordinal]
+    assert result["wasserstein"] == pytest.approx(np.mean(measured))
+    assert result["wasserstein_sem"] == pytest.approx(sem(measured))
+    assert result["total_variation"] == pytest.approx(np.mean(result["per_row"]["total_variation"]))
+    unflagged = alignment.compute(predictions=predictions, references=references)
+    assert "wasserstein" not in unflagged and "n_ordinal_items" not in unflagged
+    assert unflagged["total_variation"] == pytest.approx(result["total_variation"])
+    none = alignment.compute(predictions=predictions, references=references, ordinal=[False] * len(ordinal))
+    assert "wasserstein" not in none and none["n_ordinal_items"] == 0
+
+
+def test_hand_computed_scale_distances() -> None:
+    """Five-point scale: all target mass on 1, the model's on 5 -> W1 = 1 and TV = 1; a one-step shift of
+    everything -> W1 = 1/4 while TV = 1 (TV cannot see how far the mass moved)."""
+    far = item_scores([[0.0 if i == 4 else -math.inf for i in range(5)]], [[1.0, 0, 0, 0, 0]], ordinal=[True])
+    near = item_scores(
+        [[-math.inf, 0.0, -math.inf, -math.inf, -math.inf]], [[1.0, 0, 0, 0, 0]], ordinal=[True]
+    )
+    assert far["wasserstein"][0] == pytest.approx(1.0) and far["total_variation"][0] == pytest.approx(1.0)
+    assert near["wasserstein"][0] == pytest.approx(0.25) and near["total_variation"][0] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("flag", [1, "yes", None, 0.0])
+def test_an_ordinal_flag_that_is_not_a_boolean_names_the_row(fresh_alignment, flag) -> None:
+    with pytest.raises(ValueError, match=rf"row 1: field 'ordinal': got {flag!r}; expected True"):
+        fresh_alignment.compute(
+            predictions=[[math.log(0.5)] * 2] * 2, references=[[0.5, 0.5]] * 2, ordinal=[True, flag]
+        )

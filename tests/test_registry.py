@@ -40,10 +40,37 @@ def test_filters_and_availability_without_data():
     synthetic = spectrum_suite.list_tasks(family="episodes", availability="ready")
     assert {t.name for t in synthetic} >= set(GROUPS["synthetic"])
     assert all(availability(t) == "ready" for t in synthetic)
-    assert availability(get_task("wvs_individual")) == "needs a manual file"
-    assert availability(get_task("gsm8k_question")) == "needs download"
+    assert availability(get_task("wvs_individual")) == "manual"
+    assert availability(get_task("gsm8k_question")) == "downloadable"
     assert {t.name for t in spectrum_suite.list_tasks(source="discrete")} >= {"cards", "poisson", "zipfian"}
     assert all(t.kind == "individual" for t in spectrum_suite.list_tasks(kind="individual"))
+
+
+def test_availability_tells_how_each_task_can_be_had():
+    """BARE's data is not in its repository, so its six tasks are manual; gated Hub sets and files given on request
+    say so."""
+    bare = ["bare_gsm8k", "bare_enron", "bare_hotpot", "bare_lcb", "newsgroups", "pubmed"]
+    assert {name: availability(get_task(name)) for name in bare} == dict.fromkeys(bare, "manual")
+    for name in bare:
+        (file,) = get_task(name).files.files
+        assert file.manual and "BARE authors" in file.where and get_task(name).source.origin == "MAN"
+    assert availability(get_task("hatespeech_individual")) == "permission"
+    assert (
+        availability(get_task("valueprism_vrd")) == availability(get_task("chatbotarena_prompts")) == "gated"
+    )
+    assert availability(get_task("mmlu")) == availability(get_task("novacomet_premise")) == "downloadable"
+    assert availability(get_task("mpi")) == "manual"  # the statements download, the answers do not
+    assert {t.name for t in spectrum_suite.list_tasks(availability="permission")} == {"hatespeech_individual"}
+
+
+def test_every_remote_file_is_pinned_to_a_commit_or_says_why_not():
+    for task in TASKS.values():
+        for file in task.files.files:
+            if file.manual:
+                assert file.unpinned is None and file.where, (task.name, file.path)
+            else:
+                assert file.pinned != bool(file.unpinned), (task.name, file.path, file.unpinned)
+                assert file.hub is not None or file.url.startswith("https://"), file.url
 
 
 def test_availability_sees_the_data_dir(shared_data):
@@ -76,7 +103,7 @@ def test_ready_needs_a_group_that_builds(tmp_path, shared_data):
         target = tmp_path / "opinionqa" / "human_resp" / wave.name / "info.csv"
         target.parent.mkdir(parents=True)
         target.symlink_to(wave / "info.csv")
-    assert availability(get_task("opinionqa_individual"), tmp_path) == "needs a manual file"
+    assert availability(get_task("opinionqa_individual"), tmp_path) == "manual"
     assert availability(get_task("opinionqa_questions"), tmp_path) == "ready"
 
 
@@ -97,3 +124,28 @@ def test_every_ready_task_builds_at_least_one_instance_from_the_real_data(shared
             else rows(task.name, shared_data)
         )
         assert built, f"{task.name} is 'ready' but builds nothing"
+
+
+def test_the_manual_files_table_in_the_docs_covers_every_task_that_needs_one():
+    """docs/tasks.md#manual-files is the one table of manual files: every task that needs one is in it, with its
+    source folder, and every task it names exists."""
+    import fnmatch
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "tasks.md").read_text()
+    section = text[text.index("### Manual files") :].split("\n## ", 1)[0]
+    table = [line.split(" | ") for line in section.splitlines() if line.startswith("|")][
+        2:
+    ]  # past the header
+    patterns = [
+        ([p.strip("|` ").removeprefix("alignment ").strip("`") for p in cells[0].split(", ")], cells[1])
+        for cells in table
+    ]
+    named = [p for names, _ in patterns for p in names]
+    assert all(fnmatch.filter(TASKS, p) for p in named), named
+    for task in TASKS.values():
+        if availability(task) not in ("manual", "permission"):
+            continue
+        folder = task.files.files[0].path.split("/")[0] + "/"
+        rows = [paths for names, paths in patterns if any(fnmatch.fnmatch(task.name, p) for p in names)]
+        assert any(folder in paths for paths in rows), (task.name, folder)

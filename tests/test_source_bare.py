@@ -8,7 +8,7 @@ import pytest
 
 from spectrum_suite.registry import get_task
 from spectrum_suite.sources import bare
-from spectrum_suite.task import SourceFormatError
+from spectrum_suite.task import SourceFormatError, SourceUnavailable
 from tests.adapter_run import FIXTURES, build, inputs, outputs
 
 MODES = {
@@ -40,12 +40,16 @@ def test_four_modes_with_own_seeds(name):
             assert all(list(json.loads(y)) == generated for _, y in group.instances[0].population)
 
 
-def test_files_are_raw_github_urls_in_the_repository_layout():
+def test_files_are_manual_in_the_release_layout_and_the_message_says_whom_to_ask(tmp_path):
+    """pgasawa/BARE holds no generated data at any commit: the files come from the authors."""
     (file,) = get_task("bare_lcb").files.files
     assert file.path == "bare/bare/sample_generated_data/lcb/lcb_gpt_4o_refine_70b_base_n=1000.jsonl"
-    assert file.url == (
-        "https://raw.githubusercontent.com/pgasawa/BARE/main/bare/sample_generated_data/lcb/lcb_gpt_4o_refine_70b_base_n=1000.jsonl"
-    )
+    assert file.manual and file.url is None
+    with pytest.raises(SourceUnavailable) as info:
+        build("bare_lcb", tmp_path)
+    message = str(info.value)
+    assert "the BARE authors" in message and "lcb_gpt_4o_refine_70b_base_n=1000.jsonl" in message
+    assert f"<data_dir>/{file.path}" in message and "not in the data directory" in message
 
 
 def test_enron_spam_is_stringified_in_every_mode():

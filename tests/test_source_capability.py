@@ -62,15 +62,20 @@ def test_episode_shapes_follow_the_registry():
     assert sorted(outputs(arc.episodes[0])) == ["2", "C"] and len(inputs(arc.episodes[0])) == 2
 
 
-def test_parquet_export_urls_for_script_based_repositories():
+def test_hub_files_at_commits_and_export_splits_as_shard_folders():
     (hs,) = get_task("hellaswag").files.files
-    assert (
-        hs.url
-        == "https://huggingface.co/datasets/Rowan/hellaswag/resolve/refs%2Fconvert%2Fparquet/default/validation/0000.parquet"
-    )
-    assert hs.path == "hellaswag/default/validation/0000.parquet"
+    assert hs.hub.repo == "Rowan/hellaswag" and hs.hub.filename == "data/validation-00000-of-00001.parquet"
+    assert hs.pinned and hs.sha256 and hs.path == "hellaswag/data/validation-00000-of-00001.parquet"
     (mm,) = get_task("mmlu").files.files
-    assert mm.url == "https://huggingface.co/datasets/cais/mmlu/resolve/main/all/test-00000-of-00001.parquet"
+    assert mm.url == (
+        "https://huggingface.co/datasets/cais/mmlu/resolve/c30699e8356da336a370243923dbaf21066bb9fe/"
+        "all/test-00000-of-00001.parquet"
+    )
+    (dr,) = get_task("drop").files.files
+    assert (
+        dr.hub.shards and dr.hub.revision == "refs/convert/parquet" and dr.path == "drop/default/validation"
+    )
+    assert not dr.pinned and "Parquet export" in dr.unpinned
 
 
 def test_out_of_range_label_is_named(tmp_path):
@@ -104,7 +109,7 @@ def with_column(tmp_path, rel, column, values):
          r"choices\[1\]", "expected text, got None"),
         ("mmlu", "mmlu/all/test-00000-of-00001.parquet", "answer", [1.7, 0.0, 1.0], "answer",
          r"expected an answer index in 0..\d, got 1.7"),  # was int(1.7) = 1: option B
-        ("winogrande", "winogrande/winogrande_xl/validation/0000.parquet", "option2", [None, "b"], "option2",
+        ("winogrande", "winogrande/winogrande_xl/validation-00000-of-00001.parquet", "option2", [None, "b"], "option2",
          "expected text, got (None|nan)"),
         ("drop", "drop/default/validation/0000.parquet", "passage", [None, "p", "p"], "passage",
          "expected text, got (None|nan)"),  # was "Passage: None"

@@ -13,7 +13,7 @@ from spectrum_suite.episodes import as_groups, generate_episodes
 from spectrum_suite.fetch import fetch_files
 from spectrum_suite.registry import get_task
 from spectrum_suite.sources import novacomet
-from spectrum_suite.task import SourceFormatError
+from spectrum_suite.task import SourceFormatError, SourceUnavailable
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -51,11 +51,30 @@ def test_hypotheses_are_a_json_list_per_sorted_premise() -> None:
         "You will be given a premise. Generate a list of around 8-10 hypotheses"
     )
     (file,) = get_task("novacomet_hypothesis").files.files
-    assert file.url.endswith("tsor13/novacomet/resolve/refs%2Fconvert%2Fparquet/default/train/0000.parquet")
+    assert file.path == "novacomet/default/train" and file.hub.shards
+    assert (file.hub.repo, file.hub.filename, file.hub.revision) == (
+        "tsor13/novacomet",
+        "default/train",
+        "refs/convert/parquet",
+    )
+
+
+def test_every_shard_of_the_export_is_read_and_a_gap_is_named(tmp_path: Path) -> None:
+    folder = tmp_path / novacomet.LOCAL
+    folder.mkdir(parents=True)
+    pq.write_table(pa.table({"premise": ["P0"], "hypothesis": ["H0"]}), folder / "0000.parquet")
+    pq.write_table(pa.table({"premise": ["P1", "P2"], "hypothesis": ["H1", "H2"]}), folder / "0001.parquet")
+    _, (inst,) = instances("novacomet_premise", tmp_path)
+    assert [out for _, out in inst.population] == ["P0", "P1", "P2"]  # shard 0000 alone gave one premise
+    (folder / "0001.parquet").rename(folder / "0002.parquet")
+    with pytest.raises(
+        SourceUnavailable, match=r"needs the file '\S*novacomet/default/train/0001.parquet' \(missing"
+    ):
+        instances("novacomet_premise", tmp_path)
 
 
 def test_a_missing_column_is_named(tmp_path: Path) -> None:
-    target = tmp_path / novacomet.LOCAL
+    target = tmp_path / novacomet.LOCAL / "0000.parquet"
     target.parent.mkdir(parents=True)
     pq.write_table(pa.table({"premise": ["x"], "inference": ["y"]}), target)
     with pytest.raises(SourceFormatError, match=r"0000.parquet: schema: field 'hypothesis': column missing"):

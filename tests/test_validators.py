@@ -219,6 +219,24 @@ def test_cached_copy_is_used_and_checked(shared_data: Path, _private_cache: Path
 
 
 @pytest.mark.shared
+def test_a_truncated_list_in_the_data_directory_is_refused_naming_it(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    """A truncated periodic table once lowered % valid without a word; its copy is now checked like a source."""
+    pinned = LISTS["elements"][0]
+    target = tmp_path / "data" / pinned.path
+    target.parent.mkdir(parents=True)
+    lines = (shared_data / pinned.path).read_text().splitlines(keepends=True)
+    target.write_text("".join(lines[: len(lines) // 2]))
+    with pytest.raises(
+        ChecksumMismatch, match=f"{target}: whole file: field 'sha256': .* not the pinned {pinned.sha256}"
+    ):
+        validator("element_names", data_dir=tmp_path / "data")
+    shutil.copyfile(shared_data / pinned.path, target)
+    assert validator("element_names", data_dir=tmp_path / "data")("Oganesson") is True
+
+
+@pytest.mark.shared
 def test_a_package_that_ships_the_verb_list_is_used(
     shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

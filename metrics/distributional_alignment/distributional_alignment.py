@@ -34,7 +34,11 @@ renormalised to sum to 1). Both are smoothed, P' = (P + eps) / sum(P + eps) and 
 module reports, each as mean, standard deviation (ddof=1) and standard error over items:
 Jensen-Shannon divergence (natural log, at most ln 2), KL(target || model), reverse KL, cross-entropy
 -sum P' ln Q', mode match (same most likely candidate, first index on ties), coverage (the model's total
-mass on the candidates before renormalising) and the number of candidates.
+mass on the candidates before renormalising) and the number of candidates. For comparison with other
+benchmarks it also reports the total variation distance 1/2 sum |P - Q| (as Meister et al. 2024 do) and,
+over the items whose candidates are an ordered scale (the per-item ordinal flag), the 1-Wasserstein
+distance with the K candidates placed at 0, 1/(K-1), ..., 1, sum |CDF_P - CDF_Q| / (K - 1) (as OpinionQA
+does); both on P and Q without smoothing, both in [0, 1].
 """
 
 _KWARGS_DESCRIPTION = """
@@ -45,7 +49,9 @@ Args:
         candidates are mutually exclusive answers.
     references (list of list of float): per item, the target probabilities of the same candidates in the
         same order; each list must sum to 1 within 1e-6.
-    The two above are per-row inputs (features): pass them to compute, or in pieces to add_batch/add.
+    ordinal (list of bool, optional): per item, whether its candidates are an ordered scale, in scale order
+        (a Likert or agreement rating): the items the 1-Wasserstein distance is computed for.
+    The three above are per-row inputs (features): pass them to compute, or in pieces to add_batch/add.
     input_type (str): "logprob" (default) or "prob".
     eps (float): smoothing added to both distributions before renormalising (default 1e-6, the paper's);
         with eps=0 the JS divergence is exactly scipy's jensenshannon(p, q) ** 2, and KL-type values may
@@ -59,15 +65,18 @@ Returns:
         "coverage" (in [0, 1]; with log-probabilities, and with probabilities only when some item's total
         is not 1) and "n_targets" (candidates per item): "<name>" = the reference's `<name>.mean`,
         "<name>_std" = `<name>.std`, "<name>_sem" = `<name>.se`;
-    "n_items": the number of items (the reference's `total_n`);
-    "per_row": dict of lists, one value per item, when return_per_row=True.
+    the same three for "total_variation" (in [0, 1]; not in the reference) and, when ordinal flags are given
+        and some item is ordinal, "wasserstein" (in [0, 1]; over the ordinal items only);
+    "n_items": the number of items (the reference's `total_n`); "n_ordinal_items" when ordinal is given;
+    "per_row": dict of lists, one value per item, when return_per_row=True ("wasserstein" is None for an
+        item that is not ordinal).
     std and sem are 0.0 for a single item; if a value is inf (possible only with eps=0) its mean, std and
     sem are inf, never NaN.
 Raises:
     ValueError naming the row and the field, as the rows are added and before anything is converted, for
     rows that are not lists, empty candidate lists, values that are not numbers (booleans, strings, None),
-    NaN or +inf scores, ragged or mismatched lists, and targets that are negative, not finite or do not sum
-    to 1; and when computing, for probabilities that are negative or above 1, positive log-probabilities,
+    NaN or +inf scores, ragged or mismatched lists, targets that are negative, not finite or do not sum
+    to 1, and ordinal flags that are not booleans; and when computing, for probabilities that are negative or above 1, positive log-probabilities,
     candidates whose probabilities sum to more than 1 (candidates that are prefixes of one another must be
     scored with their terminator, include_terminator), and items where the model gives every candidate
     probability 0.
@@ -87,11 +96,29 @@ Examples:
     (0.5, 2)
     >>> results["coverage"]
     0.875
+    >>> round(results["total_variation"], 4)  # (|2/3 - 2/3| + |1/3 - 1/3|) / 2 and (0.9 + 0.9) / 2
+    0.45
+    >>> scale = alignment.compute(
+    ...     predictions=[[math.log(0.5), math.log(0.5), -math.inf], [math.log(0.9), math.log(0.1)]],
+    ...     references=[[0.0, 0.0, 1.0], [0.0, 1.0]],
+    ...     ordinal=[True, False],
+    ... )
+    >>> round(scale["wasserstein"], 4), scale["n_ordinal_items"]  # (1/2 + 1) / 2 over the one ordinal item
+    (0.75, 1)
     >>> alignment.add_batch(predictions=[[0.5, 0.25]], references=[[2 / 3, 1 / 3]])
     >>> alignment.add(prediction=[0.9, 0.1], reference=[0.0, 1.0])
     >>> round(alignment.compute(input_type="prob", eps=0.0)["js_divergence"], 4)
     0.2628
 """
+
+FEATURE_SETS = row_inputs.feature_sets(
+    required={
+        "predictions": datasets.Sequence(datasets.Value("float64")),
+        "references": datasets.Sequence(datasets.Value("float64")),
+    },
+    optional={"ordinal": datasets.Value("bool")},
+)
+"""predictions and references, with or without the per-item ordinal flags."""
 
 STATISTICS = ("", "_std", "_sem")
 """The suffixes of each value's mean, standard deviation and standard error."""
@@ -110,7 +137,8 @@ def summarise(values: np.ndarray) -> tuple[float, float, float]:
 
 @evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
 class DistributionalAlignment(row_inputs.CheckedMetric):
-    """JS divergence, KL, reverse KL, cross-entropy, mode match and coverage per item, then mean, std and sem."""
+    """JS divergence, KL, reverse KL, cross-entropy, total variation, 1-Wasserstein (ordinal items), mode match
+    and coverage per item, then mean, std and sem."""
 
     def _info(self) -> evaluate.MetricInfo:
         return evaluate.MetricInfo(
@@ -118,12 +146,7 @@ class DistributionalAlignment(row_inputs.CheckedMetric):
             description=_DESCRIPTION,
             citation=_CITATION,
             inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features(
-                {
-                    "predictions": datasets.Sequence(datasets.Value("float64")),
-                    "references": datasets.Sequence(datasets.Value("float64")),
-                }
-            ),
+            features=FEATURE_SETS,
             reference_urls=["https://arxiv.org/abs/2510.06084"],
         )
 
@@ -135,20 +158,27 @@ class DistributionalAlignment(row_inputs.CheckedMetric):
         predictions: list[list[float]],
         references: list[list[float]],
         input_type: str = "logprob",
+        ordinal: list[bool] | None = None,
         eps: float = 1e-6,
         return_per_row: bool = False,
     ) -> dict:
         if not isinstance(return_per_row, bool):
             raise ValueError(f"return_per_row must be True or False, got {return_per_row!r}")
-        per_item = item_scores(predictions, references, input_type=input_type, eps=eps)
+        per_item = item_scores(predictions, references, input_type=input_type, eps=eps, ordinal=ordinal)
         result: dict = {}
         for name, values in per_item.items():
-            for suffix, value in zip(STATISTICS, summarise(values), strict=True):
-                result[f"{name}{suffix}"] = value
+            measured = values[~np.isnan(values)] if name == "wasserstein" else values
+            if measured.size:
+                for suffix, value in zip(STATISTICS, summarise(measured), strict=True):
+                    result[f"{name}{suffix}"] = value
         result["n_items"] = len(predictions)
+        if ordinal is not None:
+            result["n_ordinal_items"] = int(np.sum(ordinal))
         if return_per_row:
             per_row = {name: values.tolist() for name, values in per_item.items()}
             per_row["mode_match"] = [int(v) for v in per_row["mode_match"]]
             per_row["n_targets"] = [int(v) for v in per_row["n_targets"]]
+            if "wasserstein" in per_row:
+                per_row["wasserstein"] = [None if np.isnan(v) else v for v in per_row["wasserstein"]]
             result["per_row"] = per_row
         return result

@@ -1,4 +1,4 @@
-"""Per-item divergences between a target and a model distribution over ragged candidate lists.
+"""Per-item divergences and distances between a target and a model distribution over ragged candidate lists.
 
 The formulas of `docs/evaluation.md#divergences`. Items have different numbers of candidates, so every row is
 laid end to end in one flat array and row totals come from ``np.add.reduceat``: one pass of numpy over all items
@@ -47,13 +47,28 @@ def check_targets(targets: Ragged) -> None:
         )
 
 
+def check_ordinal(ordinal: Sequence[bool]) -> np.ndarray:
+    """One boolean per item (True, False or numpy's; never 0/1, a string or None), as a numpy array."""
+    for row, flag in enumerate(ordinal):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise RowError(
+                row, "ordinal", f"got {flag!r}; expected True (the candidates are an ordered scale) or False"
+            )
+    return np.asarray(ordinal, dtype=bool)
+
+
 def check_rows(
-    predictions: Sequence[Sequence[float]], references: Sequence[Sequence[float]]
+    predictions: Sequence[Sequence[float]],
+    references: Sequence[Sequence[float]],
+    ordinal: Sequence[bool] | None = None,
 ) -> tuple[Ragged, Ragged]:
     """The model scores and the targets of every item as given, checked as far as they can be without knowing
     whether the scores are log-probabilities or probabilities: lists of numbers (no booleans, strings or None),
-    no NaN or +inf score, one target per candidate, targets that are a distribution."""
-    check_columns({"predictions": predictions, "references": references})
+    no NaN or +inf score, one target per candidate, targets that are a distribution, and (if given) one ordinal
+    flag per item."""
+    check_columns({"predictions": predictions, "references": references, "ordinal": ordinal})
+    if ordinal is not None:
+        check_ordinal(ordinal)
     scores = flatten(predictions, "predictions", "candidate")
     scores.require(~np.isnan(scores.values) & (scores.values != np.inf), "a number, not NaN or +inf")
     targets = flatten(references, "references", "candidate")
@@ -136,23 +151,45 @@ def first_argmax(rows: Ragged, values: np.ndarray) -> np.ndarray:
     return np.minimum.reduceat(at_peak, rows.starts)
 
 
+def total_variation(rows: Ragged, p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Per row, half the L1 distance between two distributions over the same candidates, in [0, 1]."""
+    return np.clip(0.5 * rows.total(np.abs(p - q)), 0.0, 1.0)
+
+
+def wasserstein(rows: Ragged, p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Per row, the 1-Wasserstein distance between two distributions over ordered candidates placed at
+    i / (K - 1) in [0, 1] (OpinionQA's scaling): the sum of |CDF_p - CDF_q| over the first K - 1 positions,
+    divided by K - 1; 0 for a single candidate."""
+    running = np.cumsum(p - q)
+    before = np.concatenate(([0.0], running))[rows.starts]  # the running sum where each row starts
+    gap = np.abs(running - before[rows.row_of])
+    last = np.zeros(p.size, dtype=bool)
+    last[rows.starts + rows.lengths - 1] = True  # CDF_p - CDF_q is 0 there: both sum to 1
+    steps = np.maximum(rows.lengths - 1, 1).astype(np.float64)
+    return np.clip(rows.total(np.where(last, 0.0, gap)) / steps, 0.0, 1.0)
+
+
 def item_scores(
     predictions: Sequence[Sequence[float]],
     references: Sequence[Sequence[float]],
     input_type: str = "logprob",
     eps: float = 1e-6,
+    ordinal: Sequence[bool] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Per-item JS divergence, KL, reverse KL, cross-entropy, mode match, coverage and candidate count.
+    """Per-item JS divergence, KL, reverse KL, cross-entropy, total variation, mode match, coverage, candidate
+    count and, when ``ordinal`` flags are given, the 1-Wasserstein distance (NaN for items not ordinal).
 
     ``coverage`` is the model's total mass on the candidates before renormalising
     (`docs/evaluation.md#candidate-scoring`); it is present for log-probabilities, and for probabilities only
-    when some row is not already normalised.
+    when some row is not already normalised. Total variation and 1-Wasserstein compare the target and the
+    renormalised model distribution themselves, without the smoothing (they take no logarithm), as the peers
+    that report them do.
     """
     if input_type not in INPUT_TYPES:
         raise ValueError(f"input_type must be one of {INPUT_TYPES}, got {input_type!r}")
     if isinstance(eps, bool) or not (isinstance(eps, (int, float)) and np.isfinite(eps) and eps >= 0):
         raise ValueError(f"eps must be a finite number >= 0, got {eps!r}")
-    scores, targets = check_rows(predictions, references)
+    scores, targets = check_rows(predictions, references, ordinal)
     if not scores.lengths.size:
         raise ValueError("no rows: predictions and references are empty")
     model, coverage = model_distribution(scores, input_type)
@@ -166,8 +203,12 @@ def item_scores(
         "kl_divergence": np.maximum(targets.total(rel_entr(p, q)), 0.0),
         "reverse_kl": np.maximum(targets.total(rel_entr(q, p)), 0.0),
         "cross_entropy": -targets.total(xlogy(p, q)),
+        "total_variation": total_variation(targets, targets.values, model),
         "mode_match": (first_argmax(targets, p) == first_argmax(targets, q)).astype(np.float64),
     }
+    if ordinal is not None:
+        flags = check_ordinal(ordinal)
+        result["wasserstein"] = np.where(flags, wasserstein(targets, targets.values, model), np.nan)
     if input_type == "logprob" or np.any(np.abs(coverage - 1.0) > TARGET_TOLERANCE):
         result["coverage"] = coverage
     result["n_targets"] = targets.lengths.astype(np.float64)

@@ -38,7 +38,16 @@ TOP_K = (10, 100, 1000, 5000)
 CONFIGURATIONS = 500
 
 
-FILES = TaskFiles((RemoteFile(FILE, url=URL, where=f"{URL} (the national data, names.zip)"),))
+FILES = TaskFiles(
+    (
+        RemoteFile(
+            FILE,
+            url=URL,
+            where=f"{URL} (the national data, names.zip)",
+            unpinned="the SSA replaces names.zip every year at the same address",
+        ),
+    )
+)
 
 
 def configuration(i: int) -> dict:

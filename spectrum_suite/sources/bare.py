@@ -3,6 +3,10 @@
 Each file gives four modes (docs/tasks.md#real-sources, row bare): a joint mode, two conditional ones and a
 single-field one, each a pooled process with its own seed, task seed + 1 ... + 4 in that order (the reference
 dropped these offsets: docs/deviations.md#data-fixes-in-single-sources), and its own cap of 500 episodes.
+
+The files are manual: the public repository pgasawa/BARE holds the method's code but, at every one of its
+commits, none of the generated data (the paper's own download script says the data must be asked of the
+authors), so nothing can be downloaded.
 """
 
 from __future__ import annotations
@@ -12,17 +16,19 @@ from collections.abc import Sequence
 
 from ..episodes import Instance, InstanceGroup, rows_to_samples
 from ..fetch import FetchedFiles
-from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .remote import github_file
+from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 from .tables import read_jsonl
 from .values import text
 
 SOURCE = Source(
-    "bare", "BARE synthetic data", "GH", "https://github.com/pgasawa/BARE", "see homepage",
+    "bare", "BARE synthetic data", "MAN", "https://github.com/pgasawa/BARE", "see homepage",
     "Zhu et al. 2025, BARE: Combining Base and Instruction-Tuned Language Models",
 )  # fmt: skip
-REPO, REF = "pgasawa/BARE", "main"
 ROOT = "bare/sample_generated_data"
+WHERE = (
+    "the BARE authors (Zhu et al. 2025; contact them through https://github.com/pgasawa/BARE, whose commits hold "
+    "no generated data): ask for the sample generated data, file {release}"
+)
 GSM8K = "gsm8k/gsm8k_gpt_4o_refine_llama_70b_base_n=1000.jsonl"
 ENRON = "enron/enron_gpt_4o_refine_llama_70b_base_n=500.jsonl"
 HOTPOT = "hotpot/hotpot_gpt_4o_refine_llama_70b_base_n=1000.jsonl"
@@ -177,9 +183,9 @@ def four_modes(release: str, modes: Sequence[Mode], as_text: Sequence[str] = ())
 
 
 def _task(name: str, release: str, modes: Sequence[Mode], seed: int, as_text: Sequence[str] = ()) -> TaskSpec:
+    file = RemoteFile(f"bare/{ROOT}/{release}", where=WHERE.format(release=release))
     return episode_task(name, SOURCE, side="train", kind="conditional", build=four_modes(release, modes, as_text),
-                        files=TaskFiles((github_file("bare", REPO, REF, f"{ROOT}/{release}"),)), seed=seed,
-                        n_per=-1, n_iter="~32", max_total=500)  # fmt: skip
+                        files=TaskFiles((file,)), seed=seed, n_per=-1, n_iter="~32", max_total=500)  # fmt: skip
 
 
 TASKS = (

@@ -3,9 +3,10 @@ docs/tasks.md#real-sources, row capability).
 
 Each is one pooled process of (prompt, answer) pairs. `hellaswag` and `truthful_qa` (EleutherAI's
 `truthful_qa_mc`) are script-based repositories that current `datasets` does not run, and `drop` and
-`winogrande` changed layout over time, so these four are read from the Hub's Parquet export
-(``refs/convert/parquet``, the files the dataset viewer serves); `mmlu` and `arc` from their own Parquet
-files. The episode sampler permutes the pool itself, so no separate pre-shuffle is needed.
+`winogrande` changed layout over time. `hellaswag` and `winogrande` now hold Parquet files of their own, read
+at a pinned commit like `mmlu` and `arc`; `drop` and `truthful_qa` are read from every shard of the Hub's
+Parquet export (``refs/convert/parquet``, the files the dataset viewer serves). The episode sampler permutes
+the pool itself, so no separate pre-shuffle is needed.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from ..episodes import Instance
 from ..fetch import FetchedFiles
 from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .remote import hub_file, parquet_export
+from .remote import NO_EXPORT_COMMIT, hub_file, parquet_export
 from .tables import read_parquet
 from .values import is_number, letters, missing, number, records, text
 
@@ -26,11 +27,11 @@ MMLU = Source(
     "Hendrycks et al. 2021, Measuring Massive Multitask Language Understanding",
 )  # fmt: skip
 HELLASWAG = Source(
-    "hellaswag", "HellaSwag (script-based on the Hub: its Parquet export, refs/convert/parquet)", "HF",
+    "hellaswag", "HellaSwag", "HF",
     "https://huggingface.co/datasets/Rowan/hellaswag", "MIT", "Zellers et al. 2019, HellaSwag",
 )  # fmt: skip
 WINOGRANDE = Source(
-    "winogrande", "WinoGrande (script-based on the Hub: its Parquet export, refs/convert/parquet)", "HF",
+    "winogrande", "WinoGrande", "HF",
     "https://huggingface.co/datasets/allenai/winogrande", "CC BY 4.0", "Sakaguchi et al. 2020, WinoGrande",
 )  # fmt: skip
 ARC = Source(
@@ -159,14 +160,14 @@ def benchmark(
     """One pooled instance ``name`` of the (prompt, answer) pairs ``convert`` makes of ``file``'s rows."""
 
     def build(task: TaskSpec, files: FetchedFiles) -> list[Instance]:
-        path = files.require(file.path)
         samples = []
-        for index, row in records(read_parquet(path, columns)):
-            sample = convert(path, f"row {index}", row)
-            if sample is None:
-                files.drop("questions without a gold answer")
-                continue
-            samples.append(sample)
+        for path in files.parts(file.path):
+            for index, row in records(read_parquet(path, columns)):
+                sample = convert(path, f"row {index}", row)
+                if sample is None:
+                    files.drop("questions without a gold answer")
+                    continue
+                samples.append(sample)
         return [
             Instance(
                 key="pooled",
@@ -194,32 +195,65 @@ def _task(
                         build=benchmark(file, columns, convert, instance_name, descriptions), **params)  # fmt: skip
 
 
+#: Revisions and SHA-256 digests as public records of these exact files give them (other projects' pinned
+#: downloads); no commit of the Parquet export branch (drop, truthful_qa) could be learned.
+MMLU_FILE = hub_file(
+    "mmlu",
+    "cais/mmlu",
+    "all/test-00000-of-00001.parquet",
+    "c30699e8356da336a370243923dbaf21066bb9fe",
+    sha256="74a41822ce7d3def56e1682f958469c04642a5336a5ce912fa375fdb90fb25d7",
+)
+HELLASWAG_FILE = hub_file(
+    "hellaswag",
+    "Rowan/hellaswag",
+    "data/validation-00000-of-00001.parquet",
+    "218ec52e09a7e7462a5400043bb9a69a41d06b76",
+    sha256="899813071e1e95efafec90f856e1987d2150fa4d020fc005df6962c259f660cd",
+)
+WINOGRANDE_FILE = hub_file(
+    "winogrande",
+    "allenai/winogrande",
+    "winogrande_xl/validation-00000-of-00001.parquet",
+    "01e74176c63542e6b0bcb004dcdea22d94fb67b5",
+)
+ARC_FILE = hub_file(
+    "arc",
+    "allenai/ai2_arc",
+    "ARC-Challenge/test-00000-of-00001.parquet",
+    "210d026faf9955653af8916fad021475a3f00453",
+    sha256="62f03257e737aed263f55c6abf87c7bb0028a44a6bdd2a26eb1279eb42c1d1e9",
+)
+DROP_FILE = parquet_export("drop", "ucinlp/drop", "default", "validation", unpinned=NO_EXPORT_COMMIT)
+TRUTHFUL_QA_FILE = parquet_export(
+    "truthful_qa", "EleutherAI/truthful_qa_mc", "multiple_choice", "validation", unpinned=NO_EXPORT_COMMIT
+)
+
 TASKS = (
-    _task("mmlu", MMLU, hub_file("mmlu", "cais/mmlu", "all/test-00000-of-00001.parquet"),
+    _task("mmlu", MMLU, MMLU_FILE,
           ("question", "choices", "answer"), mmlu, "mmlu",
           ("Given a question and a list of choices, return the correct answer choice.",),
           choices=_MC4, n_per=1000, n_iter=20),
-    _task("hellaswag", HELLASWAG, parquet_export("hellaswag", "Rowan/hellaswag", "default", "validation"),
+    _task("hellaswag", HELLASWAG, HELLASWAG_FILE,
           ("activity_label", "ctx", "ctx_a", "ctx_b", "endings", "label"), hellaswag, "hellaswag_validation",
           ("Given a context and four possible endings, output the letter of the ending that best completes the context.",
            "Respond with the single uppercase letter for the correct choice."),
           choices=_MC4, n_per=-1, n_iter=20),
-    _task("winogrande", WINOGRANDE, parquet_export("winogrande", "allenai/winogrande", "winogrande_xl", "validation"),
+    _task("winogrande", WINOGRANDE, WINOGRANDE_FILE,
           ("sentence", "option1", "option2", "answer"), winogrande, "winogrande_winogrande_xl_validation",
           ("Given a sentence with a blank and two candidate fillers, respond with the letter of the correct option.",
            "Return the single uppercase letter corresponding to the correct choice."),
           choices=("A", "B"), n_per=-1, n_iter=10),
-    _task("arc", ARC, hub_file("arc", "allenai/ai2_arc", "ARC-Challenge/test-00000-of-00001.parquet"),
+    _task("arc", ARC, ARC_FILE,
           ("question", "choices", "answerKey"), arc, "arc_arc_challenge_test",
           ("Given a question and multiple choice answers, return the correct answer letter.",
            "Respond with only the uppercase letter corresponding to the correct option."),
           n_per=-1, n_iter=10),
-    _task("drop", DROP, parquet_export("drop", "ucinlp/drop", "default", "validation"),
+    _task("drop", DROP, DROP_FILE,
           ("passage", "question", "answers_spans"), drop, "drop_default_validation",
           ("Answer the question based on the passage. Respond with just the answer, usually a short word or phrase, either extracted from the passage or deduced from the information in the passage.",),
           n_per=-1, n_iter=10),
-    _task("truthful_qa", TRUTHFUL_QA,
-          parquet_export("truthful_qa", "EleutherAI/truthful_qa_mc", "multiple_choice", "validation"),
+    _task("truthful_qa", TRUTHFUL_QA, TRUTHFUL_QA_FILE,
           ("question", "choices", "label"), truthful_qa, "truthful_qa_mc2_validation",
           ("You will be given a question and several answer choices, only one of which is true. Respond with the correct answer letter.",),
           n_per=-1, n_iter=10),

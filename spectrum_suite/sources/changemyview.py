@@ -38,7 +38,14 @@ FIELDS = ("title", "selftext", "num_comments", "score", "comments")
 #: The threads decompressed in the data directory, else the Zenodo download (the same rows).
 FILES = one_of(
     [RemoteFile(PLAIN, where=f"{URL}, decompressed")],
-    [RemoteFile(COMPRESSED, url=URL, where=URL)],
+    [
+        RemoteFile(
+            COMPRESSED,
+            url=URL,
+            where=URL,
+            unpinned="a Zenodo record (3778298) is fixed, not a commit; its SHA-256 is not known here",
+        )
+    ],
 )
 
 

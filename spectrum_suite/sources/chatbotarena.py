@@ -14,8 +14,8 @@ import pandas as pd
 
 from ..episodes import Instance, rng_for, rows_to_samples
 from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .remote import hub_url
+from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+from .remote import hub_file
 from .tables import read_parquet
 from .values import check_column, group_in_order, text
 
@@ -48,7 +48,19 @@ ASSISTANT_DESCRIPTION = (
 PREF_INPUTS = ("opening_prompt", "model_a_response", "model_b_response")
 
 
-FILES = TaskFiles((RemoteFile(LOCAL, hub_url(REPO, HUB_PATH), None, WHERE),))
+FILES = TaskFiles(
+    (
+        hub_file(
+            "chatbotarena",
+            REPO,
+            HUB_PATH,
+            "1b6335d42a1d2c7e34870c905d03ab964f7f2bd8",
+            gated=True,
+            sha256="3726a6352e9bfc34e206460646f6e5e99bb837751966a671ddd30c7f64e5b06e",
+            where=WHERE,
+        ),
+    )
+)
 
 
 def _turn(path: Any, row: int, conversation: Any, field: str, index: int) -> str | None:

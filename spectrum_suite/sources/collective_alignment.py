@@ -16,7 +16,7 @@ from typing import Any
 from ..episodes import Instance, rows_to_samples
 from ..fetch import FetchedFiles
 from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .remote import hub_file
+from .remote import NO_COMMIT, hub_file
 from .tables import read_jsonl
 from .values import number, text
 
@@ -40,8 +40,9 @@ DESCRIPTION = (
     "correct answer, how representative the response is of something they would write, and whether they feel the "
     "evaluation is subjective.\nAnnotator demographics: "
 )
-FILES = TaskFiles((hub_file("collective_alignment", REPO, "comparisons.jsonl"),
-                   hub_file("collective_alignment", REPO, "merged_comparisons_annotators.jsonl")))  # fmt: skip
+FILES = TaskFiles((hub_file("collective_alignment", REPO, "comparisons.jsonl", "main", unpinned=NO_COMMIT),
+                   hub_file("collective_alignment", REPO, "merged_comparisons_annotators.jsonl", "main",
+                            unpinned=NO_COMMIT)))  # fmt: skip
 
 
 def prompts(path: Path) -> dict[Any, dict[str, str]]:

@@ -19,7 +19,7 @@ import pandas as pd
 from ..episodes import Instance, render_fields, rows_to_samples
 from ..fetch import FetchedFiles
 from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .remote import hub_file
+from .remote import NO_COMMIT, hub_file
 from .tables import read_csv
 from .values import check_column, missing, text_or_null
 
@@ -43,7 +43,7 @@ COLUMNS = ("annotator_id", "assigned_lang", "first_turn_prompt", "first_turn_pre
 PREFERENCE = "Given a prompt and a set of model responses, the user was tasked with selecting their most preferred response and an optional justification."
 REPLY = "The following are user replies to a language model.\nUser demographics: "
 RESPONSE = "You are a helpful assistant designed to help generate a list of 4 diverse responses for a user to consider."
-FILES = TaskFiles((hub_file("community_alignment", REPO, PATH),))
+FILES = TaskFiles((hub_file("community_alignment", REPO, PATH, "main", unpinned=NO_COMMIT),))
 
 
 def load(path: Path, files: FetchedFiles) -> pd.DataFrame:

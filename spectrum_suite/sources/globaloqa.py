@@ -16,8 +16,8 @@ from typing import Any
 
 from ..episodes import Instance, InstanceGroup, rows_to_samples
 from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, alignment_task, episode_task
-from .remote import hub_url
+from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, alignment_task, episode_task
+from .remote import hub_file
 from .tables import read_csv
 from .values import distribution, number
 
@@ -42,9 +42,7 @@ ALIGNMENT_DESCRIPTION = "Responses from a person from this country: {country}"
 _BRACES = re.compile(r"\{.*\}", re.DOTALL)
 
 
-FILES = TaskFiles(
-    (RemoteFile(LOCAL, hub_url(REPO, HUB_PATH), None, f"https://huggingface.co/datasets/{REPO}"),)
-)
+FILES = TaskFiles((hub_file("globaloqa", REPO, HUB_PATH, "cb2880488749218abb81802a94c2c62ebfde2f35"),))
 
 
 def _selections(path: Any, row: int, text: Any) -> dict[str, list[float]]:
@@ -155,6 +153,7 @@ def alignment_rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, 
                 fetched.require(LOCAL), f"row {row + 2}", f"selections[{country!r}]", probs
             ),
             "output_name": task.output_name,
+            "ordinal": False,  # a question's options are not known to be a scale (docs/evaluation.md#divergences)
         }
 
 

@@ -39,7 +39,15 @@ DESCRIPTION = "You will be given a difficult question. Respond with the correct 
 #: The extracted CSV if it is in the data directory, else the zip (downloaded if need be).
 FILES = one_of(
     [RemoteFile(CSV, sha256=CSV_SHA256, where=f"{URL} (password deserted-untie-orchid), extracted")],
-    [RemoteFile(ZIP, url=URL, where=URL)],
+    [
+        RemoteFile(
+            ZIP,
+            url=URL,
+            where=URL,
+            unpinned="no commit of idavidrein/gpqa could be learned offline; read at main (the extracted CSV "
+            "is pinned by SHA-256)",
+        )
+    ],
 )
 
 

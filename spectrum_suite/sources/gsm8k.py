@@ -30,7 +30,14 @@ FIELDS = ("question", "answer")
 
 FILES = one_of(
     [github_file(FOLDER, GH_REPO, GH_COMMIT, "grade_school_math/data/train.jsonl", JSONL_SHA256)],
-    [hub_file(FOLDER, "openai/gsm8k", "main/train-00000-of-00001.parquet")],
+    [
+        hub_file(
+            FOLDER,
+            "openai/gsm8k",
+            "main/train-00000-of-00001.parquet",
+            "740312add88f781978c0658806c59bc2815b9866",
+        )
+    ],
 )
 
 

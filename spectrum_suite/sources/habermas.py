@@ -86,8 +86,14 @@ INDIVIDUAL_SHUFFLE_SEED = 44
 MAX_OPINIONS = 10
 
 
-RATINGS_FILE = RemoteFile(RATINGS, f"{GCS}/hm_all_position_statement_ratings.parquet", None, WHERE)
-SURVEY_FILE = RemoteFile(SURVEY, f"{GCS}/hm_all_round_survey_responses.parquet", None, WHERE)
+#: Google Cloud Storage objects, which have no commit; their SHA-256 is not known here.
+UNVERSIONED = "a Cloud Storage object without versions"
+RATINGS_FILE = RemoteFile(
+    RATINGS, f"{GCS}/hm_all_position_statement_ratings.parquet", None, WHERE, unpinned=UNVERSIONED
+)
+SURVEY_FILE = RemoteFile(
+    SURVEY, f"{GCS}/hm_all_round_survey_responses.parquet", None, WHERE, unpinned=UNVERSIONED
+)
 #: The episode tasks read the ratings and the opinions; the alignment task only the ratings.
 EPISODE_FILES = TaskFiles((RATINGS_FILE, SURVEY_FILE))
 ALIGNMENT_FILES = TaskFiles((RATINGS_FILE,))
@@ -253,6 +259,7 @@ def alignment_rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, 
             "candidates": [str(i) for i in range(1, len(LIKERT) + 1)],
             "target_probs": [int(counts.get(label, 0)) / total for label in LIKERT],
             "output_name": task.output_name,
+            "ordinal": True,  # the answers 1..7 are a Likert scale (docs/evaluation.md#divergences)
         }
 
 

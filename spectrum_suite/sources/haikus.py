@@ -25,7 +25,9 @@ SOURCE = Source(
     "haikus", "haikurnn", "GH", "https://github.com/docmarionum1/haikurnn", "see homepage", "docmarionum1/haikurnn",
 )  # fmt: skip
 
-REPO, REF = "docmarionum1/haikurnn", "master"
+REPO = "docmarionum1/haikurnn"
+#: master at the time of writing; no public record of the file's SHA-256 could be read.
+COMMIT = "082f0e0708a721d405accd597bed418c7e09a25a"
 PATH = "input/poems/haikus.csv"
 FILE = f"haikus/{PATH}"
 COLUMNS = ("0", "1", "2", "0_syllables", "1_syllables", "2_syllables", "source")
@@ -33,7 +35,7 @@ SUBTASK_TOTAL = 200
 SEEDS = {"syllables": 42, "include_word": 43, "poems": 44}
 
 
-FILES = TaskFiles((github_file("haikus", REPO, REF, PATH),))
+FILES = TaskFiles((github_file("haikus", REPO, COMMIT, PATH),))
 
 
 def _first_count(path: Path, row: int, column: str, value: Any) -> int:

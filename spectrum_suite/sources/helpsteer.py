@@ -15,8 +15,8 @@ import pandas as pd
 
 from ..episodes import Instance, rng_for, rows_to_samples
 from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .remote import hub_url
+from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+from .remote import hub_file
 from .tables import read_jsonl_gz
 from .values import is_number, text
 
@@ -42,9 +42,7 @@ INDIVIDUAL = (
 )
 
 
-FILES = TaskFiles(
-    (RemoteFile(LOCAL, hub_url(REPO, HUB_PATH), None, f"https://huggingface.co/datasets/{REPO}"),)
-)
+FILES = TaskFiles((hub_file("helpsteer", REPO, HUB_PATH, "990b2711a36180dd19d9c94b8627844866f8982a"),))
 
 
 def _score(path: Path, where: str, name: str, value: Any) -> float:

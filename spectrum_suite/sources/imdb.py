@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from ..episodes import Instance, rows_to_samples
 from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .remote import hub_url
+from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+from .remote import hub_file
 from .tables import read_parquet
 from .values import text
 
@@ -23,9 +23,7 @@ HUB_PATH = "plain_text/train-00000-of-00001.parquet"
 LOCAL = f"imdb/{HUB_PATH}"
 RATINGS = {0: "negative", 1: "positive"}
 DESCRIPTION = "Classify whether the following movie reviews as negative or positive."
-FILES = TaskFiles(
-    (RemoteFile(LOCAL, hub_url(REPO, HUB_PATH), None, f"https://huggingface.co/datasets/{REPO}"),)
-)
+FILES = TaskFiles((hub_file("imdb", REPO, HUB_PATH, "e6281661ce1c48d982bc483cf8a173c1bbeb5d31"),))
 
 
 def instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:

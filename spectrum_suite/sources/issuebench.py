@@ -11,8 +11,8 @@ import pandas as pd
 
 from ..episodes import Instance
 from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, TaskFiles, TaskSpec, episode_task
-from .remote import hub_url
+from ..task import Source, TaskFiles, TaskSpec, episode_task
+from .remote import NO_COMMIT, hub_file
 from .tables import read_parquet
 from .values import check_column, text_or_null
 
@@ -33,7 +33,7 @@ DESCRIPTIONS = {
 
 WHERE = f"https://huggingface.co/datasets/{REPO} (config prompts, split prompts_full)"
 FILES = TaskFiles(
-    tuple(RemoteFile(f"issuebench/{shard}", hub_url(REPO, shard), None, WHERE) for shard in SHARDS)
+    tuple(hub_file("issuebench", REPO, shard, "main", unpinned=NO_COMMIT, where=WHERE) for shard in SHARDS)
 )
 
 

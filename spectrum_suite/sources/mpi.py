@@ -105,6 +105,7 @@ def item_rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, Any]]
             "candidates": [str(value) for value in RATINGS],
             "target_probs": distribution(responses_path, "all rows", column, counts),
             "output_name": task.output_name,
+            "ordinal": True,  # the ratings 0..5 are an agreement scale (docs/evaluation.md#divergences)
         }
 
 

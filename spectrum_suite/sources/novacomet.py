@@ -13,8 +13,8 @@ import json
 
 from ..episodes import Instance, rows_to_samples
 from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .remote import hub_url
+from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+from .remote import NO_EXPORT_COMMIT, parquet_export
 from .tables import read_parquet
 
 SOURCE = Source(
@@ -23,10 +23,9 @@ SOURCE = Source(
     "West et al. 2023, NovaCOMET: Open Commonsense Foundation Models with Symbolic Knowledge Distillation",
 )  # fmt: skip
 REPO = "tsor13/novacomet"
-# The train split as the Hub's Parquet export serves it (the repository's own file name is not pinned here).
-HUB_PATH = "default/train/0000.parquet"
-LOCAL = f"novacomet/{HUB_PATH}"
-REVISION = "refs/convert/parquet"
+# The train split as the Hub's Parquet export serves it: every NNNN.parquet shard of default/train.
+FILE = parquet_export("novacomet", REPO, "default", "train", unpinned=NO_EXPORT_COMMIT)
+LOCAL = FILE.path
 
 PREMISE_DESCRIPTIONS = [
     "Generate an event.",
@@ -41,23 +40,21 @@ HYPOTHESIS_DESCRIPTIONS = [
 ]
 
 
-FILES = TaskFiles(
-    (RemoteFile(LOCAL, hub_url(REPO, HUB_PATH, REVISION), None, f"https://huggingface.co/datasets/{REPO}"),)
-)
+FILES = TaskFiles((FILE,))
 
 
 def _pairs(fetched: FetchedFiles) -> list[tuple[str, str]]:
-    path = fetched.require(LOCAL)
-    frame = read_parquet(path, ["premise", "hypothesis"])
-    missing = frame[["premise", "hypothesis"]].isna().any(axis=1)
-    fetched.drop("NovaCOMET row without premise or hypothesis", int(missing.sum()))
     pairs = []
-    for row, premise, hypothesis in frame.loc[~missing, ["premise", "hypothesis"]].itertuples(index=True):
-        if not isinstance(premise, str) or not isinstance(hypothesis, str):
-            raise SourceFormatError(
-                path, f"row {row} (0-based)", "premise", "premise and hypothesis must be strings"
-            )
-        pairs.append((premise, hypothesis))
+    for path in fetched.parts(LOCAL):
+        frame = read_parquet(path, ["premise", "hypothesis"])
+        missing = frame[["premise", "hypothesis"]].isna().any(axis=1)
+        fetched.drop("NovaCOMET row without premise or hypothesis", int(missing.sum()))
+        for row, premise, hypothesis in frame.loc[~missing, ["premise", "hypothesis"]].itertuples(index=True):
+            if not isinstance(premise, str) or not isinstance(hypothesis, str):
+                raise SourceFormatError(
+                    path, f"row {row} (0-based)", "premise", "premise and hypothesis must be strings"
+                )
+            pairs.append((premise, hypothesis))
     return pairs
 
 

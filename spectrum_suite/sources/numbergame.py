@@ -172,6 +172,7 @@ def alignment_rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, 
             "candidates": ["Yes", "No"],
             "target_probs": [yes, 1.0 - yes],
             "output_name": task.output_name,
+            "ordinal": False,  # Yes/No is a membership judgement, not a scale (docs/evaluation.md#divergences)
         }
 
 

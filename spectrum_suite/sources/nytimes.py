@@ -113,6 +113,7 @@ def book_rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, Any]]
                 "candidates": candidates,
                 "target_probs": _counts(path, title, demographic, options, counts),
                 "output_name": task.output_name,
+                "ordinal": True,  # the options 1..4 are a likelihood scale (docs/evaluation.md#divergences)
             }
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from ..episodes import Instance, InstanceGroup, rows_to_samples
 from ..fetch import FetchedFiles
 from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .remote import hub_file
+from .remote import NO_COMMIT, hub_file
 from .tables import read_jsonl
 from .values import missing, number, text
 
@@ -47,8 +47,8 @@ PREFERENCES_DESCRIPTION = (
 PER_USER_TOTAL = 800
 LETTERS = "abcd"
 
-CONVERSATIONS_FILE = hub_file("prism", REPO, "conversations.jsonl")
-SURVEY_FILE = hub_file("prism", REPO, "survey.jsonl")
+CONVERSATIONS_FILE = hub_file("prism", REPO, "conversations.jsonl", "main", unpinned=NO_COMMIT)
+SURVEY_FILE = hub_file("prism", REPO, "survey.jsonl", "main", unpinned=NO_COMMIT)
 
 
 def _get(record: dict[str, Any], dotted: str) -> Any:

@@ -80,6 +80,7 @@ def movie_rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, Any]
                 "candidates": ["Good", "Bad"],
                 "target_probs": [score / 100.0, 1.0 - score / 100.0],
                 "output_name": task.output_name,
+                "ordinal": True,  # Good/Bad is a two-point rating (docs/evaluation.md#divergences)
             }
 
 

@@ -67,6 +67,7 @@ def urn_rows(task: TaskSpec, fetched: FetchedFiles | None = None) -> Iterator[di
             "candidates": colours,
             "target_probs": [c / total for c in counts],
             "output_name": task.output_name,
+            "ordinal": False,  # colours and states are unordered (docs/evaluation.md#divergences)
         }
 
 
@@ -80,6 +81,7 @@ def states_rows(task: TaskSpec, fetched: FetchedFiles | None = None) -> Iterator
         "candidates": names,
         "target_probs": [1.0 / len(names)] * len(names),
         "output_name": task.output_name,
+        "ordinal": False,  # colours and states are unordered (docs/evaluation.md#divergences)
     }
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from ..episodes import Instance, rows_to_samples
 from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .remote import hub_url
+from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
+from .remote import NO_COMMIT, hub_file
 from .tables import read_jsonl
 from .values import text
 
@@ -30,9 +30,7 @@ DESCRIPTIONS = [
 ]
 
 
-FILES = TaskFiles(
-    (RemoteFile(LOCAL, hub_url(REPO, HUB_PATH), None, f"https://huggingface.co/datasets/{REPO}"),)
-)
+FILES = TaskFiles((hub_file("valueconsistency", REPO, HUB_PATH, "main", unpinned=NO_COMMIT),))
 
 
 def question_instances(task: TaskSpec, fetched: FetchedFiles) -> list[Instance]:

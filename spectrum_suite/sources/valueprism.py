@@ -14,8 +14,8 @@ import pandas as pd
 
 from ..episodes import Instance, rng_for, rows_to_samples
 from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, TaskFiles, TaskSpec, episode_task
-from .remote import hub_url
+from ..task import Source, TaskFiles, TaskSpec, episode_task
+from .remote import NO_COMMIT, hub_file
 from .tables import read_csv
 from .values import check_column, null, text_or_null
 
@@ -42,7 +42,9 @@ VRD_DESCRIPTION = (
 )
 
 
-FILES = TaskFiles((RemoteFile(LOCAL, hub_url(REPO, HUB_PATH), None, WHERE),))
+FILES = TaskFiles(
+    (hub_file("valueprism", REPO, HUB_PATH, "main", gated=True, unpinned=NO_COMMIT, where=WHERE),)
+)
 
 
 def _load(fetched: FetchedFiles) -> pd.DataFrame:

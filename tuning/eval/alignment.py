@@ -13,7 +13,7 @@ from typing import Any
 from spectrum_suite.formats import continuation
 from tuning.eval.data import subsample
 from tuning.eval.options import EvalOptions
-from tuning.eval.results import AlignExample, AlignResults, AlignTask
+from tuning.eval.results import ALIGN_FIGURES, AlignExample, AlignResults, AlignTask
 from tuning.eval.uncertainty import rng
 from tuning.jsonfile import json_ready
 from tuning.lm import LM
@@ -83,6 +83,8 @@ def evaluate_task(
         kept.append(row)
     # candidates are short: four times the batch of whole episodes
     preds = lm.score_candidates(items, batch_size=opts.batch_size * 4) if items else []
+    # the rows' own flag (rows of builds before it existed are not scales)
+    ordinal = [bool(row.get("ordinal", False)) for row in kept]
     counts = {
         "rows": len(rows),
         "evaluated": len(preds),
@@ -92,7 +94,9 @@ def evaluate_task(
     if not preds:
         return AlignTask(counts=counts, failed=f"no row fits the model's context ({too_long} too long)")
     try:
-        result = metric.compute(predictions=preds, references=refs, input_type="logprob", return_per_row=True)
+        result = metric.compute(
+            predictions=preds, references=refs, ordinal=ordinal, input_type="logprob", return_per_row=True
+        )
     except ValueError as err:  # e.g. candidates that are prefixes of each other: their masses sum above 1
         return AlignTask(counts=counts, failed=f"the metric refused this task's scores: {err}")
     per_row = result.pop("per_row")
@@ -101,8 +105,9 @@ def evaluate_task(
         for r, ref, p in list(zip(kept, refs, preds, strict=True))[:EXAMPLE_ROWS]
     ]
     task = AlignTask(counts=counts, metrics=json_ready(result), js_per_row=per_row["js_divergence"], examples=examples,
-                     row_ids=[str(r["instance_id"]) for r in kept])  # fmt: skip
-    task.intervals = {"js_divergence": task.clusters().interval(rng())}
+                     row_ids=[str(r["instance_id"]) for r in kept],
+                     distances={name: per_row[name] for name in ALIGN_FIGURES[1:]})  # fmt: skip
+    task.intervals = {name: task.clusters(name).interval(rng()) for name in ALIGN_FIGURES if task.has(name)}
     return task
 
 

@@ -2,7 +2,8 @@
 
 Headline (`docs/evaluation.md`): steerability ``loss_geq_1`` (nats per output, lower is better) and
 ``all_acc_geq_1`` (greedy exact match), each the mean over the evaluated tasks; alignment mean JS divergence
-(``js_divergence``, mean over tasks); coverage % valid, diversity and yield per prompt setting (the metric's
+(``js_divergence``, mean over tasks), with the peers' total variation and, over the scale rows, 1-Wasserstein
+distance beside it; coverage % valid, diversity and yield per prompt setting (the metric's
 ``percent_valid``, ``unique_gens_pct`` and ``unique_valid_count``, means over tasks). Every figure is printed
 with its 95% bootstrap interval in brackets (`tuning.eval.uncertainty`).
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tuning.eval.compare import FIGURES, SETTING, Comparison, tally_text
-from tuning.eval.results import COLUMNS, AlignResults, CoverResults, EvalResults, SteerResults
+from tuning.eval.results import ALIGN_FIGURES, COLUMNS, AlignResults, CoverResults, EvalResults, SteerResults
 
 #: How each per-task figure prints.
 FORMAT = {"loss_geq_1": "{:.3f}", "all_acc_geq_1": "{:.3f}", "js_divergence": "{:.4f}", "percent_valid": "{:.1%}",
@@ -91,17 +92,22 @@ def _align_section(align: AlignResults) -> list[str]:
         "",
         f"Terminator included: {align.include_terminator}.",
         "",
-        "| task | rows | evaluated | too long | JS div | KL | mode match | coverage |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| task | rows | evaluated | too long | JS div | TV | W1 (scales) | KL | mode match | coverage |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for task, res in align.tasks.items():
         m, c = res.metrics or {}, res.counts
+        figures = " | ".join(_cell(m.get(f), "{:.4f}", res.intervals.get(f)) for f in ALIGN_FIGURES)
         lines.append(
-            f"| {task} | {c['rows']} | {c['evaluated']} | {c['skipped_too_long']} | "
-            f"{_cell(m.get('js_divergence'), '{:.4f}', res.intervals.get('js_divergence'))} | "
+            f"| {task} | {c['rows']} | {c['evaluated']} | {c['skipped_too_long']} | {figures} | "
             f"{_cell(m.get('kl_divergence'), '{:.3f}')} | {_cell(m.get('mode_match'), '{:.3f}')} | "
             f"{_cell(m.get('coverage'), '{:.3f}')} |"
         )
+    lines += [
+        "",
+        "TV: total variation; W1: the 1-Wasserstein distance over the rows whose candidates are an ordered scale "
+        "(positions scaled to [0, 1]), — for a task without such rows.",
+    ]
     lines += [f"- failed: {task}: {res.failed}" for task, res in align.tasks.items() if res.failed]
     return lines + [""]
 

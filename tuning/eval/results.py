@@ -2,8 +2,9 @@
 
 `EvalResults` holds the run's facts (model, format, options, what was skipped) and one section per
 evaluation: `SteerResults` (per task: k, counts, the steerability metric's results), `AlignResults` (per
-task: counts, the distributional-alignment metric's results, per-row JS divergence, example rows) and
-`CoverResults` (per prompt setting: prompts, generations and the coverage metric's results). `headline` flattens
+task: counts, the distributional-alignment metric's results, per-row JS divergence and distances, example
+rows) and `CoverResults` (per prompt setting: prompts, generations and the coverage metric's results).
+`headline` flattens
 the numbers the tables show. `save`/`load` write and read the JSON; a file that is not a results file fails
 with its name and the field that is wrong.
 """
@@ -25,6 +26,8 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("steer/loss_geq_1", "loss ≥1 ↓", "{:.3f}"),
     ("steer/all_acc_geq_1", "exact match ≥1 ↑", "{:.3f}"),
     ("align/js_divergence", "JS div ↓", "{:.4f}"),
+    ("align/total_variation", "TV ↓", "{:.4f}"),
+    ("align/wasserstein", "W1 (scales) ↓", "{:.4f}"),
     ("cover/both/percent_valid", "% valid (both) ↑", "{:.1%}"),
     ("cover/both/diversity", "diversity (both) ↑", "{:.1%}"),
     ("cover/both/yield", "yield (both) ↑", "{:.1f}"),
@@ -97,9 +100,15 @@ class AlignExample:
     model: list[float]
 
 
+#: The alignment figures reported per task and over tasks, each with its interval: the paper's JS divergence and the
+#: peers' total variation and 1-Wasserstein distance (the latter over the rows whose candidates are a scale).
+ALIGN_FIGURES = ("js_divergence", "total_variation", "wasserstein")
+
+
 @dataclass
 class AlignTask:
-    """One alignment task: counts, the metric, every evaluated row's id and JS divergence, a few example rows."""
+    """One alignment task: counts, the metric, every evaluated row's id, JS divergence and distances, a few example
+    rows."""
 
     counts: dict[str, int]
     metrics: dict[str, Any] | None = None
@@ -108,10 +117,20 @@ class AlignTask:
     failed: str | None = None
     row_ids: list[str] = field(default_factory=list)
     intervals: dict[str, list[float] | None] = field(default_factory=dict)  # None: one row, no interval
+    # per evaluated row, "total_variation" and "wasserstein" (None for a row whose candidates are not a scale); empty
+    # in results files written before they were recorded
+    distances: dict[str, list[float | None]] = field(default_factory=dict)
 
-    def clusters(self) -> Clusters:
-        """Every evaluated row's JS divergence, by row."""
-        return Clusters.of(self.row_ids, self.js_per_row)
+    def clusters(self, figure: str = "js_divergence") -> Clusters:
+        """Every evaluated row's value of ``figure`` (one of `ALIGN_FIGURES`), by row; rows without one left out."""
+        values = self.js_per_row if figure == "js_divergence" else self.distances[figure]
+        kept = [(row, v) for row, v in zip(self.row_ids, values, strict=True) if v is not None]
+        return Clusters.of([row for row, _ in kept], [v for _, v in kept])
+
+    def has(self, figure: str) -> bool:
+        """Whether the task has ``figure`` and its per-row values (an interval can be computed)."""
+        per_row = self.js_per_row if figure == "js_divergence" else self.distances.get(figure)
+        return bool(self.metrics and self.metrics.get(figure) is not None and self.row_ids and per_row)
 
 
 @dataclass
@@ -124,13 +143,19 @@ class AlignResults:
         values = [t.metrics[key] for t in self.tasks.values() if t.metrics and t.metrics.get(key) is not None]
         return sum(values) / len(values) if values else None
 
-    def interval(self) -> list[float] | None:
-        """The 95% interval of the mean over tasks of the mean JS divergence, rows resampled."""
-        tasks = [t for t in self.tasks.values() if t.metrics and t.row_ids]
+    def figures(self) -> list[str]:
+        """The headline's JS divergence, and the other `ALIGN_FIGURES` some evaluated task has (the 1-Wasserstein
+        distance only where some task's candidates are a scale)."""
+        return [f for f in ALIGN_FIGURES if f == "js_divergence" or self.mean(f) is not None]
+
+    def interval(self, figure: str = "js_divergence") -> list[float] | None:
+        """The 95% interval of the mean over tasks of one of `ALIGN_FIGURES` (over the tasks that have it), rows
+        resampled."""
+        tasks = [t for t in self.tasks.values() if t.has(figure)]
         if not tasks:
             return None
         generator = rng()
-        return interval(task_mean_replicates([t.clusters().replicates(generator) for t in tasks]))
+        return interval(task_mean_replicates([t.clusters(figure).replicates(generator) for t in tasks]))
 
 
 @dataclass
@@ -202,7 +227,8 @@ class EvalResults:
             for key in STEER_HEADLINES:
                 out[f"steer/{key}"] = self.steerability.interval(key)
         if self.alignment:
-            out["align/js_divergence"] = self.alignment.interval()
+            for figure in self.alignment.figures():
+                out[f"align/{figure}"] = self.alignment.interval(figure)
         if self.coverage:
             for setting, res in self.coverage.settings.items():
                 for name in COVERAGE_AGGREGATES:
@@ -217,7 +243,8 @@ class EvalResults:
             out["steer/loss_geq_1"] = self.steerability.mean("loss_geq_1")
             out["steer/all_acc_geq_1"] = self.steerability.mean("all_acc_geq_1")
         if self.alignment:
-            out["align/js_divergence"] = self.alignment.mean("js_divergence")
+            for figure in self.alignment.figures():
+                out[f"align/{figure}"] = self.alignment.mean(figure)
         if self.coverage:
             for setting, res in self.coverage.settings.items():
                 for name in COVERAGE_AGGREGATES:
