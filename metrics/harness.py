@@ -11,7 +11,8 @@ imports these functions; its YAML files name them as ``process_results``, ``aggr
   harness only reports that for the whole of ``ws + output``). Without trailing whitespace the doc has the one
   choice ``[output]``.
 - **alignment**: one doc per row, one choice per candidate (``ws`` in front of each) and ``ws`` alone last;
-  its log-likelihood is subtracted from every candidate's.
+  its log-likelihood is subtracted from every candidate's. The 1-Wasserstein distance covers the rows flagged
+  ordinal (a scale), as in the module: only those docs report it, and only tasks with such rows list it.
 - **coverage**: one doc per prompt setting of a task, ``repeats`` samples each; a filter per setting
   (`samples_of`) keeps every sample of that setting's docs, and the coverage module cleans and validates them.
 
@@ -39,9 +40,13 @@ ALIGN_METRICS = {
     "kl_divergence": False,
     "reverse_kl": False,
     "cross_entropy": False,
+    "total_variation": False,
+    "wasserstein": False,
     "mode_match": True,
     "coverage": True,
 }
+#: Figures over the ordinal rows only: a task without such rows leaves them out of its YAML.
+ORDINAL_METRICS = ("wasserstein",)
 COVER_METRICS = {"percent_valid": True, "unique_gens_pct": True, "unique_valid_count": True}
 #: Log-probabilities above 0 by more than this, left by subtracting two requests, are reported (nats).
 ROUNDING = 1e-4
@@ -150,8 +155,10 @@ def align_results(doc: Mapping[str, Any], results: Sequence[Result]) -> dict[str
         "logprobs": [min(lp, 0.0) for lp in logprobs],
         "excess": max(0.0, *logprobs),
         "target_probs": targets,
+        "ordinal": bool(doc.get("ordinal", False)),
     }
-    return {name: item for name in ALIGN_METRICS}
+    # the distances of scales only for a scale row: the module takes them over those rows alone
+    return {name: item for name in ALIGN_METRICS if item["ordinal"] or name not in ORDINAL_METRICS}
 
 
 def _alignment_figure(name: str) -> Callable[[Sequence[Mapping[str, Any]]], float]:
@@ -160,8 +167,11 @@ def _alignment_figure(name: str) -> Callable[[Sequence[Mapping[str, Any]]], floa
         figures = _module("distributional_alignment").compute(
             predictions=[item["logprobs"] for item in items],
             references=[item["target_probs"] for item in items],
+            ordinal=[item["ordinal"] for item in items],
             input_type="logprob",
         )
+        if name not in figures:
+            raise ValueError(f"{name} needs ordinal rows and this task has none; re-export the task folder")
         return figures[name]
 
     return _named(figure, name, f"The distributional-alignment module's {name} (mean over rows).")
@@ -171,6 +181,8 @@ js_divergence = _alignment_figure("js_divergence")
 kl_divergence = _alignment_figure("kl_divergence")
 reverse_kl = _alignment_figure("reverse_kl")
 cross_entropy = _alignment_figure("cross_entropy")
+total_variation = _alignment_figure("total_variation")
+wasserstein = _alignment_figure("wasserstein")
 mode_match = _alignment_figure("mode_match")
 coverage = _alignment_figure("coverage")
 

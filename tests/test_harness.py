@@ -242,9 +242,33 @@ def test_harness_figures_equal_tuning_eval_on_a_tiny_model(exported, tiny_folder
     align = ours.alignment.tasks["urn"].metrics
     assert relative(out["spectrum_flight"]["loss_geq_1,none"], steer["loss_geq_1"]) < RELATIVE
     assert relative(out["spectrum_urn"]["js_divergence,none"], align["js_divergence"]) < RELATIVE
-    for name in ("kl_divergence", "reverse_kl", "cross_entropy", "coverage"):
+    for name in ("kl_divergence", "reverse_kl", "cross_entropy", "total_variation", "coverage"):
         assert relative(out["spectrum_urn"][f"{name},none"], align[name]) < RELATIVE, name
     assert out["spectrum_urn"]["mode_match,none"] == align["mode_match"]
+    assert "wasserstein,none" not in out["spectrum_urn"]  # urn's colours are not a scale
+
+
+@pytest.mark.shared
+def test_wasserstein_of_scale_rows_equals_tuning_eval(tiny_folder, shared_data, tmp_path):
+    """nytimes (real source file): its options are a scale, so its task reports the 1-Wasserstein distance too."""
+    lm_eval_or_skip()
+    import transformers
+    from lm_eval import simple_evaluate
+    from lm_eval.tasks import TaskManager
+
+    from tuning.loading import load_tokenizer
+
+    done = export(tmp_path / "tasks", str(tiny_folder), "spectrum", configs=["nytimes"], data_dir=str(shared_data),
+                  **SMALL)  # fmt: skip
+    out = simple_evaluate(
+        model="hf", model_args=f"pretrained={tiny_folder},dtype=float32", tasks=["spectrum_nytimes"],
+        task_manager=TaskManager(include_path=str(done.folder)), batch_size=4, device="cpu",
+    )["results"]["spectrum_nytimes"]  # fmt: skip
+    model = transformers.AutoModelForCausalLM.from_pretrained(tiny_folder, dtype="float32").eval()
+    ours = evaluate_model(model, load_tokenizer(str(tiny_folder)), "spectrum", ["nytimes"], data_dir=str(shared_data),
+                          **SMALL).alignment.tasks["nytimes"].metrics  # fmt: skip
+    for name in ("js_divergence", "total_variation", "wasserstein"):
+        assert relative(out[f"{name},none"], ours[name]) < RELATIVE, name
 
 
 def test_coverage_figures_from_the_same_samples_are_equal(tiny_folder):

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from metrics.harness import ALIGN_METRICS, COVER_METRICS, STEER_METRICS
+from metrics.harness import ALIGN_METRICS, COVER_METRICS, ORDINAL_METRICS, STEER_METRICS
 
 from .items import PREFIX, TaskDocs
 
@@ -84,11 +84,13 @@ def task_yaml(task: TaskDocs, data_file: Path, protocol: Mapping[str, Any]) -> d
             "process_results": Function("cover_results"), "metric_list": _metric_list(COVER_METRICS),
         })  # fmt: skip
     else:
-        results, figures = (
-            ("steer_results", STEER_METRICS)
-            if task.family == "episodes"
-            else ("align_results", ALIGN_METRICS)
-        )
+        results, figures = ("steer_results", STEER_METRICS)
+        if task.family == "alignment":
+            ordinal = any(doc["ordinal"] for doc in task.docs)
+            results = "align_results"
+            figures = {
+                name: up for name, up in ALIGN_METRICS.items() if ordinal or name not in ORDINAL_METRICS
+            }
         config.update({
             "output_type": "multiple_choice", "doc_to_text": "context", "doc_to_choice": "choices",
             "doc_to_target": 0, "target_delimiter": "", "process_results": Function(results),

@@ -111,7 +111,8 @@ def align_docs(
         out.docs.append({
             "task": task, "instance_id": str(row["instance_id"]), "context": context,
             "choices": [ws + text for text in texts] + ([ws] if ws else []),
-            "target_probs": [float(p) for p in row["target_probs"]], "tokens_agree": agree,
+            "target_probs": [float(p) for p in row["target_probs"]], "ordinal": bool(row.get("ordinal", False)),
+            "tokens_agree": agree,
         })  # fmt: skip
     out.info = {"rows": len(rows), "evaluated": len(out.docs), "skipped_too_long": too_long}
     return out
