@@ -45,11 +45,14 @@ def model_config(vocab: int, smoke: bool) -> Any:
 
 def train_rows(tokenizer: Any, max_length: int, episodes: int) -> Any:
     """Packed rows of synthetic Spectrum Suite episodes, as `tuning.run` builds them."""
+    from spectrum_suite.formats import Format
     from tuning.run.data import build_train_dataset, load_episodes
     from tuning.run.packing import pack
 
     rows, _ = load_episodes(["coinflip", "cards", "numeric_dist"], "train")
-    data = build_train_dataset(rows, tokenizer, max_length=max_length, max_episodes=episodes)
+    data = build_train_dataset(
+        rows, Format("spectrum", tokenizer), max_length=max_length, max_episodes=episodes
+    )
     packed, stats = pack(data.dataset, max_length)
     return packed, stats
 
@@ -95,6 +98,7 @@ def bench_scoring(model: Any, tokenizer: Any, repeats: int) -> dict[str, float]:
     """Prefix-shared against from-scratch candidate scoring on the states and urn rows (spectrum format)."""
     import spectrum_suite
     from bench.baselines import full_candidate_scores
+    from spectrum_suite.formats import Format
     from tuning.eval.alignment import prompt_for
     from tuning.lm import LM
     from tuning.sequences import encode_candidates
@@ -102,9 +106,8 @@ def bench_scoring(model: Any, tokenizer: Any, repeats: int) -> dict[str, float]:
     lm = LM(model, tokenizer, progress=False)
     rows = list(spectrum_suite.load_dataset("states", split="test"))
     rows += list(spectrum_suite.load_dataset("urn", split="test").select(range(64)))
-    items = [
-        encode_candidates(tokenizer, prompt_for(r, "spectrum", tokenizer), r["candidates"]) for r in rows
-    ]
+    spectrum = Format("spectrum", tokenizer)
+    items = [encode_candidates(tokenizer, prompt_for(r, spectrum), r["candidates"]) for r in rows]
     timings = {}
     for name, run in (("shared", lambda: lm.score_candidates(items, batch_size=64)),
                       ("full", lambda: full_candidate_scores(lm, items, batch_size=64))):  # fmt: skip

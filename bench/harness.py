@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import metrics  # noqa: E402
 from bench.scoring import interleaved_best  # noqa: E402
 from metrics import harness as runtime  # noqa: E402
+from spectrum_suite.formats import Format  # noqa: E402
 from spectrum_suite.harness import export  # noqa: E402
 from tuning.eval.data import load_eval_data  # noqa: E402
 from tuning.eval.options import EvalOptions  # noqa: E402
@@ -89,7 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     opts = EvalOptions(configs=[args.task], max_instances=args.episodes, k=args.k, progress=False)
     lm = LM(model, tokenizer, progress=False)
     rows = load_eval_data([args.task]).tasks("episodes")[args.task]
-    k, sequences, _ = prepare_task(args.task, rows, args.format, lm, tokenizer, opts)
+    fmt = Format(args.format, tokenizer)
+    k, sequences, _ = prepare_task(args.task, rows, fmt, lm, Format("spectrum", tokenizer), opts)
     with tempfile.TemporaryDirectory() as tmp:
         done = export(Path(tmp) / "tasks", args.model, args.format, options=opts, k_tokenizer="model")
         instances = harness_requests(done.folder, f"spectrum_{args.task}")

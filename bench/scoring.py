@@ -23,8 +23,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.baselines import full_candidate_scores  # noqa: E402
+from spectrum_suite.formats import FORMATS, Format  # noqa: E402
+from spectrum_suite.selection import subsample  # noqa: E402
 from tuning.eval.alignment import prompt_for  # noqa: E402
-from tuning.eval.data import subsample  # noqa: E402
 from tuning.lm import LM  # noqa: E402
 from tuning.loading import load_model_and_tokenizer  # noqa: E402
 from tuning.sequences import encode_candidates  # noqa: E402
@@ -49,7 +50,8 @@ def bench_task(
     model: Any, tokenizer: Any, fmt: str, rows: Sequence[dict], batch_size: int, repeats: int
 ) -> dict:
     """Seconds for both methods over ``rows``, the speed-up and the largest log-prob difference."""
-    items = [encode_candidates(tokenizer, prompt_for(r, fmt, tokenizer), r["candidates"]) for r in rows]
+    resolved = Format(fmt, tokenizer)
+    items = [encode_candidates(tokenizer, prompt_for(r, resolved), r["candidates"]) for r in rows]
     (t_shared, a), (t_full, b) = interleaved_best(
         [
             lambda: LM(model, tokenizer, progress=False).score_candidates(items, batch_size=batch_size),
@@ -78,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model", default="smollm2-135m-instruct")
-    p.add_argument("--format", default="spectrum", choices=("spectrum", "colon", "chat"))
+    p.add_argument("--format", default="spectrum", choices=FORMATS)
     p.add_argument("--tasks", nargs="+", default=["states", "nytimes"])
     p.add_argument("--rows", type=int, default=8, help="rows per task (seeded subsample)")
     p.add_argument("--batch-size", type=int, default=32)

@@ -120,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
+    from spectrum_suite.formats import Format
     from tuning.loading import load_model_and_tokenizer
     from tuning.run.data import build_train_dataset, load_episodes
     from tuning.run.packing import pack
@@ -127,7 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     torch.manual_seed(0)
     _, tokenizer = load_model_and_tokenizer("smollm2-135m-instruct", dtype="float32", device="cpu")
     episodes, skipped = load_episodes(["train"], data_dir=args.data_dir, skip_unavailable=True)
-    data = build_train_dataset(episodes, tokenizer, max_length=args.max_length, max_episodes=args.episodes)
+    data = build_train_dataset(
+        episodes, Format("spectrum", tokenizer), max_length=args.max_length, max_episodes=args.episodes
+    )
     rows = [{"input_ids": r["input_ids"], "labels": r["labels"]} for r in data.dataset]
     random.Random(42).shuffle(rows)  # the trainer's random sampler: padded batches mix lengths
     packed_ds, stats = pack(data.dataset, args.max_length)

@@ -9,22 +9,24 @@ import time
 from collections import Counter
 
 from . import fetch
-from .registry import SOURCES, UnknownNameError, config_family, list_tasks
-from .task import FAMILIES, KINDS, SIDES
+from .formats import FORMATS, PROMPT_FAMILIES
+from .registry import SOURCES, UnknownNameError, config_row_family, list_tasks
+from .task import KINDS, ROW_FAMILIES, SIDES
 from .verbosity import add_verbosity_options, set_verbosity
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
     wanted = "ready" if args.available else args.availability
-    tasks = list_tasks(args.family, args.side, args.source, args.kind, wanted, data_dir=args.data_dir)
+    tasks = list_tasks(args.row_family, args.side, args.source, args.kind, wanted, data_dir=args.data_dir)
     rows = [
-        (t.name, t.family, t.side, t.source.key, t.kind, fetch.availability(t, args.data_dir)) for t in tasks
+        (t.name, t.row_family, t.side, t.source.key, t.kind, fetch.availability(t, args.data_dir))
+        for t in tasks
     ]
     if args.json:
-        keys = ("name", "family", "side", "source", "kind", "availability")
+        keys = ("name", "row_family", "side", "source", "kind", "availability")
         print(json.dumps([dict(zip(keys, row, strict=True)) for row in rows], indent=2))
         return 0
-    header = ("task", "family", "side", "source", "kind", "availability")
+    header = ("task", "rows", "side", "source", "kind", "availability")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         print("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
@@ -53,7 +55,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         start = time.perf_counter()
         dataset = load_dataset(config, **_config_kwargs(args))
         seconds = time.perf_counter() - start
-        print(f"{config} ({config_family(config)}), built in {seconds:.1f} s")
+        print(f"{config} ({config_row_family(config)}), built in {seconds:.1f} s")
         for split, table in dataset.items():
             tasks = Counter(table["task"])
             print(
@@ -69,25 +71,26 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 def _cmd_show(args: argparse.Namespace) -> int:
     from .builder import load_dataset
+    from .formats import Format, show
     from .registry import get_task
 
     task = get_task(args.task)
-    split = "train" if task.side == "train" else "test"
-    table = load_dataset(task.name, split=split, data_dir=args.data_dir)
-    for row in table.select(range(min(args.n, table.num_rows))):
-        print(f"=== {row.get('episode_id') or row.get('instance_id') or row['task']}")
-        if task.family != "episodes":
-            print(json.dumps(row, indent=2, ensure_ascii=False))
-            continue
-        from .formats import render, show
-
+    fmt = None
+    if task.row_family == "episodes":
         tokenizer = None
         if args.tokenizer:
             from transformers import AutoTokenizer
 
             tokenizer = AutoTokenizer.from_pretrained(args.tokenizer)
-        family = None if tokenizer is not None else args.family
-        print(show(render(row["messages"], args.format, tokenizer=tokenizer, family=family)))
+        fmt = Format(args.format, tokenizer, None if tokenizer is not None else args.family)
+    split = "train" if task.side == "train" else "test"
+    table = load_dataset(task.name, split=split, data_dir=args.data_dir)
+    for row in table.select(range(min(args.n, table.num_rows))):
+        print(f"=== {row.get('episode_id') or row.get('instance_id') or row['task']}")
+        if fmt is None:
+            print(json.dumps(row, indent=2, ensure_ascii=False))
+            continue
+        print(show(fmt.render(row["messages"])))
     return 0
 
 
@@ -138,9 +141,9 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True)
 
     p = commands.add_parser(
-        "list", help="list every task with its family, split side, source, kind, availability"
+        "list", help="list every task with its row family, split side, source, kind, availability"
     )
-    p.add_argument("--family", choices=FAMILIES)
+    p.add_argument("--row-family", choices=ROW_FAMILIES)
     p.add_argument("--side", choices=SIDES)
     p.add_argument("--source", choices=sorted(SOURCES))
     p.add_argument("--kind", choices=KINDS)
@@ -165,11 +168,12 @@ def parser() -> argparse.ArgumentParser:
         "show", help="print rendered episodes of a task with the scored spans marked ____"
     )
     p.add_argument("task")
-    p.add_argument("--format", default="spectrum", choices=("spectrum", "colon", "chat"))
+    p.add_argument("--format", default="spectrum", choices=FORMATS)
     p.add_argument(
         "--family",
         default="chatml",
-        help="turn-token family without --tokenizer: gemma, chatml, llama3, plain",
+        choices=PROMPT_FAMILIES,
+        help="prompt (turn-token) family without --tokenizer",
     )
     p.add_argument(
         "--tokenizer", help="a tokenizer (Hub id or path) to render with; required for --format chat"
@@ -192,13 +196,20 @@ def parser() -> argparse.ArgumentParser:
     _build_options(p)
     p.set_defaults(func=_cmd_push, skip_unavailable=True)
 
-    from .harness.cli import add_command
-
-    add_command(commands)
+    commands.add_parser(
+        "harness",
+        add_help=False,
+        help="write configs as lm-evaluation-harness tasks (harness --help: its options)",
+    )
     return top
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["harness"]:  # its own parser: tuning.eval's protocol options (spectrum_suite.harness.cli)
+        from .harness.cli import main as harness_main
+
+        return harness_main(argv[1:])
     args = parser().parse_args(argv)
     set_verbosity(
         args.verbose, args.quiet

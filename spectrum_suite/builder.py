@@ -23,7 +23,7 @@ import datasets
 
 from .checks import check_range
 from .episodes import InstanceGroup, as_groups, generate_episodes, rng_for
-from .fetch import FetchedFiles, fetch_files, local_path, resolve_data_dir, sha256_of
+from .fetch import fetch_files, local_path, resolve_data_dir, sha256_of
 from .registry import (
     CONFIG_NAMES,
     GROUP_DESCRIPTIONS,
@@ -31,11 +31,11 @@ from .registry import (
     TASKS,
     TaskSpec,
     UnknownNameError,
-    config_family,
+    config_row_family,
     config_tasks,
 )
 from .schema import FEATURES
-from .task import DATA_ENV, PAPER_CITATION, PAPER_URL, EpisodeParams, SourceUnavailable
+from .task import DATA_ENV, PAPER_CITATION, PAPER_URL, EpisodeParams, FetchedFiles, SourceUnavailable
 
 logger = logging.getLogger("spectrum_suite")
 
@@ -114,7 +114,7 @@ def _config(name: str) -> SpectrumSuiteConfig:
         description = f"Group: {GROUP_DESCRIPTIONS[name]} ({len(GROUPS[name])} tasks)."
     else:
         task = TASKS[name]
-        description = f"Task {name}: {task.family} from {task.source.title} ({task.side} side)."
+        description = f"Task {name}: {task.row_family} from {task.source.title} ({task.side} side)."
     return SpectrumSuiteConfig(name=name, version=datasets.Version("0.1.0"), description=description)
 
 
@@ -137,10 +137,10 @@ class SpectrumSuite(datasets.GeneratorBasedBuilder):
         self.config.check()
 
     def _info(self) -> datasets.DatasetInfo:
-        family = config_family(self.config.name)
+        row_family = config_row_family(self.config.name)
         return datasets.DatasetInfo(
             description=self.config.description,
-            features=FEATURES[family],
+            features=FEATURES[row_family],
             homepage=PAPER_URL,
             citation=PAPER_CITATION,
             license="per source: see the dataset card",
@@ -264,7 +264,7 @@ class PreparedTask:
 
     @classmethod
     def build(cls, task: TaskSpec, fetched: FetchedFiles, config: SpectrumSuiteConfig) -> PreparedTask:
-        if task.family != "episodes":
+        if task.row_family != "episodes":
             table = list(task.build(task, fetched))
             if config.max_instances is not None:
                 table = table[: config.max_instances]
@@ -279,7 +279,7 @@ class PreparedTask:
 
     def rows(self, split: str, config: SpectrumSuiteConfig) -> list[dict]:
         """All rows of this task for one split, shuffled with the row seed."""
-        if self.task.family == "episodes":
+        if self.task.row_family == "episodes":
             if self.task.side == "train":
                 want_held = split == "validation"
                 groups = [InstanceGroup([i for i in g.instances if (i.key in self.held) == want_held], g.params)

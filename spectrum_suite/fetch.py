@@ -19,13 +19,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
 import tempfile
 import urllib.error
 import urllib.request
-from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -34,11 +30,15 @@ from .task import (
     ANY,
     DATA_ENV,
     FIRST,
+    SHARD,
+    FetchedFiles,
+    FileMissing,
     RemoteFile,
     SourceFormatError,
     SourceUnavailable,
     TaskFiles,
     TaskSpec,
+    parquet_shards,
 )
 
 logger = logging.getLogger("spectrum_suite")
@@ -52,21 +52,10 @@ DOWNLOAD_TIMEOUT_S = 60
 #: it is generated in code), its missing files download, download once the user accepted a gated Hub
 #: repository's terms and logged in, must be fetched by hand, or are given by their authors on request.
 AVAILABILITY = ("ready", "downloadable", "gated", "manual", "permission")
-#: A shard of a split of the Hub's Parquet export.
-SHARD = re.compile(r"(\d{4})\.parquet")
 
 
 class DataDirError(ValueError):
     """The data directory that was named does not exist or is not a folder."""
-
-
-class FileMissing(RuntimeError):
-    """A file (``path``) that is not here and could not be downloaded, or a shard missing from an export split,
-    and why."""
-
-    def __init__(self, path: str, reason: str) -> None:
-        self.path, self.reason = path, reason
-        super().__init__(f"{path}: {reason}")
 
 
 def resolve_data_dir(data_dir: str | os.PathLike | None) -> Path | None:
@@ -112,17 +101,6 @@ def local_path(file: RemoteFile, data_dir: Path | None) -> Path | None:
     if file.hub is not None and file.hub.shards:
         return candidate if (candidate / "0000.parquet").is_file() else None
     return candidate if candidate.is_file() else None
-
-
-def parquet_shards(folder: Path) -> list[Path]:
-    """The ``NNNN.parquet`` shards of an export split in ``folder``, in order; `FileMissing` names the first
-    shard missing from an unbroken run 0000, 0001, ..."""
-    numbers = sorted(int(m.group(1)) for p in Path(folder).iterdir() if (m := SHARD.fullmatch(p.name)))
-    missing = next((i for i, n in enumerate(numbers) if n != i), None if numbers else 0)
-    if missing is not None:
-        have = ", ".join(f"{n:04d}" for n in numbers) or "none"
-        raise FileMissing(f"{folder}/{missing:04d}.parquet", f"missing (the folder has shards {have})")
-    return [Path(folder) / f"{n:04d}.parquet" for n in numbers]
 
 
 _DIGESTS: dict[tuple[str, int, int], str] = {}
@@ -296,70 +274,6 @@ def _unavailable(task: str, file: RemoteFile, failure: FileMissing | None = None
     else:
         reason = "not in the data directory, and not downloadable here"
     return SourceUnavailable(task, file.path, file.origin_hint, reason)
-
-
-@dataclass
-class FetchedFiles(Mapping[str, Path | None]):
-    """Local paths of a task's files (None for a file of a group that could not be had), plus its build log."""
-
-    task: str
-    paths: dict[str, Path | None]
-    dropped: Counter = field(default_factory=Counter)
-    missing: list[str] = field(default_factory=list)
-    unverified: dict[str, str] = field(default_factory=dict)  # path -> why its content was not checked
-
-    def __getitem__(self, key: str) -> Path | None:
-        return self.paths[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.paths)
-
-    def __len__(self) -> int:
-        return len(self.paths)
-
-    def require(self, key: str) -> Path:
-        path = self.paths.get(key)
-        if path is None:
-            raise SourceUnavailable(self.task, key, "the source's homepage")
-        return path
-
-    def parts(self, key: str) -> list[Path]:
-        """The file ``key`` as a list: every shard, in order, when it is an export split's folder (a gap names the
-        missing shard), else the file itself."""
-        path = self.require(key)
-        if not path.is_dir():
-            return [path]
-        try:
-            return parquet_shards(path)
-        except FileMissing as err:
-            raise SourceUnavailable(self.task, err.path, "the source's homepage", err.reason) from None
-
-    def first(self, *keys: str) -> tuple[str, Path]:
-        """The first of several alternative files that is here (e.g. a decompressed copy or the download)."""
-        for key in keys:
-            if self.paths.get(key) is not None:
-                return key, self.paths[key]
-        raise SourceUnavailable(self.task, " or ".join(keys), "the source's homepage (see the task card)")
-
-    def present(self, keys: Sequence[str]) -> list[tuple[str, Path]]:
-        """Every one of ``keys`` that is here (the complete groups of an `each_of` task), in order."""
-        found = [(key, self.paths[key]) for key in keys if self.paths.get(key) is not None]
-        if not found:
-            raise SourceUnavailable(
-                self.task, " and ".join(keys), "the source's homepage (see the task card)"
-            )
-        return found
-
-    def drop(self, reason: str, count: int = 1) -> None:
-        """Count rows a filter dropped, so the build log says why rows are gone (never silently)."""
-        if count:
-            self.dropped[reason] += count
-
-    def log_summary(self) -> None:
-        for path in self.missing:
-            logger.warning("%s: optional file %s is absent; building from what is there", self.task, path)
-        for reason, count in sorted(self.dropped.items()):
-            logger.info("%s: dropped %d rows: %s", self.task, count, reason)
 
 
 def fetch_files(

@@ -193,14 +193,14 @@ def card_data(manifest: dict[str, Any]) -> DatasetCardData:
 def _task_table(manifest: dict[str, Any]) -> str:
     included = {t for info in manifest["configs"].values() for t in info["tasks"]}
     rows = [
-        "| task | family | side | kind | source | origin | license | included here |",
+        "| task | rows | side | kind | source | origin | license | included here |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for task in TASKS.values():
         src = task.source
         mark = "yes" if task.name in included else "no"
         rows.append(
-            f"| {task.name} | {task.family} | {task.side} | {task.kind} | [{src.title}]({src.homepage}) | "
+            f"| {task.name} | {task.row_family} | {task.side} | {task.kind} | [{src.title}]({src.homepage}) | "
             f"{src.origin} | {src.license} | {mark} |"
         )
     return "\n".join(rows)

@@ -1,72 +1,25 @@
 """Every Spectrum Suite task, collected from the source modules that declare them, and the group configs.
 
 Each source module (`spectrum_suite.sources.<source>`) declares its tasks next to their logic; this module only
-imports those modules explicitly, in the order of the paper's registry (the training mix is concatenated in this
-order), and defines the groups. Three families: 94 episode tasks (the paper's 93 plus `habermas_opinions`, which
-its evaluation uses), 8 distributional-alignment tasks and 22 diversity/validity (coverage) tasks.
+imports the modules that `spectrum_suite.sources.ADAPTERS` names, in that order (the paper's registry order, in
+which the training mix is concatenated), and defines the groups. Three families: 94 episode tasks (the paper's
+93 plus `habermas_opinions`, which its evaluation uses), 8 distributional-alignment tasks and 22
+diversity/validity (coverage) tasks.
 """
 
 from __future__ import annotations
 
 import difflib
+import importlib
 from collections.abc import Iterable
 from pathlib import Path
 
 from . import fetch
-from .sources import (
-    ambient,
-    babynames,
-    bare,
-    capability,
-    changemyview,
-    chatbotarena,
-    chemistry,
-    collective_alignment,
-    community_alignment,
-    coverage_tasks,
-    dices,
-    diffuse_distributions,
-    discrete,
-    flight,
-    generativesocialchoice,
-    globaloqa,
-    gpqa,
-    gsm8k,
-    habermas,
-    haikus,
-    hatespeech,
-    helpsteer,
-    imdb,
-    issuebench,
-    jeopardy,
-    lewidi,
-    mpi,
-    netflix,
-    novacomet,
-    numbergame,
-    nytimes,
-    opinionqa,
-    polis,
-    popquorn,
-    prism,
-    rotten_tomatoes,
-    synthetic,
-    titanic,
-    urn_states,
-    valueconsistency,
-    valueprism,
-    wvs,
-)
-from .task import FAMILIES, KINDS, SIDES, Source, TaskSpec
+from .sources import ADAPTERS
+from .task import KINDS, ROW_FAMILIES, SIDES, Source, TaskSpec
 
-#: Source modules in the order of the paper's registry.
-MODULES = (
-    polis, diffuse_distributions, synthetic, novacomet, habermas, hatespeech, valueprism, opinionqa, wvs,
-    generativesocialchoice, popquorn, numbergame, babynames, haikus, valueconsistency, globaloqa, issuebench,
-    chatbotarena, helpsteer, dices, discrete, imdb, flight, changemyview, bare, gsm8k, ambient, titanic, jeopardy,
-    prism, netflix, lewidi, community_alignment, collective_alignment, capability, gpqa, chemistry,
-    urn_states, mpi, nytimes, rotten_tomatoes, coverage_tasks,
-)  # fmt: skip
+#: The source modules, in the order `spectrum_suite.sources.ADAPTERS` lists them (the paper's registry order).
+MODULES = tuple(importlib.import_module(f"{__package__}.sources.{name}") for name in ADAPTERS)
 
 
 def _collect(modules: Iterable) -> dict[str, TaskSpec]:
@@ -81,7 +34,7 @@ def _collect(modules: Iterable) -> dict[str, TaskSpec]:
 
 _DECLARED = _collect(MODULES)
 TASKS: dict[str, TaskSpec] = {
-    name: task for family in FAMILIES for name, task in _DECLARED.items() if task.family == family
+    name: task for rows in ROW_FAMILIES for name, task in _DECLARED.items() if task.row_family == rows
 }
 SOURCES: dict[str, Source] = {task.source.key: task.source for task in TASKS.values()}
 
@@ -94,19 +47,19 @@ def _names(**where) -> tuple[str, ...]:
 
 
 SYNTHETIC_EPISODE_TASKS = tuple(
-    t.name for t in TASKS.values() if t.family == "episodes" and t.source.origin == "SYN"
+    t.name for t in TASKS.values() if t.row_family == "episodes" and t.source.origin == "SYN"
 )
 
 GROUPS: dict[str, tuple[str, ...]] = {
     "numeric_dist": ("normal", "multinomial", "geometric", "poisson", "binomial", "negative_binomial",
                      "categorical", "geometric_beta", "hypergeometric", "zipfian"),
     "synthetic": SYNTHETIC_EPISODE_TASKS,
-    "train": _names(family="episodes", side="train"),
-    "test": _names(family="episodes", side="test"),
-    "capability": _names(family="episodes", side="capability"),
-    "alignment": _names(family="alignment"),
-    "coverage": _names(family="coverage"),
-    "all": _names(family="episodes"),
+    "train": _names(row_family="episodes", side="train"),
+    "test": _names(row_family="episodes", side="test"),
+    "capability": _names(row_family="episodes", side="capability"),
+    "alignment": _names(row_family="alignment"),
+    "coverage": _names(row_family="coverage"),
+    "all": _names(row_family="episodes"),
 }  # fmt: skip
 
 GROUP_DESCRIPTIONS = {
@@ -152,15 +105,16 @@ def config_tasks(config: str) -> tuple[TaskSpec, ...]:
     raise UnknownNameError("config", config, CONFIG_NAMES)
 
 
-def config_family(config: str) -> str:
-    families = {t.family for t in config_tasks(config)}
+def config_row_family(config: str) -> str:
+    """The row family of a config's tasks (every group holds one)."""
+    families = {t.row_family for t in config_tasks(config)}
     if len(families) != 1:  # pragma: no cover - groups are defined per family
         raise ValueError(f"config {config!r} mixes families {sorted(families)}")
     return families.pop()
 
 
 def list_tasks(
-    family: str | None = None,
+    row_family: str | None = None,
     side: str | None = None,
     source: str | None = None,
     kind: str | None = None,
@@ -168,7 +122,7 @@ def list_tasks(
     data_dir: str | Path | None = None,
 ) -> list[TaskSpec]:
     """Every registered task, filtered on any of its attributes (availability as seen from ``data_dir``)."""
-    for value, allowed, what in ((family, FAMILIES, "family"), (side, SIDES, "side"), (kind, KINDS, "kind"),
+    for value, allowed, what in ((row_family, ROW_FAMILIES, "row_family"), (side, SIDES, "side"), (kind, KINDS, "kind"),
                                  (availability, fetch.AVAILABILITY, "availability")):  # fmt: skip
         if value is not None and value not in allowed:
             raise ValueError(f"{what} must be one of {', '.join(allowed)}; got {value!r}")
@@ -176,7 +130,7 @@ def list_tasks(
         raise UnknownNameError("source", source, SOURCES)
     out = []
     for task in TASKS.values():
-        if family and task.family != family or side and task.side != side:
+        if row_family and task.row_family != row_family or side and task.side != side:
             continue
         if source and task.source.key != source or kind and task.kind != kind:
             continue

@@ -3,22 +3,24 @@
 Every other module of the package builds on these definitions, and this one imports nothing of the package.
 A source module (`spectrum_suite.sources.<source>`) declares its `Source` and its tasks with `episode_task`,
 `alignment_task` or `coverage_task`, each entry naming the files the task reads (`TaskFiles`) and the function
-that turns them into instances or rows; `spectrum_suite.registry` collects those declarations.
+that turns them into instances or rows (`Build`: the task and its `FetchedFiles` in); `spectrum_suite.registry`
+collects those declarations and `spectrum_suite.fetch` finds the files.
 """
 
 from __future__ import annotations
 
+import logging
 import numbers
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
-if TYPE_CHECKING:
-    from .fetch import FetchedFiles
-
-FAMILIES = ("episodes", "alignment", "coverage")
+#: The three row families (`docs/tasks.md#row-families`); prompt families are `formats.PROMPT_FAMILIES`.
+ROW_FAMILIES = ("episodes", "alignment", "coverage")
 SIDES = ("train", "test", "capability")
 KINDS = ("single_variable", "conditional", "joint", "individual", "group", "capability")
 #: Where a source's data comes from (the paper's availability classes).
@@ -31,6 +33,8 @@ ORIGINS = {
     "PERM": "by permission of the authors",
 }
 DATA_ENV = "SPECTRUM_SUITE_DATA"
+
+logger = logging.getLogger("spectrum_suite")
 #: A source's license text (its start) -> the Hub's license identifier; longest texts first.
 LICENSE_IDS = (
     ("CC BY-NC-SA 4.0", "cc-by-nc-sa-4.0"),
@@ -260,19 +264,108 @@ class EpisodeParams:
                 raise ValueError(f"{name} must be at least 1 or None, got {value}")
 
 
-Build = Callable[["TaskSpec", "FetchedFiles"], Any]
+#: A shard of a split of the Hub's Parquet export.
+SHARD = re.compile(r"(\d{4})\.parquet")
+
+
+class FileMissing(RuntimeError):
+    """A file (``path``) that is not here and could not be downloaded, or a shard missing from an export split,
+    and why."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path, self.reason = path, reason
+        super().__init__(f"{path}: {reason}")
+
+
+def parquet_shards(folder: Path) -> list[Path]:
+    """The ``NNNN.parquet`` shards of an export split in ``folder``, in order; `FileMissing` names the first
+    shard missing from an unbroken run 0000, 0001, ..."""
+    numbers = sorted(int(m.group(1)) for p in Path(folder).iterdir() if (m := SHARD.fullmatch(p.name)))
+    missing = next((i for i, n in enumerate(numbers) if n != i), None if numbers else 0)
+    if missing is not None:
+        have = ", ".join(f"{n:04d}" for n in numbers) or "none"
+        raise FileMissing(f"{folder}/{missing:04d}.parquet", f"missing (the folder has shards {have})")
+    return [Path(folder) / f"{n:04d}.parquet" for n in numbers]
+
+
+@dataclass
+class FetchedFiles(Mapping[str, Path | None]):
+    """Local paths of a task's files (None for a file of a group that could not be had), plus its build log."""
+
+    task: str
+    paths: dict[str, Path | None]
+    dropped: Counter = field(default_factory=Counter)
+    missing: list[str] = field(default_factory=list)
+    unverified: dict[str, str] = field(default_factory=dict)  # path -> why its content was not checked
+
+    def __getitem__(self, key: str) -> Path | None:
+        return self.paths[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.paths)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def require(self, key: str) -> Path:
+        path = self.paths.get(key)
+        if path is None:
+            raise SourceUnavailable(self.task, key, "the source's homepage")
+        return path
+
+    def parts(self, key: str) -> list[Path]:
+        """The file ``key`` as a list: every shard, in order, when it is an export split's folder (a gap names the
+        missing shard), else the file itself."""
+        path = self.require(key)
+        if not path.is_dir():
+            return [path]
+        try:
+            return parquet_shards(path)
+        except FileMissing as err:
+            raise SourceUnavailable(self.task, err.path, "the source's homepage", err.reason) from None
+
+    def first(self, *keys: str) -> tuple[str, Path]:
+        """The first of several alternative files that is here (e.g. a decompressed copy or the download)."""
+        for key in keys:
+            if self.paths.get(key) is not None:
+                return key, self.paths[key]
+        raise SourceUnavailable(self.task, " or ".join(keys), "the source's homepage (see the task card)")
+
+    def present(self, keys: Sequence[str]) -> list[tuple[str, Path]]:
+        """Every one of ``keys`` that is here (the complete groups of an `each_of` task), in order."""
+        found = [(key, self.paths[key]) for key in keys if self.paths.get(key) is not None]
+        if not found:
+            raise SourceUnavailable(
+                self.task, " and ".join(keys), "the source's homepage (see the task card)"
+            )
+        return found
+
+    def drop(self, reason: str, count: int = 1) -> None:
+        """Count rows a filter dropped, so the build log says why rows are gone (never silently)."""
+        if count:
+            self.dropped[reason] += count
+
+    def log_summary(self) -> None:
+        for path in self.missing:
+            logger.warning("%s: optional file %s is absent; building from what is there", self.task, path)
+        for reason, count in sorted(self.dropped.items()):
+            logger.info("%s: dropped %d rows: %s", self.task, count, reason)
+
+
+#: The build-function contract: a task and the local paths of its files in, instances or rows out.
+Build = Callable[["TaskSpec", FetchedFiles], Any]
 
 
 @dataclass(frozen=True)
 class TaskSpec:
-    """One task: its family, split side, source, files, and the function that builds it from its files.
+    """One task: its row family, split side, source, files, and the function that builds it from its files.
 
     ``build(task, files)`` returns instances (or instance groups) for an episode task and row dicts for an
     alignment or coverage task. Use the constructors `episode_task`, `alignment_task` and `coverage_task`.
     """
 
     name: str
-    family: str
+    row_family: str
     side: str
     kind: str
     source: Source
@@ -283,13 +376,13 @@ class TaskSpec:
     output_name: str | None = None
 
     def __post_init__(self) -> None:
-        for value, allowed, what in ((self.family, FAMILIES, "family"), (self.side, SIDES, "side"),
+        for value, allowed, what in ((self.row_family, ROW_FAMILIES, "row_family"), (self.side, SIDES, "side"),
                                      (self.kind, KINDS, "kind")):  # fmt: skip
             if value not in allowed:
                 raise ValueError(f"task {self.name!r}: {what} must be one of {allowed}, got {value!r}")
-        if (self.family == "episodes") != (self.params is not None):
+        if (self.row_family == "episodes") != (self.params is not None):
             raise ValueError(f"task {self.name!r}: episode tasks and only they have episode parameters")
-        if (self.family == "alignment") != (self.output_name is not None):
+        if (self.row_family == "alignment") != (self.output_name is not None):
             raise ValueError(f"task {self.name!r}: alignment tasks and only they have an output_name")
 
     @property

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from spectrum_suite.episodes import Episode, InstanceGroup, as_groups, generate_episodes
-from spectrum_suite.fetch import FetchedFiles, fetch_files
+from spectrum_suite.fetch import fetch_files
 from spectrum_suite.registry import get_task
+from spectrum_suite.task import FetchedFiles
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

@@ -25,11 +25,11 @@ def documented() -> dict[str, bool]:
 
 
 def test_the_table_names_every_alignment_task() -> None:
-    assert sorted(documented()) == sorted(t.name for t in list_tasks(family="alignment"))
+    assert sorted(documented()) == sorted(t.name for t in list_tasks(row_family="alignment"))
 
 
 @pytest.mark.shared
-@pytest.mark.parametrize("task", sorted(t.name for t in list_tasks(family="alignment")))
+@pytest.mark.parametrize("task", sorted(t.name for t in list_tasks(row_family="alignment")))
 def test_rows_carry_the_documented_flag(task: str, shared_data: Path, tmp_path: Path) -> None:
     root = FIXTURES
     if task in SHARED:

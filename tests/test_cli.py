@@ -16,7 +16,7 @@ def test_list_prints_every_task_with_filters(capsys):
     assert main(["list", "--side", "test", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 16 + 8 + 22 and {r["side"] for r in rows} == {"test"}
-    assert main(["list", "--available", "--family", "episodes"]) == 0
+    assert main(["list", "--available", "--row-family", "episodes"]) == 0
     out = capsys.readouterr().out
     assert "flight" in out and "wvs_individual" not in out
 

@@ -36,7 +36,7 @@ def spec_table() -> dict[str, tuple[str, tuple[str, ...], int]]:
 
 def test_the_22_tasks() -> None:
     assert len(coverage_tasks.COVERAGE_TASKS) == 22
-    assert [t.name for t in list_tasks(family="coverage")] == list(coverage_tasks.COVERAGE_TASKS)
+    assert [t.name for t in list_tasks(row_family="coverage")] == list(coverage_tasks.COVERAGE_TASKS)
 
 
 @pytest.mark.parametrize("name", list(coverage_tasks.COVERAGE_TASKS))

@@ -92,7 +92,7 @@ def test_evaluation_on_two_processes_writes_the_results_of_one(tiny: Path, tmp_p
 
 
 TRAIN = ["--configs", "coinflip", "--max-train-episodes", "16", "--max-length", "96", "--effective-batch", "4",
-         "--packing", "off", "--max-steps", "4", "--save-steps", "2", "--learning-rate", "1e-3", "--run-name", "r",
+         "--packing", "false", "--max-steps", "4", "--save-steps", "2", "--learning-rate", "1e-3", "--run-name", "r",
          "--eval-configs", "urn", "--eval-max-instances", "3", "--eval-num-generations", "2"]  # fmt: skip
 
 
@@ -143,7 +143,7 @@ def test_fsdp_config_on_cpus_runs_data_parallel_and_says_so(tiny: Path, tmp_path
 
 def _launch(launcher: list[str], tiny: Path, root: Path, *extra: str) -> subprocess.Popen:
     argv = [*launcher, "-m", "tuning.run", "--model", str(tiny), "--configs", "coinflip", "--max-train-episodes",
-            "64", "--max-length", "256", "--effective-batch", "2", "--packing", "off", "--max-steps", "30",
+            "64", "--max-length", "256", "--effective-batch", "2", "--packing", "false", "--max-steps", "30",
             "--save-steps", "2", "--output-root", str(root), "--run-name", "r", "--no-eval", *extra]  # fmt: skip
     return subprocess.Popen(argv, cwd=REPO, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)  # fmt: skip

@@ -15,10 +15,11 @@ pytest.importorskip("torch")
 pytest.importorskip("transformers")
 pytest.importorskip("matplotlib")
 
+from spectrum_suite.selection import subsample  # noqa: E402
 from tests.test_lm import tiny_model  # noqa: E402
-from tests.tokenizer_fixtures import make_tokenizer, smollm2_gguf  # noqa: E402
-from tuning.eval import FormatNotExpressibleError, check_format, evaluate_model, main, write_run  # noqa: E402
-from tuning.eval.data import EmptyConfigError, load_eval_data, subsample  # noqa: E402
+from tests.tokenizer_fixtures import build_tokenizer, make_tokenizer, smollm2_gguf  # noqa: E402
+from tuning.eval import Format, FormatNotExpressibleError, evaluate_model, main, write_run  # noqa: E402
+from tuning.eval.data import EmptyConfigError, load_eval_data  # noqa: E402
 from tuning.eval.report import headline_table  # noqa: E402
 from tuning.eval.results import EvalResults  # noqa: E402
 
@@ -115,10 +116,29 @@ def test_over_long_sequences_are_skipped_and_counted(chatml):
 def test_format_the_tokenizer_cannot_express_is_refused():
     plain = make_tokenizer("plain")
     with pytest.raises(FormatNotExpressibleError, match="cannot express format 'chat'"):
-        check_format("chat", plain)
+        Format("chat", plain)
     with pytest.raises(FormatNotExpressibleError, match="format must be one of"):
-        check_format("xml", plain)
-    check_format("spectrum", plain)  # the plain layout works with any tokenizer that has an EOS
+        Format("xml", plain)
+    Format("spectrum", plain)  # the plain layout works with any tokenizer that has an EOS
+
+
+def test_the_format_is_resolved_once_per_run_and_must_be_the_models(chatml, monkeypatch):
+    from spectrum_suite.formats import format as format_module
+
+    built = []
+    resolve = format_module.Format.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(args[0] if args else kwargs["name"])
+        resolve(self, *args, **kwargs)
+
+    monkeypatch.setattr(format_module.Format, "__init__", counting)
+    model = tiny_model(chatml, context=4096)
+    r = evaluate_model(model, chatml, "colon", ["flight", "urn"], max_instances=2, k=2, progress=False)
+    assert r.format == "colon" and r.steerability.tasks["flight"].counts["evaluated"] == 2
+    assert sorted(built) == ["colon", "spectrum"]  # the evaluated format, and k selection's
+    with pytest.raises(ValueError, match="another tokenizer"):
+        evaluate_model(model, chatml, Format("colon", build_tokenizer("chatml")), ["urn"], progress=False)
 
 
 def test_empty_and_unknown_configs_are_errors():
@@ -202,7 +222,9 @@ def test_alignment_reports_total_variation_and_the_wasserstein_distance_of_scale
          "output_name": "Rating", "candidates": ["1", "2", "3"], "target_probs": target, "ordinal": i != 2}
         for i, target in enumerate(targets)
     ]  # fmt: skip
-    task = evaluate_task(lm, "spectrum", rows, metrics.load("distributional_alignment"), EvalOptions(), "")
+    task = evaluate_task(
+        lm, Format("spectrum", chatml), rows, metrics.load("distributional_alignment"), EvalOptions(), ""
+    )
     tv, w1 = task.distances["total_variation"], task.distances["wasserstein"]
     assert [v is None for v in w1] == [not row["ordinal"] for row in rows]
     assert task.metrics["n_ordinal_items"] == 4

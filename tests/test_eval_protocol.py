@@ -17,18 +17,18 @@ pytest.importorskip("transformers")
 pytest.importorskip("matplotlib")
 
 import metrics  # noqa: E402
+from spectrum_suite.formats import Format  # noqa: E402
+from spectrum_suite.selection import choose_k, subsample  # noqa: E402
 from tests.test_lm import tiny_model  # noqa: E402
 from tests.tokenizer_fixtures import make_tokenizer, smollm2_tokenizer  # noqa: E402
 from tuning.eval import evaluate_model, main, write_run  # noqa: E402
 from tuning.eval.alignment import evaluate_task, prompt_for  # noqa: E402
 from tuning.eval.cli import build_parser  # noqa: E402
 from tuning.eval.compare import ProtocolMismatch, compare  # noqa: E402
-from tuning.eval.data import load_eval_data, subsample  # noqa: E402
-from tuning.eval.kselect import choose_k  # noqa: E402
+from tuning.eval.data import load_eval_data  # noqa: E402
 from tuning.eval.options import MAX_INSTANCES, EvalOptions  # noqa: E402
 from tuning.eval.report import comparison_report  # noqa: E402
 from tuning.eval.results import EvalResults  # noqa: E402
-from tuning.eval.steerability import encode  # noqa: E402
 from tuning.lm import LM  # noqa: E402
 
 STATES = {
@@ -62,7 +62,9 @@ def _scored_candidates(monkeypatch, tokenizer, fmt):
         return score(items, **kwargs)
 
     monkeypatch.setattr(lm, "score_candidates", spy)
-    task = evaluate_task(lm, fmt, [STATES], metrics.load("distributional_alignment"), EvalOptions(), "")
+    task = evaluate_task(
+        lm, Format(fmt, tokenizer), [STATES], metrics.load("distributional_alignment"), EvalOptions(), ""
+    )
     assert task.metrics is not None and task.counts["evaluated"] == 1
     return seen[0]
 
@@ -70,7 +72,7 @@ def _scored_candidates(monkeypatch, tokenizer, fmt):
 def test_colon_candidates_are_scored_with_their_leading_space(monkeypatch):
     tok = smollm2_tokenizer()
     items = _scored_candidates(monkeypatch, tok, "colon")
-    prompt = prompt_for(STATES, "colon", tok)
+    prompt = prompt_for(STATES, Format("colon", tok))
     assert prompt.endswith("State:")
     prompt_ids = tok(prompt, add_special_tokens=False)["input_ids"]
     for candidate, ids in zip(STATES["candidates"], items.candidate_ids, strict=True):
@@ -100,6 +102,44 @@ def test_the_default_protocol_is_the_papers():
     capped = subsample(1500, MAX_INSTANCES)
     assert len(set(capped)) == 1000 and max(capped) < 1500 and capped == subsample(1500, MAX_INSTANCES)
     assert sorted(subsample(999, MAX_INSTANCES)) == list(range(999))
+
+
+def test_one_home_for_the_evaluation_options(capsys):
+    """tuning.eval's command line and tuning.run's --eval_* options are EvalOptions' own fields, in both
+    spellings, with its defaults and its range checks."""
+    from dataclasses import fields
+
+    from tuning.eval.cli import parse
+    from tuning.run import arguments
+
+    _, opts, _ = parse(["--model", "m", "--out", "o"])
+    assert opts == EvalOptions()
+    snake = parse(
+        ["--model", "m", "--out", "o", "--max_instances", "3", "--k_window", "64", "--no_progress"]
+    )[1]
+    kebab = parse(
+        ["--model", "m", "--out", "o", "--max-instances", "3", "--k-window", "64", "--no-progress"]
+    )[1]
+    assert snake == kebab == EvalOptions(max_instances=3, k_window=64, progress=False)
+    assert parse(["--model", "m", "--out", "o", "--settings", "both", "--k", "2"])[1].settings == ["both"]
+    with pytest.raises(SystemExit):
+        parse(["--model", "m", "--out", "o", "--max-instances", "0"])
+    assert "max_instances must be an integer of at least 1" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="max_instances must be an integer of at least 1"):
+        EvalOptions(max_instances=0)
+    run_fields = {f.name for f in fields(arguments.EvalArguments)}
+    assert run_fields == {f"eval_{f.name}" for f in fields(EvalOptions)} - {
+        "eval_seed",
+        "eval_data_dir",
+        "eval_progress",
+    }
+    config = arguments.parse(["--eval-k-window", "64", "--eval_max_instances", "all", "--seed", "7"])
+    from tuning.run.evaluation import eval_options
+
+    run_opts = eval_options(config)
+    assert (run_opts.k_window, run_opts.max_instances, run_opts.seed, run_opts.top_k) == (64, None, 7, 50)
+    with pytest.raises(ValueError, match="--eval_k_window must be an integer of at least 1"):
+        arguments.parse(["--eval-k-window", "0"])
 
 
 def test_sampling_without_top_k_applies_and_records_the_models_default(chatml):
@@ -133,7 +173,8 @@ def test_two_models_are_scored_on_the_same_k_and_episodes(chatml, flight_rows):
     assert ta.k == tb.k and ta.episode_ids == tb.episode_ids and len(ta.episode_ids) == 3
     # the k the embedded (SmolLM2) tokenizer chooses, not either model's own
     k_tok = smollm2_tokenizer()
-    encoded = [encode(r["messages"], "spectrum", k_tok, i, 2049) for i, r in enumerate(flight_rows)]
+    k_format = Format("spectrum", k_tok)
+    encoded = [k_format.encode(r["messages"], max_length=2049, episode=i) for i, r in enumerate(flight_rows)]
     assert ta.k == choose_k(encoded, window=2048, min_episodes_for_k2=10).k
     own = evaluate_model(tiny_model(chatml, context=8192), chatml, "spectrum", ["flight"], k_tokenizer="model",
                          **opts)  # fmt: skip

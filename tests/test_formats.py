@@ -451,7 +451,7 @@ def test_tokenize_colon_scores_trailing_blank_line_and_strict_reports_boundary_m
 
 def test_public_contract_names():
     assert Segment._fields == ("text", "scored", "output_index")
-    assert formats.FAMILIES == ("gemma", "chatml", "llama3", "plain")
+    assert formats.PROMPT_FAMILIES == ("gemma", "chatml", "llama3", "plain")
     assert formats.FORMATS == ("spectrum", "colon", "chat")
 
 
@@ -587,3 +587,75 @@ def test_column_form_messages_from_datasets():
     assert render(columns, "spectrum", family="gemma") == render(CARS, "spectrum", family="gemma")
     missing_inds = [{"role": m["role"], "content": m["content"]} for m in FLIGHTS]
     assert [s.output_index for s in render(missing_inds, "colon")] == [0, 0, 0, 1, 1, 1]
+
+
+# --- the Format object: resolved once, one path from messages to tokens ---------------------------------
+
+LONG = [D] + [{"role": "output", "content": f"Car number {j} of many", "example_ind": j} for j in range(12)]
+
+
+def test_a_format_is_resolved_once_and_the_functions_delegate_to_it():
+    tok = make_tokenizer("gemma")
+    fmt = formats.Format("spectrum", tok)
+    assert (fmt.name, fmt.family) == ("spectrum", "gemma")
+    assert fmt.render(CARS) == render(CARS, "spectrum", tok)
+    assert fmt.prompt_text(CARS) == formats.prompt_text(CARS, "spectrum", tok)
+    assert fmt.stop_strings == formats.stop_strings("spectrum", tok) == ["<end_of_turn>"]
+    assert fmt.generation_prefix == formats.generation_prefix("spectrum", tokenizer=tok)
+    assert fmt.tokenize(CARS) == tokenize(CARS, "spectrum", tok)
+    colon = formats.Format("colon", tok)
+    assert colon.continuation("red") == " red" and fmt.continuation("red") == "red"
+    assert colon.output_end == "\n\n" and fmt.output_end == "<end_of_turn>"
+
+
+def test_a_tokenizer_that_cannot_express_a_format_fails_when_it_is_built():
+    with pytest.raises(
+        formats.FormatNotExpressibleError, match="cannot express format 'spectrum'.*<start_of_turn>"
+    ):
+        formats.Format("spectrum", make_tokenizer("chatml"), family="gemma")
+    with pytest.raises(
+        formats.FormatNotExpressibleError, match="cannot express format 'chat'.*chat template"
+    ):
+        formats.Format("chat", make_tokenizer("plain"))
+    no_system = (
+        "{% for m in messages %}{% if m['role'] == 'system' %}{{ raise_exception('System role not supported') }}"
+        "{% endif %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+        "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+    )
+    with pytest.raises(
+        formats.FormatNotExpressibleError, match="refused a chat of roles system.*System role"
+    ):
+        formats.Format("chat", build_tokenizer("chatml", chat_template=no_system))
+    other_markers = (  # ChatML tokens in the vocabulary, but a template that writes other turn markers
+        "{% for m in messages %}[{{ m['role'] }}] {{ m['content'] }}\n{% endfor %}"
+        "{% if add_generation_prompt %}[assistant] {% endif %}"
+    )
+    with pytest.raises(formats.FormatNotExpressibleError, match="assistant turns"):
+        formats.Format("chat", build_tokenizer("chatml", chat_template=other_markers))
+    with pytest.raises(ValueError, match="needs a tokenizer to encode"):
+        formats.Format("spectrum", family="gemma").encode(CARS)
+
+
+@pytest.mark.parametrize("name", formats.FORMATS)
+def test_every_cut_at_max_length_keeps_the_whole_episodes_tokens_and_names_the_cut_output(name):
+    tok = make_tokenizer("chatml")
+    fmt = formats.Format(name, tok)
+    whole = fmt.encode(LONG)
+    spans = formats.scored_spans(whole)
+    n = len(whole.input_ids)
+    for cut in range(1, n + 2):
+        enc = fmt.encode(LONG, max_length=cut)
+        assert (enc.input_ids, enc.labels, enc.output_index) == (
+            whole.input_ids[:cut], whole.labels[:cut], whole.output_index[:cut],
+        )  # fmt: skip
+        assert enc.truncated == (n > cut)
+        through = [s.sample_index for s in spans if s.positions[0] < cut <= s.positions[-1]]
+        assert enc.cut_output == (through[0] if through else None)
+        complete = [s.example_ind for s in spans if s.positions[-1] < cut]
+        partial = [s for s in spans if s.positions[0] < cut <= s.positions[-1]]
+        expected = complete[-1] if complete else (-1 if partial else None)
+        assert formats.encoded.complete_outputs(enc) == expected, cut
+        dropped = fmt.encode(LONG, max_length=cut, drop_partial_output=True)
+        unlabelled = [k for k in range(min(cut, n)) if dropped.labels[k] != enc.labels[k]]
+        assert dropped.partial_unlabelled == bool(through)
+        assert unlabelled == ([k for k in partial[0].positions if k < cut] if partial else [])

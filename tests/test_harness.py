@@ -21,6 +21,7 @@ pytest.importorskip("transformers")
 
 import metrics  # noqa: E402
 from metrics import harness as runtime  # noqa: E402
+from spectrum_suite.formats import Format, FormatNotExpressibleError  # noqa: E402
 from spectrum_suite.harness import HarnessFolderError, export  # noqa: E402
 from spectrum_suite.harness.requests import scored_ids, split_whitespace  # noqa: E402
 from tests.test_lm import tiny_model  # noqa: E402
@@ -97,7 +98,7 @@ def test_steerability_docs_are_the_outputs_tuning_eval_scores(exported, tiny_fol
     docs = read_docs(exported.folder, "spectrum_flight")
     rows = load_eval_data(["flight"]).tasks("episodes")["flight"]
     tok = load_tokenizer(str(tiny_folder))
-    k, chosen, _ = select("flight", rows, tok, EvalOptions(**SMALL), None)
+    k, chosen, _ = select("flight", rows, Format("spectrum", tok), EvalOptions(**SMALL), None)
     assert k == 2
     assert {d["episode_id"] for d in docs} == {rows[i]["episode_id"] for i in chosen}
     assert sorted({d["shots"] for d in docs}) == [1, 2]  # outputs with an in-context example, up to k
@@ -169,7 +170,6 @@ def test_harness_loads_and_validates_the_folder(exported):
 
 def test_bad_input_fails_before_any_work(exported, tiny_folder, tmp_path):
     from spectrum_suite.registry import UnknownNameError
-    from tuning.eval import FormatNotExpressibleError
 
     with pytest.raises(UnknownNameError):
         export(tmp_path / "a", str(tiny_folder), "spectrum", configs=["flihgt"], **SMALL)

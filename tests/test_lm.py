@@ -15,9 +15,9 @@ transformers = pytest.importorskip("transformers")
 
 from bench.baselines import full_candidate_scores, full_candidate_scores_of  # noqa: E402
 from spectrum_suite.formats import prompt_text, tokenize  # noqa: E402
+from spectrum_suite.selection import KSelectionError, choose_k, max_complete_index, select_k  # noqa: E402
 from tests.tokenizer_fixtures import make_tokenizer  # noqa: E402
 from tuning.eval.coverage import sampling_stop_strings  # noqa: E402
-from tuning.eval.kselect import KSelectionError, choose_k, max_complete_index, select_k  # noqa: E402
 from tuning.lm import LM, derived_seed, in_batches  # noqa: E402
 from tuning.sequences import EncodedEpisode, TooLongError, cut_after, encode_candidates, scored_spans  # noqa: E402
 

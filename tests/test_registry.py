@@ -1,10 +1,15 @@
 """The registry is the one source of truth: every task of the paper (`docs/tasks.md`), with its metadata."""
 
+from pathlib import Path
+
 import pytest
 
 import spectrum_suite
 from spectrum_suite.fetch import availability
-from spectrum_suite.registry import GROUPS, SOURCES, TASKS, UnknownNameError, config_tasks, get_task
+from spectrum_suite.registry import GROUPS, MODULES, SOURCES, TASKS, UnknownNameError, config_tasks, get_task
+from spectrum_suite.sources import ADAPTERS
+
+PACKAGE = Path(spectrum_suite.__file__).parent
 
 HELD_OUT_PREFIXES = ("wvs", "globaloqa", "habermas", "numbergame", "flight", "chatbotarena", "novacomet",
                      "chemistry_esol", "chemistry_oxidative")  # fmt: skip
@@ -12,17 +17,31 @@ CAPABILITY = {"mmlu", "gpqa", "hellaswag", "winogrande", "arc", "drop", "truthfu
 
 
 def test_counts_match_the_spec():
-    episodes = spectrum_suite.list_tasks(family="episodes")
+    episodes = spectrum_suite.list_tasks(row_family="episodes")
     assert len(episodes) == 94  # 93 registered + the orphan habermas_opinions
-    assert len(spectrum_suite.list_tasks(family="alignment")) == 8
-    assert len(spectrum_suite.list_tasks(family="coverage")) == 22
-    assert len(spectrum_suite.list_tasks(family="episodes", side="train")) == 71
-    assert len(spectrum_suite.list_tasks(family="episodes", side="test")) == 16
+    assert len(spectrum_suite.list_tasks(row_family="alignment")) == 8
+    assert len(spectrum_suite.list_tasks(row_family="coverage")) == 22
+    assert len(spectrum_suite.list_tasks(row_family="episodes", side="train")) == 71
+    assert len(spectrum_suite.list_tasks(row_family="episodes", side="test")) == 16
     assert {t.name for t in spectrum_suite.list_tasks(side="capability")} == CAPABILITY
 
 
+def test_every_adapter_is_listed_once_and_the_helpers_live_apart():
+    modules = sorted(p.stem for p in (PACKAGE / "sources").glob("*.py") if p.stem != "__init__")
+    assert sorted(ADAPTERS) == modules and len(set(ADAPTERS)) == len(ADAPTERS)
+    assert all(module.TASKS for module in MODULES)
+    helpers = [p for p in (PACKAGE / "sourcekit").glob("*.py") if p.stem != "__init__"]
+    assert helpers and not [p.name for p in helpers if "\nTASKS" in p.read_text()]
+    assert list(TASKS)[:4] == [
+        "polis_vote",
+        "polis_comment",
+        "diffuse_distribution",
+        "coinflip",
+    ]  # registry order
+
+
 def test_split_side_follows_the_held_out_rule():
-    for task in spectrum_suite.list_tasks(family="episodes"):
+    for task in spectrum_suite.list_tasks(row_family="episodes"):
         held = task.name.startswith(HELD_OUT_PREFIXES) or task.name in CAPABILITY
         assert (task.side != "train") == held, task.name
 
@@ -32,12 +51,12 @@ def test_every_task_has_source_metadata_and_params():
         source = SOURCES[task.source.key]
         assert source is task.source
         assert source.license and source.citation and source.homepage.startswith("http")
-        if task.family == "episodes":
+        if task.row_family == "episodes":
             assert task.params is not None
 
 
 def test_filters_and_availability_without_data():
-    synthetic = spectrum_suite.list_tasks(family="episodes", availability="ready")
+    synthetic = spectrum_suite.list_tasks(row_family="episodes", availability="ready")
     assert {t.name for t in synthetic} >= set(GROUPS["synthetic"])
     assert all(availability(t) == "ready" for t in synthetic)
     assert availability(get_task("wvs_individual")) == "manual"
@@ -84,7 +103,7 @@ def test_groups():
                                            "hypergeometric", "zipfian"}  # fmt: skip
     assert len(GROUPS["synthetic"]) == 13 and "flight" in GROUPS["synthetic"]
     assert not set(GROUPS["train"]) & set(GROUPS["test"])
-    assert {t.family for t in config_tasks("alignment")} == {"alignment"}
+    assert {t.row_family for t in config_tasks("alignment")} == {"alignment"}
 
 
 def test_unknown_names_get_close_matches():
@@ -92,8 +111,8 @@ def test_unknown_names_get_close_matches():
         get_task("coinflp")
     with pytest.raises(UnknownNameError, match="numeric_dist"):
         config_tasks("numeric_dst")
-    with pytest.raises(ValueError, match="family must be one of"):
-        spectrum_suite.list_tasks(family="episode")
+    with pytest.raises(ValueError, match="row_family must be one of"):
+        spectrum_suite.list_tasks(row_family="episode")
 
 
 def test_ready_needs_a_group_that_builds(tmp_path, shared_data):
@@ -120,7 +139,7 @@ def test_every_ready_task_builds_at_least_one_instance_from_the_real_data(shared
     for task in ready:
         built = (
             build(task.name, shared_data, episodes=False).instances
-            if task.family == "episodes"
+            if task.row_family == "episodes"
             else rows(task.name, shared_data)
         )
         assert built, f"{task.name} is 'ready' but builds nothing"

@@ -14,7 +14,7 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM
 
-from spectrum_suite.formats import chat_template
+from spectrum_suite.formats import Format, chat_template
 from tests.tokenizer_fixtures import build_tokenizer
 from tuning.eval import EvalResults
 from tuning.run import arguments, folder, outputs
@@ -84,15 +84,16 @@ def test_presets_are_the_paper_defaults_and_explicit_options_win() -> None:
         1024,
     )
     assert arguments.parse([]).script.preset == ("v1" if torch.cuda.is_available() else "quick")
-    lora = arguments.parse(["--lora-r", "8"]).model
+    lora = arguments.parse(["--use_peft", "--lora_r", "8", "--lora-alpha", "40"]).model
     assert lora.use_peft and (lora.lora_r, lora.lora_alpha) == (8, 40)
+    assert arguments.parse(["--use-peft", "--lora-r", "16"]).model.lora_alpha == 80  # the recipes' 5 x 16
 
 
 def test_the_paper_presets_train_on_every_instance() -> None:
     assert arguments.parse(["--preset", "v1"]).script.validation_fraction == 0.0
     assert arguments.parse(["--preset", "v0"]).script.validation_fraction == 0.0
     assert arguments.parse(["--preset", "quick"]).script.validation_fraction == 0.05
-    assert arguments.parse(["--preset", "v1"]).script.eval_max_instances == 1000
+    assert arguments.parse(["--preset", "v1"]).evaluation.eval_max_instances == 1000
 
 
 def test_every_arm_samples_with_the_same_top_k() -> None:
@@ -190,6 +191,7 @@ def test_a_malformed_option_is_argparse_usage_error(capsys: pytest.CaptureFixtur
         (["--learning-rate=-1e-5"], "--learning_rate must be a positive number"),
         (["--num_train_epochs", "0"], "--num_train_epochs must be a positive number"),
         (["--eval-max-instances", "-1"], "--eval_max_instances must be an integer of at least 1"),
+        (["--epochs", "1"], "not used by the HfArgumentParser: ['--epochs', '1']"),  # TRL's names only
         (
             ["--validation-fraction", "1"],
             "--validation_fraction must be a number of at least 0.0 and below 1.0",
@@ -217,7 +219,7 @@ def _trainer(tiny: Path, tmp_path: Path, packing: bool):
 
     model, tok = load_model_and_tokenizer(str(tiny), dtype="float32", device="cpu")
     episodes, _ = load_episodes(["coinflip"])
-    data = build_train_dataset(episodes, tok, max_length=64, max_episodes=6)
+    data = build_train_dataset(episodes, Format("spectrum", tok), max_length=64, max_episodes=6)
     rows = pack(data.dataset, 64)[0] if packing else data.dataset.select_columns(["input_ids", "labels"])
     args = SFTConfig(output_dir=str(tmp_path), per_device_train_batch_size=3, max_length=None, padding_free=packing,
                      report_to=[], use_cpu=True, activation_checkpointing=False, bf16=False)  # fmt: skip
@@ -295,7 +297,7 @@ def test_cli_end_to_end_outputs(tiny: Path, tmp_path: Path, monkeypatch: pytest.
         HfApi, "upload_folder", lambda self, **kw: uploads.append(kw) or "https://hub/commit/2"
     )
     argv = ["--model", str(tiny), *TINY_ARGS, "--configs", "coinflip", "babynames", "--output-root", str(tmp_path),
-            "--save-steps", "2", "--eval-configs", "urn", "--eval-max-instances", "2", "--push-to-hub", "org/tiny"]  # fmt: skip
+            "--save-steps", "2", "--eval-configs", "urn", "--eval-max-instances", "2", "--push-to-hub", "--hub-model-id", "org/tiny"]  # fmt: skip
     assert run_main(argv) == 0
     out = tmp_path / "tiny-chatml_quick_spectrum"
     assert (out / "model.safetensors").is_file() and (out / "config.json").is_file()
@@ -345,12 +347,12 @@ def test_cli_end_to_end_outputs(tiny: Path, tmp_path: Path, monkeypatch: pytest.
         checkpoints and json.loads((checkpoints[-1] / "trainer_state.json").read_text())["global_step"] == 4
     )
     # A second run into the same folder refuses to clobber the checkpoints.
-    assert run_main(argv[:-2] + ["--no-eval"]) == 2
+    assert run_main(argv[:-3] + ["--no-eval"]) == 2
 
 
 def _launch(tiny: Path, root: Path, *extra: str) -> subprocess.Popen:
     argv = [sys.executable, "-m", "tuning.run", "--model", str(tiny), "--configs", "coinflip",
-            "--max-train-episodes", "64", "--max-length", "256", "--effective-batch", "1", "--packing", "off",
+            "--max-train-episodes", "64", "--max-length", "256", "--effective-batch", "1", "--packing", "false",
             "--max-steps", "40", "--save-steps", "2", "--output-root", str(root), "--run-name", "r", "--no-eval",
             *extra]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
@@ -397,7 +399,8 @@ def test_killed_run_resumes_to_the_same_step(tmp_path: Path) -> None:
 
 
 def test_lora_run_saves_adapter_and_merged_weights(tiny: Path, tmp_path: Path) -> None:
-    argv = ["--model", str(tiny), *TINY_ARGS, "--lora-r", "4", "--output-root", str(tmp_path), "--no-eval"]
+    argv = ["--model", str(tiny), *TINY_ARGS, "--use-peft", "--lora-r", "4", "--lora-alpha", "20", "--output-root",
+            str(tmp_path), "--no-eval"]  # fmt: skip
     assert run_main(argv) == 0
     out = tmp_path / "tiny-chatml_quick_spectrum_lora_r4"
     adapter = json.loads((out / "adapter" / "adapter_config.json").read_text())

@@ -19,7 +19,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 def run(name: str, root: Path = FIXTURES):
     task = get_task(name)
-    if task.family == "alignment":
+    if task.row_family == "alignment":
         fetched = fetch_files(task.name, task.files, root, None)
         return list(task.build(task, fetched)), fetched
     built = build(name, root)

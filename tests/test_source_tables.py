@@ -14,8 +14,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from spectrum_suite.sources.tables import read_csv, read_json, read_jsonl, read_jsonl_gz, read_parquet
-from spectrum_suite.sources.values import check_column, distribution, is_number, null, number, text
+from spectrum_suite.sourcekit.tables import read_csv, read_json, read_jsonl, read_jsonl_gz, read_parquet
+from spectrum_suite.sourcekit.values import check_column, distribution, is_number, null, number, text
 from spectrum_suite.task import SourceFormatError
 
 BINARY = bytes(range(256)) * 4  # NUL bytes and invalid UTF-8

@@ -5,15 +5,10 @@ from __future__ import annotations
 import datasets
 import pytest
 
-from spectrum_suite.formats import tokenize
+from spectrum_suite.formats import Format, tokenize
+from spectrum_suite.formats.tokenize import CachedEncoder
 from tests.tokenizer_fixtures import make_tokenizer
-from tuning.run.data import (
-    CachedEncoder,
-    TrainDataError,
-    build_train_dataset,
-    load_episodes,
-    tokenize_episode,
-)
+from tuning.run.data import TrainDataError, build_train_dataset, load_episodes, tokenize_episode
 from tuning.run.packing import pack
 
 
@@ -33,7 +28,7 @@ def _rows(*episodes: tuple[str, list[dict]]) -> datasets.Dataset:
 def test_prefix_tokenisation_equals_full_tokenisation(family: str, max_length: int) -> None:
     tok = make_tokenizer(family)
     for messages in (_episode(60), _episode(60, described=False), _episode(2)):
-        mine = tokenize_episode(messages, tok, family, max_length)
+        mine = tokenize_episode(messages, Format("spectrum", tok, family), max_length)
         full = tokenize(messages, "spectrum", tok, family=family)
         assert mine["input_ids"] == full["input_ids"][:max_length]
         assert mine["labels"] == full["labels"][:max_length]
@@ -59,8 +54,8 @@ def test_drop_partial_outputs_unlabels_only_the_cut_output() -> None:
     spans = sorted({j for j in full["output_index"] if j >= 0})
     second = [k for k, j in enumerate(full["output_index"]) if j == spans[1]]
     cut = second[0] + 3  # inside the second output's scored span
-    kept = tokenize_episode(messages, tok, None, cut)
-    dropped = tokenize_episode(messages, tok, None, cut, drop_partial_outputs=True)
+    kept = tokenize_episode(messages, Format("spectrum", tok), cut)
+    dropped = tokenize_episode(messages, Format("spectrum", tok), cut, drop_partial_outputs=True)
     assert kept["labels"][second[0] : cut] == full["labels"][second[0] : cut]
     assert all(lab == -100 for lab in dropped["labels"][second[0] : cut])
     assert dropped["labels"][: second[0]] == kept["labels"][: second[0]]
@@ -75,7 +70,9 @@ def test_build_counts_per_task_and_drops_label_free_episodes() -> None:
         ("coinflip", _episode(1, described=False)),  # first output unscored: nothing to learn
         ("cards", _episode(40, described=False)),
     )
-    data = build_train_dataset(rows, tok, max_length=64, configs=["train"], skipped={"polis_vote": "missing"})
+    data = build_train_dataset(
+        rows, Format("spectrum", tok), max_length=64, configs=["train"], skipped={"polis_vote": "missing"}
+    )
     assert len(data.dataset) == 2
     assert data.counts["coinflip"].episodes == 2 and data.counts["coinflip"].dropped_no_labels == 1
     assert data.counts["cards"].truncated == 1
@@ -93,21 +90,25 @@ def test_build_counts_per_task_and_drops_label_free_episodes() -> None:
 def test_max_episodes_takes_a_seeded_subset() -> None:
     tok = make_tokenizer("chatml")
     rows = _rows(*[("coinflip", _episode(3 + i)) for i in range(10)])
-    a = build_train_dataset(rows, tok, max_length=256, max_episodes=4)
-    b = build_train_dataset(rows, tok, max_length=256, max_episodes=4)
+    a = build_train_dataset(rows, Format("spectrum", tok), max_length=256, max_episodes=4)
+    b = build_train_dataset(rows, Format("spectrum", tok), max_length=256, max_episodes=4)
     assert len(a.dataset) == 4 and a.dataset["input_ids"] == b.dataset["input_ids"]
 
 
 def test_errors_empty_and_too_short() -> None:
     tok = make_tokenizer("chatml")
     with pytest.raises(TrainDataError, match="empty"):
-        build_train_dataset(_rows(("coinflip", _episode(2))).select([]), tok, configs=["train"])
+        build_train_dataset(
+            _rows(("coinflip", _episode(2))).select([]), Format("spectrum", tok), configs=["train"]
+        )
     with pytest.raises(TrainDataError, match=r"max_length=4 is too short .* needs \d+ tokens"):
-        build_train_dataset(_rows(("coinflip", _episode(3))), tok, max_length=4)
+        build_train_dataset(_rows(("coinflip", _episode(3))), Format("spectrum", tok), max_length=4)
     with pytest.raises(TrainDataError, match="has a scored output"):
-        build_train_dataset(_rows(("coinflip", _episode(1, described=False))), tok, max_length=64)
+        build_train_dataset(
+            _rows(("coinflip", _episode(1, described=False))), Format("spectrum", tok), max_length=64
+        )
     with pytest.raises(ValueError, match="turn tokens"):
-        build_train_dataset(_rows(("coinflip", _episode(3))), tok, family="gemma")
+        build_train_dataset(_rows(("coinflip", _episode(3))), Format("spectrum", tok, family="gemma"))
 
 
 def test_load_episodes_records_skipped_tasks() -> None:
@@ -125,7 +126,7 @@ def test_load_episodes_records_skipped_tasks() -> None:
 def test_pack_keeps_every_token_and_episode_boundaries() -> None:
     tok = make_tokenizer("chatml")
     rows = _rows(*[("coinflip", _episode(2 + i % 7)) for i in range(30)])
-    data = build_train_dataset(rows, tok, max_length=96)
+    data = build_train_dataset(rows, Format("spectrum", tok), max_length=96)
     packed, stats = pack(data.dataset, 96)
     lengths = [len(ids) for ids in data.dataset["input_ids"]]
     assert stats.tokens == sum(lengths) == sum(len(ids) for ids in packed["input_ids"])

@@ -150,7 +150,7 @@ def test_the_22_tasks_and_the_inclusion_ones() -> None:
 
 def test_same_names_as_the_registry() -> None:
     registry = pytest.importorskip("spectrum_suite.registry")
-    assert sorted(t.name for t in registry.list_tasks(family="coverage")) == sorted(VALIDATORS)
+    assert sorted(t.name for t in registry.list_tasks(row_family="coverage")) == sorted(VALIDATORS)
 
 
 @pytest.mark.shared

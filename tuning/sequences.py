@@ -1,12 +1,11 @@
-"""Token sequences for scoring, before any model runs: encoded episodes with their scored spans, and the
-prompt and candidate token lists of distributional alignment.
+"""Token sequences for scoring, before any model runs: the prompt and candidate token lists of distributional
+alignment, next to the encoded episodes of steerability (`EncodedEpisode`, `scored_spans`, `cut_after`: they
+live with the formats, `spectrum_suite.formats.encoded`, and are named here too for the model side).
 
-An encoded episode carries, per token, its label (-100 when unscored) and the sample index of the output whose
-scored span holds it (`spectrum_suite.formats.tokenize`'s ``output_index``). Candidate ids are the tail of
-``tokenize(prompt + candidate)`` after the prompt's own ids whenever the joint tokenisation starts with them
-(spectrum prompts end in a newline, colon candidates start with a space, chat prompts end in a header: no merge
-there); where a tokenizer merges across the boundary, the candidate is tokenised on its own and the merge is
-counted. No candidate is ever truncated: a prompt and candidate longer than the context is refused.
+Candidate ids are the tail of ``tokenize(prompt + candidate)`` after the prompt's own ids whenever the joint
+tokenisation starts with them (spectrum prompts end in a newline, colon candidates start with a space, chat
+prompts end in a header: no merge there); where a tokenizer merges across the boundary, the candidate is
+tokenised on its own and the merge is counted. No candidate is ever truncated: a prompt and candidate longer than the context is refused.
 """
 
 from __future__ import annotations
@@ -16,67 +15,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-IGNORE = -100
+from spectrum_suite.formats.encoded import IGNORE, EncodedEpisode, ScoredSpan, cut_after, scored_spans
 
-
-@dataclass
-class EncodedEpisode:
-    """One tokenised episode: ids, labels (-100 = unscored) and per-token sample index (-1 = none)."""
-
-    input_ids: list[int]
-    labels: list[int]
-    output_index: list[int]
-    episode: int = -1  # the caller's episode number, carried into every record
-
-    def __post_init__(self) -> None:
-        n = len(self.input_ids)
-        if len(self.labels) != n or len(self.output_index) != n:
-            raise ValueError(
-                f"episode {self.episode}: input_ids, labels and output_index must have one entry per token "
-                f"(got {n}, {len(self.labels)}, {len(self.output_index)})"
-            )
-
-
-@dataclass
-class ScoredSpan:
-    """The token positions of one scored output: its rank among scored outputs and its sample index."""
-
-    example_ind: int
-    sample_index: int
-    positions: list[int]
-
-
-def scored_spans(episode: EncodedEpisode) -> list[ScoredSpan]:
-    """The scored outputs of an episode in order; ``example_ind`` = rank (the number of earlier scored outputs)."""
-    spans: list[ScoredSpan] = []
-    by_sample: dict[int, ScoredSpan] = {}
-    for pos, (label, sample) in enumerate(zip(episode.labels, episode.output_index, strict=True)):
-        if label == IGNORE:
-            continue
-        if sample < 0:
-            raise ValueError(f"episode {episode.episode}: token {pos} is scored but belongs to no output")
-        span = by_sample.get(sample)
-        if span is None:
-            if spans and sample < spans[-1].sample_index:
-                raise ValueError(f"episode {episode.episode}: scored outputs are out of order at token {pos}")
-            span = ScoredSpan(len(spans), sample, [])
-            spans.append(span)
-            by_sample[sample] = span
-        elif span is not spans[-1]:
-            raise ValueError(f"episode {episode.episode}: output {sample} is scored in two separate places")
-        span.positions.append(pos)
-    return spans
-
-
-def cut_after(episode: EncodedEpisode, k: int) -> EncodedEpisode | None:
-    """The episode cut right after the last token of scored output ``k`` (None when it has no output k)."""
-    spans = scored_spans(episode)
-    if len(spans) <= k:
-        return None
-    end = spans[k].positions[-1] + 1
-    return EncodedEpisode(
-        episode.input_ids[:end], episode.labels[:end], episode.output_index[:end], episode=episode.episode
-    )
+__all__ = [
+    "IGNORE",
+    "CandidateTokens",
+    "EncodedEpisode",
+    "ScoredSpan",
+    "TooLongError",
+    "cut_after",
+    "encode_candidates",
+    "encode_prompt",
+    "normalise",
+    "scored_spans",
+]
 
 
 class TooLongError(ValueError):

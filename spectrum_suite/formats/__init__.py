@@ -12,44 +12,40 @@ from __future__ import annotations
 
 from typing import Any
 
-from .chat import CHAT_MARKERS, DEFAULT_CHAT_PROMPT, chat_markers, render_chat
-from .colon import COLON_LABEL, render_colon
-from .families import FAMILIES, check_family, detect_family
-from .messages import Segment, normalise_messages
-from .spectrum import layout_for, render_spectrum
+from .chat import DEFAULT_CHAT_PROMPT
+from .encoded import EncodedEpisode, ScoredSpan, cut_after, scored_spans, truncate
+from .families import PROMPT_FAMILIES, detect_family
+from .format import FORMATS, REFERENCE_MAX_LENGTH, Format, FormatNotExpressibleError, continuation
+from .messages import Segment
 from .template import chat_template
 from .tokenize import tokenize_segments
 
 __all__ = [
     "DEFAULT_CHAT_PROMPT",
-    "FAMILIES",
     "FORMATS",
+    "PROMPT_FAMILIES",
     "REFERENCE_MAX_LENGTH",
+    "EncodedEpisode",
+    "Format",
+    "FormatNotExpressibleError",
+    "ScoredSpan",
     "Segment",
     "chat_template",
     "continuation",
+    "cut_after",
     "detect_family",
     "generation_prefix",
     "prompt_text",
     "render",
+    "scored_spans",
     "show",
     "stop_strings",
     "tokenize",
     "tokenize_segments",
+    "truncate",
 ]
 
-FORMATS = ("spectrum", "colon", "chat")
-#: The paper's code truncates every tokenised episode to this many tokens
-#: (`docs/deviations.md#per-segment-tokenisation`); pass it as
-#: ``tokenize_max_length`` for parity. Our default is no truncation.
-REFERENCE_MAX_LENGTH = 8192
 SHOW_MARK = "____"
-
-
-def _check_format(fmt: str) -> str:
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    return fmt
 
 
 def render(
@@ -60,22 +56,8 @@ def render(
     add_generation_prompt: bool = False,
     **options: Any,
 ) -> list[Segment]:
-    """Render an episode's messages as segments ``(text, scored, output_index)`` in format ``fmt``.
-
-    ``spectrum`` needs a tokenizer or a family; ``chat`` needs a tokenizer with a chat template and takes
-    the options of `spectrum_suite.formats_chat.build_chat`; ``colon`` takes ``output_name``.
-    """
-    _check_format(fmt)
-    msgs = normalise_messages(messages)
-    if fmt == "chat":
-        return render_chat(msgs, tokenizer, family, add_generation_prompt, **options)
-    allowed = ("output_name",) if fmt == "colon" else ()
-    unknown = sorted(set(options) - set(allowed))
-    if unknown:
-        raise TypeError(f"format {fmt!r} got unknown options {unknown}; expected some of {list(allowed)}")
-    if fmt == "colon":
-        return render_colon(msgs, add_generation_prompt, options.get("output_name"))
-    return render_spectrum(msgs, layout_for(tokenizer, family), add_generation_prompt)
+    """`Format.render`: an episode's messages as segments ``(text, scored, output_index)`` in format ``fmt``."""
+    return Format(fmt, tokenizer, family).render(messages, add_generation_prompt, **options)
 
 
 def tokenize(
@@ -90,66 +72,34 @@ def tokenize(
     strict: bool = False,
     **options: Any,
 ) -> dict[str, list[int]]:
-    """``input_ids``, ``labels``, ``output_index`` and ``attention_mask`` of an episode in format ``fmt``.
-
-    ``output_index`` holds, per token, the sample index j of the output whose scored span holds it (-1
-    elsewhere). ``max_length`` (or its alias ``tokenize_max_length``, e.g. `REFERENCE_MAX_LENGTH` for
-    parity) truncates every array; the default keeps everything. With ``add_generation_prompt`` the
-    sequence ends in the generation prefix and gets no final EOS.
-    """
+    """`Format.tokenize`: ``input_ids``, ``labels``, ``output_index`` (per token, the sample index of the output
+    whose scored span holds it, else -1) and ``attention_mask``; ``max_length`` (or ``tokenize_max_length``,
+    e.g. `REFERENCE_MAX_LENGTH` for parity) cuts every array, the default keeps everything."""
     if tokenizer is None:
         raise ValueError("tokenize needs a tokenizer")
-    segments = render(messages, fmt, tokenizer, family, add_generation_prompt, **options)
     limits = [m for m in (max_length, tokenize_max_length) if m is not None]
-    return tokenize_segments(
-        segments,
-        tokenizer,
-        min(limits) if limits else None,
-        add_final_eos=not add_generation_prompt,
-        strict=strict,
-    )
+    return Format(fmt, tokenizer, family).tokenize(
+        messages, min(limits) if limits else None, add_generation_prompt=add_generation_prompt, strict=strict,
+        **options,
+    )  # fmt: skip
 
 
 def generation_prefix(fmt: str, family: str | None = None, tokenizer: Any | None = None) -> str:
-    """The text that asks the model for the next output: the spectrum output header, ``Output:``, or
-    the assistant header of the chat template (with a tokenizer, the Qwen3-style think block included)."""
-    _check_format(fmt)
-    if fmt == "colon":
-        return COLON_LABEL
-    if fmt == "spectrum":
-        return layout_for(tokenizer, family).generation_prefix
-    if tokenizer is not None:
-        return chat_markers(tokenizer, family)[0]
-    if family is None or check_family(family) not in CHAT_MARKERS:
-        raise ValueError(f"the chat generation prefix needs a tokenizer or one of {', '.join(CHAT_MARKERS)}")
-    return CHAT_MARKERS[family][0]
+    """`Format.generation_prefix`: the text that asks the model for the next output."""
+    return Format(fmt, tokenizer, family).generation_prefix
 
 
 def stop_strings(fmt: str, tokenizer: Any | None, family: str | None = None) -> list[str]:
-    """Strings that end a generated output: the spectrum terminator, ``\\n`` for colon (its
-    ``end_string``), or the chat template's end-of-turn string."""
-    _check_format(fmt)
-    if fmt == "colon":
-        return ["\n"]
-    if fmt == "spectrum":
-        return [layout_for(tokenizer, family).terminator]
-    return [chat_markers(tokenizer, family)[1]]
-
-
-def continuation(fmt: str, text: str) -> str:
-    """How an output's text follows the generation prompt of ``fmt``: the colon format writes a space after its
-    label (``Output: y``), the others none (their prompt ends in a header line)."""
-    _check_format(fmt)
-    return " " + text if fmt == "colon" else text
+    """`Format.stop_strings`: the strings that end a generated output."""
+    return Format(fmt, tokenizer, family).stop_strings
 
 
 def prompt_text(
     messages: Any, fmt: str, tokenizer: Any | None, family: str | None = None, **options: Any
 ) -> str:
-    """The generation prompt as one string (render with ``add_generation_prompt=True``), for candidate
-    scoring and sampling; options as `render` (chat: ``system_prompt``, ``all_examples_in_prompt``...;
-    colon: ``output_name``)."""
-    return "".join(seg.text for seg in render(messages, fmt, tokenizer, family, True, **options))
+    """`Format.prompt_text`: the generation prompt as one string (chat: ``system_prompt``, ...; colon:
+    ``output_name``)."""
+    return Format(fmt, tokenizer, family).prompt_text(messages, **options)
 
 
 def show(segments: list[Segment]) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .families import FAMILIES, THINK_BLOCK, TURN_FAMILIES, detect_family
+from .families import THINK_BLOCK, TURN_FAMILIES, detect_family
 from .messages import Message, Segment, unknown_role
 from .tokenize import special_affixes
 
@@ -150,8 +150,16 @@ def _build_all_in_prompt(
 
 
 def _render(tokenizer: Any, chat: list[dict[str, str]], add_generation_prompt: bool) -> str:
-    """The tokenizer's own template applied to a chat, as text."""
-    return tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=add_generation_prompt)
+    """The tokenizer's own template applied to a chat, as text; a template's own refusal becomes a ValueError."""
+    from jinja2 import TemplateError
+
+    try:
+        return tokenizer.apply_chat_template(
+            chat, tokenize=False, add_generation_prompt=add_generation_prompt
+        )
+    except TemplateError as err:
+        roles = ", ".join(dict.fromkeys(m["role"] for m in chat))
+        raise ValueError(f"the chat template refused a chat of roles {roles}: {err}") from err
 
 
 def is_think_template(tokenizer: Any) -> bool:
@@ -182,7 +190,7 @@ def chat_markers(tokenizer: Any, family: str | None = None) -> tuple[str, str]:
     if not header or sentinel not in rendered or not tail:
         raise ValueError(
             "format 'chat' cannot find the assistant header and end-of-turn string of this chat template "
-            f"(family {name!r}); use one of {', '.join(FAMILIES[:-1])} or the 'colon' format"
+            f"(family {name!r}); use one of {', '.join(TURN_FAMILIES)} or the 'colon' format"
         )
     return header, tail[0]
 
@@ -240,14 +248,31 @@ def split_scored(text: str, header: str, end: str, samples: Sequence[int]) -> li
     return [seg for seg in segments if seg.text]
 
 
+def resolve_chat(tokenizer: Any, family: str | None = None) -> tuple[str, str, str]:
+    """The family, assistant header and end-of-turn string of the tokenizer's chat template, checked once.
+
+    The template renders a description and one output (a system turn, a user turn, an assistant turn and the
+    generation prompt), and the markers must cut exactly that assistant turn out of it; a template that
+    cannot (other markers, no system role, ...) is refused here, before any episode is rendered.
+    """
+    require_chat_template(tokenizer)
+    name = detect_family(tokenizer, family)
+    header, end = chat_markers(tokenizer, name)
+    probe = [Message("description", "d", -1), Message("output", "y", 0)]
+    render_chat(probe, tokenizer, name, (header, end), add_generation_prompt=True)
+    return name, header, end
+
+
 def render_chat(
     messages: Sequence[Message],
     tokenizer: Any,
-    family: str | None = None,
+    family: str,
+    markers: tuple[str, str],
     add_generation_prompt: bool = False,
     **options: Any,
 ) -> list[Segment]:
-    """Segments of the `chat` format; options are those of `build_chat` (``system_prompt`` = ``chat_prompt``)."""
+    """Segments of the `chat` format with the markers of `resolve_chat`; options are those of `build_chat`
+    (``system_prompt`` = ``chat_prompt``)."""
     unknown = sorted(set(options) - set(CHAT_OPTIONS))
     if unknown:
         raise TypeError(f"format 'chat' got unknown options {unknown}; expected some of {list(CHAT_OPTIONS)}")
@@ -255,10 +280,7 @@ def render_chat(
         if "chat_prompt" in options:
             raise TypeError("give either chat_prompt or system_prompt, not both")
         options["chat_prompt"] = options.pop("system_prompt")
-    require_chat_template(tokenizer)
-    header, end = chat_markers(tokenizer, family)
+    header, end = markers
     chat, samples = build_chat(messages, add_generation_prompt, **options)
-    text = fix_up(
-        _render(tokenizer, chat, add_generation_prompt), tokenizer, detect_family(tokenizer, family), header
-    )
+    text = fix_up(_render(tokenizer, chat, add_generation_prompt), tokenizer, family, header)
     return split_scored(text, header, end, samples)

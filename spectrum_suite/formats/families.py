@@ -46,8 +46,9 @@ LLAMA3 = Family(
 
 #: Families with turn tokens, in the order their markers are looked for in a vocabulary.
 TURN_FAMILIES: dict[str, Family] = {f.name: f for f in (GEMMA, CHATML, LLAMA3)}
-FAMILIES = (*TURN_FAMILIES, "plain")
-"""Model families the `spectrum` format knows; ``plain`` is the text fallback for any other tokenizer."""
+PROMPT_FAMILIES = (*TURN_FAMILIES, "plain")
+"""Prompt (model) families the `spectrum` format knows; ``plain`` is the text fallback for any other tokenizer.
+Row families, what a config's rows hold, are another thing: `spectrum_suite.task.ROW_FAMILIES`."""
 
 #: The Llama 3 base models' end-of-text token, which the paper's sampling also stops at.
 LLAMA3_END_OF_TEXT = "<|end_of_text|>"
@@ -59,8 +60,8 @@ THINK_BLOCK = "<think>\n\n</think>\n\n"
 
 def check_family(family: str) -> str:
     """Return ``family`` if it is known, else raise naming the valid ones."""
-    if family not in FAMILIES:
-        raise ValueError(f"unknown model family {family!r}; expected one of {', '.join(FAMILIES)}")
+    if family not in PROMPT_FAMILIES:
+        raise ValueError(f"unknown model family {family!r}; expected one of {', '.join(PROMPT_FAMILIES)}")
     return family
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .families import FAMILIES, TURN_FAMILIES, Family, check_family, detect_family, has_token
+from .families import PROMPT_FAMILIES, TURN_FAMILIES, Family, check_family, detect_family, has_token
 from .messages import Message, Segment, unknown_role
 
 
@@ -81,7 +81,7 @@ def layout_for(tokenizer: Any | None = None, family: str | None = None) -> Layou
     """The spectrum layout for a tokenizer and/or family; checks the tokenizer has the family's tokens."""
     if tokenizer is None and family is None:
         raise ValueError(
-            "format 'spectrum' needs a tokenizer or a family (one of " + ", ".join(FAMILIES) + ")"
+            "format 'spectrum' needs a tokenizer or a family (one of " + ", ".join(PROMPT_FAMILIES) + ")"
         )
     name = detect_family(tokenizer, family) if tokenizer is not None else check_family(family)
     if name == "plain":

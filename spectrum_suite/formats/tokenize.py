@@ -14,6 +14,43 @@ from typing import Any
 from .messages import Segment
 
 
+class CachedEncoder:
+    """A tokenizer proxy that memoises ``tokenizer(text, add_special_tokens=...)`` calls.
+
+    Episodes repeat the same few segment texts hundreds of times (turn headers, separators, the handful of
+    values of a discrete distribution), and one encoder call costs far more than a dict lookup; everything else
+    is delegated to the wrapped tokenizer, so the formats see a tokenizer. A `Format` encodes through one.
+    """
+
+    def __init__(self, tokenizer: Any, maxsize: int = 200_000) -> None:
+        self._wrapped = tokenizer
+        self._cache: dict[tuple[str, bool], list[int]] = {}
+        self._maxsize = maxsize
+
+    def __call__(
+        self, text: str | list[str], add_special_tokens: bool = True, **kwargs: Any
+    ) -> dict[str, list[int] | list[list[int]]]:
+        if kwargs or not (
+            isinstance(text, str) or (isinstance(text, list) and all(isinstance(t, str) for t in text))
+        ):
+            return self._wrapped(text, add_special_tokens=add_special_tokens, **kwargs)
+        texts = [text] if isinstance(text, str) else text
+        misses = list(dict.fromkeys(t for t in texts if (t, add_special_tokens) not in self._cache))
+        if misses:
+            if len(self._cache) + len(misses) > self._maxsize:
+                self._cache.clear()
+            encoded = self._wrapped(misses, add_special_tokens=add_special_tokens)["input_ids"]
+            for t, ids in zip(misses, encoded, strict=True):
+                self._cache[(t, add_special_tokens)] = list(ids)
+        found = [list(self._cache[(t, add_special_tokens)]) for t in texts]
+        return {"input_ids": found[0] if isinstance(text, str) else found}
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in ("_wrapped", "_cache", "_maxsize"):
+            raise AttributeError(name)
+        return getattr(self._wrapped, name)
+
+
 def special_affixes(tokenizer: Any) -> tuple[list[int], list[int]]:
     """The ids the tokenizer adds by itself before and after any text (e.g. its BOS; some add an EOS)."""
     bare = tokenizer("a b", add_special_tokens=False)["input_ids"]
@@ -25,23 +62,14 @@ def special_affixes(tokenizer: Any) -> tuple[list[int], list[int]]:
 
 
 def tokenize_segments(
-    segments: list[Segment],
-    tokenizer: Any,
-    max_length: int | None = None,
-    *,
-    add_final_eos: bool = True,
-    strict: bool = False,
+    segments: list[Segment], tokenizer: Any, *, add_final_eos: bool = True, strict: bool = False
 ) -> dict[str, list[int]]:
-    """Token ids, labels (-100 where unscored), per-token output index and attention mask of segments.
+    """Token ids, labels (-100 where unscored) and per-token output index of segments.
 
     Each segment is encoded on its own (`docs/formats.md#tokenisation`). ``strict`` also encodes the joined text
     and raises when the two differ (`docs/deviations.md#per-segment-tokenisation`), which happens with some
-    tokenizers at boundaries.
+    tokenizers at boundaries. Cutting at a maximum length is `spectrum_suite.formats.encoded.truncate`'s.
     """
-    if max_length is not None and (
-        isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1
-    ):
-        raise ValueError(f"max_length must be a positive int or None, got {max_length!r}")
     prefix, _added_after = special_affixes(
         tokenizer
     )  # ids a tokenizer appends after the text (an EOS) are dropped inside the sequence
@@ -61,9 +89,7 @@ def tokenize_segments(
         labels.append(-100)
         owner.append(-1)
     _check_separated(owner)
-    if max_length is not None:
-        ids, labels, owner = ids[:max_length], labels[:max_length], owner[:max_length]
-    return {"input_ids": ids, "labels": labels, "output_index": owner, "attention_mask": [1] * len(ids)}
+    return {"input_ids": ids, "labels": labels, "output_index": owner}
 
 
 def _check_joined(segments: list[Segment], tokenizer: Any, prefix: list[int], ids: list[int]) -> None:

@@ -1,79 +1,81 @@
-"""The ``harness`` subcommand of ``spectrum-suite``: its options (the protocol ones as `tuning.eval` names and
-defaults them) and its run."""
+"""``spectrum-suite harness CONFIG... --tokenizer MODEL --out DIR``: write configs as an lm-evaluation-harness
+task folder. The protocol options are `tuning.eval`'s own fields (`EvalOptions`: names, help, defaults and
+ranges), less those the harness decides itself (its batch size and seed); bad input ends in one line and exit
+code 2 (a usage error) or 1, never a traceback."""
 
 from __future__ import annotations
 
-import argparse
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+from spectrum_suite.formats import FORMATS
+from spectrum_suite.registry import UnknownNameError
+from spectrum_suite.verbosity import add_verbosity_options, set_verbosity
+from tuning.eval.options import OptionParser, option, prefixed
 
-def add_command(commands: argparse._SubParsersAction) -> None:
-    """Register ``harness`` with its options."""
-    from tuning.eval.cli import _cap, _positive
-    from tuning.eval.options import FORMATS, EvalOptions
-
-    defaults = EvalOptions()
-    p = commands.add_parser(
-        "harness",
-        help="write configs as lm-evaluation-harness tasks (lm_eval --include_path DIR)",
-        description="Write Spectrum Suite configs as an lm-evaluation-harness task folder, rendered for one "
-        "tokenizer and format, with the items tuning.eval scores (docs/harness.md).",
-    )
-    p.add_argument("configs", nargs="+", metavar="CONFIG", help="configs or tasks, e.g. flight urn coverage")
-    p.add_argument(
-        "--tokenizer", required=True, help="the model to evaluate (Hub id, folder or smollm2-135m-instruct)"
-    )
-    p.add_argument(
-        "--format",
-        dest="fmt",
-        default="spectrum",
-        choices=FORMATS,
-        help="prompt format (default: %(default)s)",
-    )
-    p.add_argument("--out", required=True, type=Path, help="the task folder to write")
-    p.add_argument(
-        "--k-from", default=None, help="a tuning.eval results.json whose k and episodes to reuse per task"
-    )
-    p.add_argument(
-        "--k", type=int, default=None, help="a fixed number of in-context outputs instead of k selection"
-    )
-    p.add_argument(
-        "--max-instances", type=_cap, default=defaults.max_instances,
-        help="episodes / alignment rows per task, the seeded subsample of tuning.eval (default: %(default)s; 'all')",
-    )  # fmt: skip
-    p.add_argument(
-        "--k-window", type=_positive, default=defaults.k_window, help="k-selection window in tokens"
-    )
-    p.add_argument(
-        "--k-tokenizer", default=defaults.k_tokenizer,
-        help="the tokenizer that chooses k (default: %(default)s, as tuning.eval; 'model' = --tokenizer's)",
-    )  # fmt: skip
-    p.add_argument(
-        "--num-generations", type=_positive, default=defaults.num_generations,
-        help="coverage samples per task and prompt setting: the harness's repeats (default: %(default)s)",
-    )  # fmt: skip
-    p.add_argument(
-        "--top-k", type=int, default=None,
-        help="coverage top-k; default: the model's generation config, as tuning.eval",
-    )  # fmt: skip
-    p.add_argument(
-        "--include-terminator", action="store_true", help="score alignment candidates through end of turn"
-    )
-    p.add_argument("--data-dir", default=None, help="manual source files (else $SPECTRUM_SUITE_DATA)")
-    p.set_defaults(func=run)
+DESCRIPTION = (
+    "Write Spectrum Suite configs as an lm-evaluation-harness task folder (lm_eval --include_path DIR), rendered "
+    "for one tokenizer and format, with the items tuning.eval scores (docs/harness.md). Every option is spelt "
+    "--snake_case or --kebab-case."
+)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Export and print what was written."""
+@dataclass
+class ExportOptions:
+    """For which model, in which format, into which folder (what is exported is `EvalOptions`)."""
+
+    tokenizer: str = option(
+        help="the model you will evaluate (Hub id, folder or smollm2-135m-instruct): texts are rendered for its "
+        "tokenizer and items longer than its context are skipped"
+    )
+    out: Path = option(help="the task folder to write")
+    format: str = option("spectrum", choices=FORMATS, help="prompt format")
+
+
+ProtocolOptions = prefixed(
+    "", exclude=("configs", "batch_size", "seed"),
+    help={"num_generations": "coverage samples per task and prompt setting: the harness's repeats"},
+)  # fmt: skip
+
+
+def build_parser() -> OptionParser:
+    parser = OptionParser(
+        (ExportOptions, ProtocolOptions), prog="spectrum-suite harness", description=DESCRIPTION
+    )
+    parser.add_argument(
+        "configs", nargs="+", metavar="CONFIG", help="configs or tasks, e.g. flight urn coverage"
+    )
+    add_verbosity_options(parser)
+    return parser
+
+
+def main(argv: Sequence[str]) -> int:
+    """Export and print what was written and how to run it."""
     from .export import export
 
-    done = export(
-        args.out, args.tokenizer, args.fmt, configs=args.configs, k_from=args.k_from, k=args.k,
-        max_instances=args.max_instances, k_window=args.k_window, k_tokenizer=args.k_tokenizer,
-        num_generations=args.num_generations, top_k=args.top_k, include_terminator=args.include_terminator,
-        data_dir=args.data_dir,
-    )  # fmt: skip
+    parser = build_parser()
+    try:
+        target, protocol, rest, unknown = parser.parse_args_into_dataclasses(
+            args=list(argv), return_remaining_strings=True, look_for_args_file=False
+        )
+    except ValueError as err:  # a range or combination the dataclasses refuse
+        parser.error(str(err))
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    set_verbosity(rest.verbose, rest.quiet)
+    try:
+        done = export(target.out, target.tokenizer, target.format, protocol.options(configs=rest.configs))
+    except UnknownNameError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except (ValueError, RuntimeError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     print(done.summary())
-    print(f"run it with: lm_eval --model hf --model_args pretrained=MODEL --include_path {done.folder} "
-          f"--tasks {','.join(t.name for t in done.tasks)}")  # fmt: skip
+    print(
+        f"run it with: lm_eval --model hf --model_args pretrained=MODEL --include_path {done.folder} "
+        f"--tasks {','.join(t.name for t in done.tasks)}"
+    )
     return 0

@@ -39,7 +39,7 @@ class Export:
         for task in self.tasks:
             info = task.info
             notes = [f"{len(task.docs)} docs"]
-            if task.family == "episodes":
+            if task.row_family == "episodes":
                 notes.append(f"k={info['k']}, {info['evaluated']} episodes")
             if info.get("skipped_too_long"):
                 notes.append(f"skipped as longer than the context: {info['skipped_too_long']}")
@@ -76,10 +76,10 @@ def export(
 ) -> Export:  # fmt: skip
     """Write the harness task folder of ``configs`` (default: the options' configs) for ``model``'s tokenizer in
     format ``fmt``; ``overrides`` are `tuning.eval.options.EvalOptions` fields (``max_instances=8``, ``k=3``)."""
-    from tuning.eval.alignment import terminator
+    from spectrum_suite.formats import Format
+    from spectrum_suite.selection import KSelectionError
     from tuning.eval.data import load_eval_data
-    from tuning.eval.evaluation import check_format, load_k_tokenizer
-    from tuning.eval.kselect import KSelectionError
+    from tuning.eval.evaluation import k_format
     from tuning.eval.options import EvalOptions
     from tuning.eval.steerability import reused_selection
     from tuning.loading import load_tokenizer
@@ -89,31 +89,30 @@ def export(
         opts = replace(opts, configs=list(configs))
     out = Path(out).expanduser().resolve()
     check_target(out)
-    tokenizer = load_tokenizer(model)
-    check_format(fmt, tokenizer)
+    rendering = Format(fmt, load_tokenizer(model))  # FormatNotExpressibleError before any work
     reused = reused_selection(opts)
     data = load_eval_data(opts.configs, data_dir=opts.data_dir)
     context_length = context_length_of(model)
     tasks: list[TaskDocs] = []
     failed: dict[str, str] = {}
     episodes = data.tasks("episodes")
-    k_tokenizer = load_k_tokenizer(opts.k_tokenizer, tokenizer) if episodes else None
+    k_selection = k_format(opts.k_tokenizer, rendering.tokenizer) if episodes else None
     for task, rows in episodes.items():
         try:
             tasks.append(
-                steer_docs(task, rows, fmt, tokenizer, k_tokenizer, opts, context_length, reused.get(task))
+                steer_docs(task, rows, rendering, k_selection, opts, context_length, reused.get(task))
             )
         except KSelectionError as err:
             failed[task] = str(err)
-    suffix = terminator(fmt, tokenizer) if opts.include_terminator else ""
+    suffix = rendering.output_end if opts.include_terminator else ""
     for task, rows in data.tasks("alignment").items():
-        tasks.append(align_docs(task, rows, fmt, tokenizer, opts, context_length, suffix))
+        tasks.append(align_docs(task, rows, rendering, opts, context_length, suffix))
     for task, rows in data.tasks("coverage").items():
         reason = _validator_missing(rows[0]["validator"], opts.data_dir) if rows else None
         if reason:
             failed[task] = reason
             continue
-        tasks.append(cover_docs(task, rows, fmt, tokenizer, opts, context_length))
+        tasks.append(cover_docs(task, rows, rendering, opts, context_length))
     for task in [t for t in tasks if not t.docs]:
         failed[task.task] = f"no item fits the model's context of {context_length} tokens"
     tasks = [t for t in tasks if t.docs]
@@ -128,9 +127,14 @@ def export(
         "context_length": context_length,
         "options": opts.record(),
         "tasks": {
-            t.name: {"family": t.family, "docs": len(t.docs), "tokens_disagree": t.disagreeing, **t.info}
+            t.name: {
+                "row_family": t.row_family,
+                "docs": len(t.docs),
+                "tokens_disagree": t.disagreeing,
+                **t.info,
+            }
             for t in tasks
-        },  # fmt: skip
+        },
         "failed": failed,
         "skipped_unavailable": data.skipped,
     }

@@ -71,7 +71,7 @@ def task_yaml(task: TaskDocs, data_file: Path, protocol: Mapping[str, Any]) -> d
         "test_split": "test",
         "num_fewshot": 0,
     }
-    if task.family == "coverage":
+    if task.row_family == "coverage":
         kwargs = {"until": task.docs[0]["stop_strings"], "do_sample": True, "temperature": 1.0, "top_p": 1.0,
                   "max_gen_toks": task.info["max_new_tokens"]}  # fmt: skip
         if protocol.get("top_k") is not None:
@@ -85,7 +85,7 @@ def task_yaml(task: TaskDocs, data_file: Path, protocol: Mapping[str, Any]) -> d
         })  # fmt: skip
     else:
         results, figures = ("steer_results", STEER_METRICS)
-        if task.family == "alignment":
+        if task.row_family == "alignment":
             ordinal = any(doc["ordinal"] for doc in task.docs)
             results = "align_results"
             figures = {
@@ -175,13 +175,13 @@ def write_folder(
             (staging / DATA / f"{task.name}.jsonl").write_text(lines, encoding="utf-8")
             config = task_yaml(task, out / DATA / f"{task.name}.jsonl", protocol)
             (staging / f"{task.name}.yaml").write_text(_dump(config), encoding="utf-8")
-        for family, (name, figures) in GROUPS.items():
-            members = [t.name for t in tasks if t.family == family]
+        for row_family, (name, figures) in GROUPS.items():
+            members = [t.name for t in tasks if t.row_family == row_family]
             if members:
                 (staging / f"{name}.yaml").write_text(
                     _dump(group_yaml(name, members, figures)), encoding="utf-8"
                 )
-        settings_used = sorted({s for t in tasks if t.family == "coverage" for s in t.info["settings"]})
+        settings_used = sorted({s for t in tasks if t.row_family == "coverage" for s in t.info["settings"]})
         (staging / "utils.py").write_text(utils_py(settings_used), encoding="utf-8")
         files = {
             p.relative_to(staging).as_posix(): _sha256(p) for p in sorted(staging.rglob("*")) if p.is_file()

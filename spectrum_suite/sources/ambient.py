@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from ..episodes import Instance, pooled_instance, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .remote import github_file
-from .tables import read_jsonl
-from .values import text
+from ..sourcekit.remote import github_file
+from ..sourcekit.tables import read_jsonl
+from ..sourcekit.values import text
+from ..task import FetchedFiles, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 
 SOURCE = Source(
     "ambient", "AmbiEnt", "GH", "https://github.com/alisawuffles/ambient", "CC BY 4.0",

@@ -19,9 +19,8 @@ import numpy as np
 import pandas as pd
 
 from ..episodes import Instance
-from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .values import number
+from ..sourcekit.values import number
+from ..task import FetchedFiles, RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 
 SOURCE = Source(
     "babynames", "US SSA baby names", "URL", "https://www.ssa.gov/oact/babynames/limits.html",

@@ -15,10 +15,9 @@ import dataclasses
 from collections.abc import Sequence
 
 from ..episodes import Instance, InstanceGroup, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .tables import read_jsonl
-from .values import text
+from ..sourcekit.tables import read_jsonl
+from ..sourcekit.values import text
+from ..task import FetchedFiles, RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 
 SOURCE = Source(
     "bare", "BARE synthetic data", "MAN", "https://github.com/pgasawa/BARE", "see homepage",

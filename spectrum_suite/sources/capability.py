@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from ..episodes import Instance
-from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .remote import NO_EXPORT_COMMIT, hub_file, parquet_export
-from .tables import read_parquet
-from .values import is_number, letters, missing, number, records, text
+from ..sourcekit.remote import NO_EXPORT_COMMIT, hub_file, parquet_export
+from ..sourcekit.tables import read_parquet
+from ..sourcekit.values import is_number, letters, missing, number, records, text
+from ..task import FetchedFiles, RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 
 MMLU = Source(
     "mmlu", "MMLU", "HF", "https://huggingface.co/datasets/cais/mmlu", "MIT",

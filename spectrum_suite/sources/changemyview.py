@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from ..episodes import Instance, InstanceGroup, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskSpec, episode_task, one_of
-from .tables import check_text_file, parse_record
-from .values import number as number_of
+from ..sourcekit.tables import check_text_file, parse_record
+from ..sourcekit.values import number as number_of
+from ..task import FetchedFiles, RemoteFile, Source, SourceFormatError, TaskSpec, episode_task, one_of
 
 SOURCE = Source(
     "changemyview", "r/ChangeMyView threads", "URL", "https://zenodo.org/records/3778298", "see homepage",

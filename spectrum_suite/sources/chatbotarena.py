@@ -13,11 +13,10 @@ from typing import Any
 import pandas as pd
 
 from ..episodes import Instance, rng_for, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .remote import hub_file
-from .tables import read_parquet
-from .values import check_column, group_in_order, text
+from ..sourcekit.remote import hub_file
+from ..sourcekit.tables import read_parquet
+from ..sourcekit.values import check_column, group_in_order, text
+from ..task import FetchedFiles, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 
 SOURCE = Source(
     "chatbotarena", "Chatbot Arena conversations", "HF",

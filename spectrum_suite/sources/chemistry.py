@@ -10,11 +10,10 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 
 from ..episodes import Instance, pooled_instance, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import Source, TaskFiles, TaskSpec, episode_task
-from .remote import github_file
-from .tables import read_csv
-from .values import check_column, is_number, null, text_or_null
+from ..sourcekit.remote import github_file
+from ..sourcekit.tables import read_csv
+from ..sourcekit.values import check_column, is_number, null, text_or_null
+from ..task import FetchedFiles, Source, TaskFiles, TaskSpec, episode_task
 
 SOURCE = Source(
     "chemistry", "BO-ICL chemistry data", "GH", "https://github.com/ur-whitelab/BO-ICL", "MIT",

@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from ..episodes import Instance, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .remote import NO_COMMIT, hub_file
-from .tables import read_jsonl
-from .values import number, text
+from ..sourcekit.remote import NO_COMMIT, hub_file
+from ..sourcekit.tables import read_jsonl
+from ..sourcekit.values import number, text
+from ..task import FetchedFiles, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 
 SOURCE = Source(
     "collective_alignment", "Collective Alignment", "HF", "https://huggingface.co/datasets/openai/collective-alignment-1",

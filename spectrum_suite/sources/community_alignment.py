@@ -17,11 +17,10 @@ from typing import Any
 import pandas as pd
 
 from ..episodes import Instance, render_fields, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .remote import NO_COMMIT, hub_file
-from .tables import read_csv
-from .values import check_column, missing, text_or_null
+from ..sourcekit.remote import NO_COMMIT, hub_file
+from ..sourcekit.tables import read_csv
+from ..sourcekit.values import check_column, missing, text_or_null
+from ..task import FetchedFiles, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 
 SOURCE = Source(
     "community_alignment", "Community Alignment", "HF",

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from ..task import PAPER_CITATION, PAPER_URL, Source, TaskSpec, coverage_task
 
 if TYPE_CHECKING:
-    from ..fetch import FetchedFiles
+    from ..task import FetchedFiles
 
 SOURCE = Source(
     "diverse_valid", "Diversity/validity generation tasks", "SYN", PAPER_URL, "Apache-2.0", PAPER_CITATION

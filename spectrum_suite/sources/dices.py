@@ -10,11 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..episodes import Instance, rng_for, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import Source, TaskSpec, each_of, episode_task
-from .remote import github_file
-from .tables import check_labels, read_csv
-from .values import check_column, null, plain
+from ..sourcekit.remote import github_file
+from ..sourcekit.tables import check_labels, read_csv
+from ..sourcekit.values import check_column, null, plain
+from ..task import FetchedFiles, Source, TaskSpec, each_of, episode_task
 
 SOURCE = Source(
     "dices", "DICES", "GH", "https://github.com/google-research-datasets/dices-dataset", "CC BY 4.0",

@@ -12,10 +12,9 @@ from __future__ import annotations
 import re
 
 from ..episodes import Instance
-from ..fetch import FetchedFiles
-from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .remote import github_file
-from .tables import read_json
+from ..sourcekit.remote import github_file
+from ..sourcekit.tables import read_json
+from ..task import FetchedFiles, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 
 SOURCE = Source(
     "diffuse_distributions", "Diffuse distributions", "GH", "https://github.com/y0mingzhang/diffuse-distributions",

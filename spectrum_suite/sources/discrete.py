@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..episodes import Instance, draw_length, rng_for
+from ..sourcekit.values import instance_count
 from ..task import PAPER_CITATION, PAPER_URL, Source, TaskSpec, episode_task
-from .synthetic import instance_count
 
 if TYPE_CHECKING:
-    from ..fetch import FetchedFiles
+    from ..task import FetchedFiles
 
 SOURCE = Source(
     "discrete", "Synthetic discrete distributions", "SYN", PAPER_URL, "Apache-2.0", PAPER_CITATION

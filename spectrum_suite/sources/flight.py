@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..episodes import Instance
+from ..sourcekit.values import instance_count
 from ..task import PAPER_CITATION, Source, TaskSpec, episode_task
-from .synthetic import instance_count
 
 if TYPE_CHECKING:
-    from ..fetch import FetchedFiles
+    from ..task import FetchedFiles
 
 SOURCE = Source(
     "flight", "Synthetic flight preferences (arXiv 2503.17523)", "SYN", "https://arxiv.org/abs/2503.17523",

@@ -12,11 +12,10 @@ from pathlib import Path
 import pandas as pd
 
 from ..episodes import Instance, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .remote import github_file
-from .tables import read_csv
-from .values import check_column, default_descriptions, text_or_null
+from ..sourcekit.remote import github_file
+from ..sourcekit.tables import read_csv
+from ..sourcekit.values import check_column, default_descriptions, text_or_null
+from ..task import FetchedFiles, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 
 SOURCE = Source(
     "generativesocialchoice", "Generative Social Choice survey data", "GH",

@@ -15,11 +15,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..episodes import Instance, InstanceGroup, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, alignment_task, episode_task
-from .remote import hub_file
-from .tables import read_csv
-from .values import distribution, number
+from ..sourcekit.remote import hub_file
+from ..sourcekit.tables import read_csv
+from ..sourcekit.values import distribution, number
+from ..task import FetchedFiles, Source, SourceFormatError, TaskFiles, TaskSpec, alignment_task, episode_task
 
 SOURCE = Source(
     "globaloqa", "GlobalOpinionQA", "HF", "https://huggingface.co/datasets/Anthropic/llm_global_opinions",

@@ -17,10 +17,9 @@ import numpy as np
 import pandas as pd
 
 from ..episodes import Instance
-from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskSpec, episode_task, one_of
-from .tables import read_csv
-from .values import letters, missing, text
+from ..sourcekit.tables import read_csv
+from ..sourcekit.values import letters, missing, text
+from ..task import FetchedFiles, RemoteFile, Source, SourceFormatError, TaskSpec, episode_task, one_of
 
 SOURCE = Source(
     "gpqa", "GPQA", "GH", "https://github.com/idavidrein/gpqa", "CC BY 4.0", "Rein et al. 2023, GPQA"

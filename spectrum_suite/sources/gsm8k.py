@@ -11,10 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..episodes import Instance, pooled_instance, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import Source, SourceFormatError, TaskSpec, episode_task, one_of
-from .remote import github_file, hub_file
-from .tables import read_jsonl, read_parquet
+from ..sourcekit.remote import github_file, hub_file
+from ..sourcekit.tables import read_jsonl, read_parquet
+from ..task import FetchedFiles, Source, SourceFormatError, TaskSpec, episode_task, one_of
 
 SOURCE = Source(
     "gsm8k", "GSM8K", "HF", "https://huggingface.co/datasets/openai/gsm8k", "MIT",

@@ -9,16 +9,18 @@ alignment task turns each question's ratings into a distribution over the scale.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from ..episodes import Instance, rows_to_samples
-from ..fetch import FetchedFiles
+from ..sourcekit.tables import read_parquet
+from ..sourcekit.values import check_column, group_in_order, text_or_null
 from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, alignment_task, episode_task
-from .tables import read_parquet
-from .values import check_column, group_in_order, text_or_null
+
+if TYPE_CHECKING:
+    from ..task import FetchedFiles
 
 SOURCE = Source(
     "habermas", "Habermas Machine", "URL", "https://github.com/google-deepmind/habermas_machine", "CC BY 4.0",

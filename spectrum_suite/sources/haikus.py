@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from ..episodes import Instance, InstanceGroup, render_fields, rng_for
-from ..fetch import FetchedFiles
-from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .remote import github_file
-from .tables import read_csv
-from .values import missing, number
+from ..sourcekit.remote import github_file
+from ..sourcekit.tables import read_csv
+from ..sourcekit.values import missing, number
+from ..task import FetchedFiles, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 
 SOURCE = Source(
     "haikus", "haikurnn", "GH", "https://github.com/docmarionum1/haikurnn", "see homepage", "docmarionum1/haikurnn",

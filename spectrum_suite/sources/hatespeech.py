@@ -14,9 +14,8 @@ import json
 from typing import Any
 
 from ..episodes import Instance, Sample
-from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .tables import read_jsonl
+from ..sourcekit.tables import read_jsonl
+from ..task import FetchedFiles, RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 
 SOURCE = Source(
     "hatespeech", "Kumar et al. toxicity perspectives", "PERM", "https://data.esrg.stanford.edu/study/toxicity-perspectives",

@@ -14,11 +14,10 @@ import numpy as np
 import pandas as pd
 
 from ..episodes import Instance, rng_for, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .remote import hub_file
-from .tables import read_jsonl_gz
-from .values import is_number, text
+from ..sourcekit.remote import hub_file
+from ..sourcekit.tables import read_jsonl_gz
+from ..sourcekit.values import is_number, text
+from ..task import FetchedFiles, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 
 SOURCE = Source(
     "helpsteer", "HelpSteer2", "HF", "https://huggingface.co/datasets/nvidia/HelpSteer2", "CC BY 4.0",

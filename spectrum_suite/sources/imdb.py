@@ -8,11 +8,10 @@ is data (docs/deviations.md#description-typos-kept-verbatim).
 from __future__ import annotations
 
 from ..episodes import Instance, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .remote import hub_file
-from .tables import read_parquet
-from .values import text
+from ..sourcekit.remote import hub_file
+from ..sourcekit.tables import read_parquet
+from ..sourcekit.values import text
+from ..task import FetchedFiles, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 
 SOURCE = Source(
     "imdb", "IMDB reviews", "HF", "https://huggingface.co/datasets/stanfordnlp/imdb", "see homepage",

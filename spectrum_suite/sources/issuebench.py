@@ -10,11 +10,10 @@ from __future__ import annotations
 import pandas as pd
 
 from ..episodes import Instance
-from ..fetch import FetchedFiles
-from ..task import Source, TaskFiles, TaskSpec, episode_task
-from .remote import NO_COMMIT, hub_file
-from .tables import read_parquet
-from .values import check_column, text_or_null
+from ..sourcekit.remote import NO_COMMIT, hub_file
+from ..sourcekit.tables import read_parquet
+from ..sourcekit.values import check_column, text_or_null
+from ..task import FetchedFiles, Source, TaskFiles, TaskSpec, episode_task
 
 SOURCE = Source(
     "issuebench", "IssueBench", "HF", "https://huggingface.co/datasets/Paul/IssueBench", "CC BY 4.0",

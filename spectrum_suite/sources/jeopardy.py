@@ -10,10 +10,9 @@ from __future__ import annotations
 import re
 
 from ..episodes import Instance, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .tables import read_csv
-from .values import missing
+from ..sourcekit.tables import read_csv
+from ..sourcekit.values import missing
+from ..task import FetchedFiles, RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 
 SOURCE = Source(
     "jeopardy", "Jeopardy! questions", "MAN", "https://www.reddit.com/r/datasets/comments/1uyd0t/", "see homepage",

@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from ..episodes import Instance, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .remote import github_file
-from .tables import read_json
-from .values import missing, number, text
+from ..sourcekit.remote import github_file
+from ..sourcekit.tables import read_json
+from ..sourcekit.values import missing, number, text
+from ..task import FetchedFiles, RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 
 SOURCE = Source(
     "lewidi", "LeWiDi 2025", "MAN", "https://www.codabench.org/competitions/7192/", "see homepage",

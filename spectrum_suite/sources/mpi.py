@@ -14,11 +14,10 @@ from typing import Any
 
 import pandas as pd
 
-from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, alignment_task
-from .remote import github_raw_url
-from .tables import read_csv
-from .values import distribution, is_number, text
+from ..sourcekit.remote import github_raw_url
+from ..sourcekit.tables import read_csv
+from ..sourcekit.values import distribution, is_number, text
+from ..task import FetchedFiles, RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, alignment_task
 
 SOURCE = Source(
     "mpi", "MPI personality inventory", "MAN", "https://github.com/jfisher52/AI_Pluralistic_Alignment",

@@ -16,9 +16,8 @@ import numpy as np
 import pandas as pd
 
 from ..episodes import Instance, rng_for
-from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskSpec, each_of, episode_task
-from .tables import check_text_file
+from ..sourcekit.tables import check_text_file
+from ..task import FetchedFiles, RemoteFile, Source, SourceFormatError, TaskSpec, each_of, episode_task
 
 SOURCE = Source(
     "netflix", "Netflix Prize", "MAN", "https://www.kaggle.com/datasets/netflix-inc/netflix-prize-data",

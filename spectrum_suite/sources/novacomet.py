@@ -12,10 +12,9 @@ from __future__ import annotations
 import json
 
 from ..episodes import Instance, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .remote import NO_EXPORT_COMMIT, parquet_export
-from .tables import read_parquet
+from ..sourcekit.remote import NO_EXPORT_COMMIT, parquet_export
+from ..sourcekit.tables import read_parquet
+from ..task import FetchedFiles, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 
 SOURCE = Source(
     "novacomet", "NovaCOMET (the Hub's Parquet export, refs/convert/parquet)", "HF",

@@ -9,15 +9,17 @@ and Yes/No answer distributions per (set, target).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from ..episodes import Instance, rows_to_samples
-from ..fetch import FetchedFiles
+from ..sourcekit.tables import read_csv
+from ..sourcekit.values import check_column, default_descriptions, group_in_order, is_number, number
 from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, alignment_task, episode_task
-from .tables import read_csv
-from .values import check_column, default_descriptions, group_in_order, is_number, number
+
+if TYPE_CHECKING:
+    from ..task import FetchedFiles
 
 SOURCE = Source(
     "numbergame", "Number game", "MAN", "https://doi.org/10.7910/DVN/A8ZWLF", "CC0 (Harvard Dataverse)",

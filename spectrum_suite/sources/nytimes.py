@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, alignment_task
-from .remote import github_raw_url
-from .tables import read_json
-from .values import distribution, number, text
+from ..sourcekit.remote import github_raw_url
+from ..sourcekit.tables import read_json
+from ..sourcekit.values import distribution, number, text
+from ..task import FetchedFiles, RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, alignment_task
 
 SOURCE = Source(
     "nytimes", "NYT book reading likelihood", "GH",

@@ -16,10 +16,9 @@ from typing import Any
 import pandas as pd
 
 from ..episodes import Instance, rng_for
-from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskSpec, each_of, episode_task
-from .tables import read_csv
-from .values import letters, null, plain, text
+from ..sourcekit.tables import read_csv
+from ..sourcekit.values import letters, null, plain, text
+from ..task import FetchedFiles, RemoteFile, Source, SourceFormatError, TaskSpec, each_of, episode_task
 
 SOURCE = Source(
     "opinionqa", "OpinionQA (Pew ATP)", "MAN", "https://github.com/tatsu-lab/opinions_qa", "see homepage (Pew terms)",

@@ -12,16 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ..episodes import Instance, InstanceGroup
-from ..fetch import FetchedFiles
+from ..sourcekit.remote import github_file
+from ..sourcekit.tables import read_csv
+from ..sourcekit.values import check_column, is_number, number, plain
+from ..sourcekit.values import null as null_value
 from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, each_of, episode_task
-from .remote import github_file
-from .tables import read_csv
-from .values import check_column, is_number, number, plain
-from .values import null as null_value
+
+if TYPE_CHECKING:
+    from ..task import FetchedFiles
 
 SOURCE = Source(
     "polis", "Polis open data", "GH", "https://github.com/compdemocracy/openData", "CC BY 4.0",

@@ -18,11 +18,10 @@ from typing import Any
 import pandas as pd
 
 from ..episodes import Instance, InstanceGroup, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import Source, SourceFormatError, TaskSpec, each_of, episode_task
-from .remote import github_file
-from .tables import read_csv
-from .values import check_column, null, plain, text_or_null
+from ..sourcekit.remote import github_file
+from ..sourcekit.tables import read_csv
+from ..sourcekit.values import check_column, null, plain, text_or_null
+from ..task import FetchedFiles, Source, SourceFormatError, TaskSpec, each_of, episode_task
 
 SOURCE = Source(
     "popquorn", "POPQUORN", "GH", "https://github.com/Jiaxin-Pei/Potato-Prolific-Dataset", "see homepage",

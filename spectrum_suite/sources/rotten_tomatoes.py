@@ -12,10 +12,9 @@ from typing import Any
 
 import pandas as pd
 
-from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, alignment_task
-from .tables import read_csv
-from .values import text
+from ..sourcekit.tables import read_csv
+from ..sourcekit.values import text
+from ..task import FetchedFiles, RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, alignment_task
 
 SOURCE = Source(
     "rotten_tomatoes", "Rotten Tomatoes movies 1970-2024", "MAN",

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..episodes import Instance, Sample, rng_for
+from ..sourcekit.values import instance_count
 from ..task import PAPER_CITATION, PAPER_URL, Source, TaskSpec, episode_task
 
 if TYPE_CHECKING:
-    from ..fetch import FetchedFiles
+    from ..task import FetchedFiles
 
 N_COINS = 1000
 N_NORMALS = 1000
@@ -30,15 +31,6 @@ NORMAL_BASE_SEED = 42
 
 COIN_LABELS = ("Heads", "Tails")
 NORMAL_PARAM_FORMATS = (".5f", ".4f", ".3f", ".2f", ".4e", ".2e")
-
-
-def instance_count(task: TaskSpec, total: int) -> int:
-    """How many instances to build: all of them, or the task's ``max_instances`` cap when lower.
-
-    Every instance draws from its own streams, so building only the first N leaves them unchanged.
-    """
-    cap = task.params.max_instances if task.params is not None else None
-    return total if cap is None else max(0, min(total, cap))
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -19,11 +19,10 @@ from typing import Any
 import pandas as pd
 
 from ..episodes import Instance, pooled_instance, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .remote import github_file
-from .tables import check_labels, read_csv
-from .values import check_column, is_number, null, plain
+from ..sourcekit.remote import github_file
+from ..sourcekit.tables import check_labels, read_csv
+from ..sourcekit.values import check_column, is_number, null, plain
+from ..task import FetchedFiles, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 
 SOURCE = Source(
     "titanic",

@@ -15,7 +15,7 @@ import numpy as np
 from ..task import PAPER_CITATION, PAPER_URL, Source, TaskSpec, alignment_task
 
 if TYPE_CHECKING:
-    from ..fetch import FetchedFiles
+    from ..task import FetchedFiles
 
 N_URNS = 1000
 URN_SEED = 42

@@ -8,11 +8,10 @@ language, country}`` to the question text.
 from __future__ import annotations
 
 from ..episodes import Instance, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .remote import NO_COMMIT, hub_file
-from .tables import read_jsonl
-from .values import text
+from ..sourcekit.remote import NO_COMMIT, hub_file
+from ..sourcekit.tables import read_jsonl
+from ..sourcekit.values import text
+from ..task import FetchedFiles, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 
 SOURCE = Source(
     "valueconsistency", "ValueConsistency", "HF", "https://huggingface.co/datasets/jlcmoore/ValueConsistency",

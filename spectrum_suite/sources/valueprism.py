@@ -13,11 +13,10 @@ from typing import Any
 import pandas as pd
 
 from ..episodes import Instance, rng_for, rows_to_samples
-from ..fetch import FetchedFiles
-from ..task import Source, TaskFiles, TaskSpec, episode_task
-from .remote import NO_COMMIT, hub_file
-from .tables import read_csv
-from .values import check_column, null, text_or_null
+from ..sourcekit.remote import NO_COMMIT, hub_file
+from ..sourcekit.tables import read_csv
+from ..sourcekit.values import check_column, null, text_or_null
+from ..task import FetchedFiles, Source, TaskFiles, TaskSpec, episode_task
 
 SOURCE = Source(
     "valueprism", "ValuePrism", "HF", "https://huggingface.co/datasets/allenai/ValuePrism",

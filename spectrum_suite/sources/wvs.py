@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ..episodes import Instance
-from ..fetch import FetchedFiles
-from ..task import RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
-from .values import letters, number
+from ..sourcekit.values import letters, number
+from ..task import FetchedFiles, RemoteFile, Source, SourceFormatError, TaskFiles, TaskSpec, episode_task
 
 SOURCE = Source(
     "wvs", "World Values Survey wave 7", "MAN", "https://www.worldvaluessurvey.org/WVSDocumentationWV7.jsp",

@@ -1,6 +1,6 @@
 """Distributional alignment of one model (`docs/evaluation.md`).
 
-Per alignment row: build the prompt in the evaluated format (`spectrum_suite.formats.prompt_text`), score
+Per alignment row: build the prompt in the evaluated format (`Format.prompt_text`), score
 every candidate continuing from the prompt's cache (`LM.score_candidates`), and hand the candidate
 log-probabilities with the target probabilities to the distributional-alignment metric.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from spectrum_suite.formats import continuation
-from tuning.eval.data import subsample
+from spectrum_suite.formats import Format
+from spectrum_suite.selection import subsample
 from tuning.eval.options import EvalOptions
 from tuning.eval.results import ALIGN_FIGURES, AlignExample, AlignResults, AlignTask
 from tuning.eval.uncertainty import rng
@@ -37,40 +37,31 @@ def row_messages(row: Mapping[str, Any]) -> list[dict[str, Any]]:
     return messages
 
 
-def prompt_for(row: Mapping[str, Any], fmt: str, tokenizer: Any) -> str:
+def prompt_for(row: Mapping[str, Any], fmt: Format) -> str:
     """The generation prompt in ``fmt``: colon ends in the task's output name, chat has its system prompt."""
-    from spectrum_suite.formats import prompt_text
-
     options: dict[str, Any] = {}
-    if fmt == "colon":
+    if fmt.name == "colon":
         options["output_name"] = row["output_name"]
-    elif fmt == "chat":
+    elif fmt.name == "chat":
         options["system_prompt"] = ALIGNMENT_SYSTEM_PROMPT
-    return prompt_text(row_messages(row), fmt, tokenizer, **options)
+    return fmt.prompt_text(row_messages(row), **options)
 
 
-def row_texts(row: Mapping[str, Any], fmt: str, tokenizer: Any) -> tuple[str, list[str]]:
+def row_texts(row: Mapping[str, Any], fmt: Format) -> tuple[str, list[str]]:
     """The row's prompt in ``fmt`` and its candidates as the model writes them after it (" Alabama" after the
     colon format's "State:")."""
-    return prompt_for(row, fmt, tokenizer), [continuation(fmt, c) for c in row["candidates"]]
-
-
-def terminator(fmt: str, tokenizer: Any) -> str:
-    """What ends an output in ``fmt``: the colon format's scored blank line, else its stop string."""
-    from spectrum_suite.formats import stop_strings
-
-    return "\n\n" if fmt == "colon" else stop_strings(fmt, tokenizer)[0]
+    return prompt_for(row, fmt), [fmt.continuation(c) for c in row["candidates"]]
 
 
 def evaluate_task(
-    lm: LM, fmt: str, rows: Sequence[Mapping[str, Any]], metric: Any, opts: EvalOptions, suffix: str
+    lm: LM, fmt: Format, rows: Sequence[Mapping[str, Any]], metric: Any, opts: EvalOptions, suffix: str
 ) -> AlignTask:
     """One task's rows: prompts and candidates encoded, scored, and measured against the targets."""
     chosen = [rows[i] for i in subsample(len(rows), opts.max_instances)]
     items, refs, kept = [], [], []
     too_long = merges = 0
     for row in chosen:
-        prompt, candidates = row_texts(row, fmt, lm.tokenizer)
+        prompt, candidates = row_texts(row, fmt)
         tokens = encode_candidates(lm.tokenizer, prompt, candidates, suffix)
         try:
             tokens.check_fits(lm.context_length)
@@ -112,9 +103,9 @@ def evaluate_task(
 
 
 def evaluate_alignment(
-    lm: LM, fmt: str, tasks: Mapping[str, Sequence[Mapping[str, Any]]], metric: Any, opts: EvalOptions
+    lm: LM, fmt: Format, tasks: Mapping[str, Sequence[Mapping[str, Any]]], metric: Any, opts: EvalOptions
 ) -> AlignResults:
     """Per-task metric results, counts, a few model-vs-target rows and every row's JS divergence."""
-    suffix = terminator(fmt, lm.tokenizer) if opts.include_terminator else ""
+    suffix = fmt.output_end if opts.include_terminator else ""
     per_task = {task: evaluate_task(lm, fmt, rows, metric, opts, suffix) for task, rows in tasks.items()}
     return AlignResults(tasks=per_task, include_terminator=opts.include_terminator)

@@ -12,124 +12,68 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from spectrum_suite.checks import check_writable_folder
+from spectrum_suite.formats import FORMATS, FormatNotExpressibleError
 from spectrum_suite.verbosity import add_verbosity_options, set_verbosity
 from tuning.distributed import cpu_threads, device, is_main_process, start
-from tuning.embedded import EMBEDDED_MODEL
 from tuning.eval.data import EmptyConfigError
-from tuning.eval.evaluation import FormatNotExpressibleError, evaluate_lm, write_run
-from tuning.eval.options import DEFAULT_CONFIGS, FORMATS, K_WINDOW, MAX_INSTANCES, EvalOptions
+from tuning.eval.evaluation import evaluate_lm, write_run
+from tuning.eval.options import EvalOptions, OptionParser, check_lows, option
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
-    return value
+@dataclass
+class RunOptions:
+    """Which model, in which format, into which folder, and how the model is loaded and run (what is scored
+    and how is `EvalOptions`)."""
+
+    model: str = option(help="Hub id, local path, or smollm2-135m-instruct (embedded)")
+    out: Path = option(help="run directory for results.json, report.md, plots")
+    format: str = option("spectrum", choices=FORMATS, help="prompt format")
+    dtype: str = option(
+        "auto", choices=("auto", "float32", "bfloat16", "float16"), help="model weights' dtype"
+    )
+    device: str | None = option(None, help="cuda, cpu, ... (none: this process's GPU when present)")
+    device_map: str | None = option(
+        None, choices=("auto",),
+        help="auto: place a model too large for one device across the GPUs and the CPU (accelerate)",
+    )  # fmt: skip
+    trust_remote_code: bool = option(False, help="allow model code from the Hub")
+    threads: int | None = option(
+        None, low=1, help="torch CPU threads (none: this process's share of the cores)"
+    )
+
+    def __post_init__(self) -> None:
+        check_lows(RunOptions, vars(self))
 
 
-def _cap(text: str) -> int | None:
-    """A per-task cap: an integer >= 1, or ``all`` for none."""
-    return None if text.strip().lower() == "all" else _positive(text)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The options of one evaluation run (``compare`` has its own parser)."""
-    p = argparse.ArgumentParser(
+def build_parser() -> OptionParser:
+    """The options of one evaluation run (``compare`` has its own parser): `RunOptions` and `EvalOptions`."""
+    p = OptionParser(
+        (RunOptions, EvalOptions),
         prog="python -m tuning.eval",
         description="Score one model on Spectrum Suite: steerability, distributional alignment, coverage. "
-        "`python -m tuning.eval compare DIR...` puts several runs side by side.",
+        "`python -m tuning.eval compare DIR...` puts several runs side by side. Every option is spelt "
+        "--snake_case or --kebab-case.",
     )
-    p.add_argument("--model", required=True, help="Hub id, local path, or smollm2-135m-instruct (embedded)")
-    p.add_argument(
-        "--format",
-        default="spectrum",
-        choices=FORMATS,
-        dest="fmt",
-        help="prompt format (default: %(default)s)",
-    )
-    p.add_argument(
-        "--configs", nargs="+", default=list(DEFAULT_CONFIGS), help="builder configs (default: %(default)s)"
-    )
-    p.add_argument("--out", required=True, type=Path, help="run directory for results.json, report.md, plots")
-    _add_protocol_options(p)
-    _add_model_options(p)
-    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     add_verbosity_options(p)
     return p
 
 
-def _add_protocol_options(p: argparse.ArgumentParser) -> None:
-    """What is scored and how: the paper's protocol by default (`EvalOptions`)."""
-    p.add_argument(
-        "--max-instances", type=_cap, default=MAX_INSTANCES,
-        help="episodes / alignment rows per task, a seeded subsample (default: %(default)s, the paper's; "
-        "'all' for every one)",
-    )  # fmt: skip
-    p.add_argument(
-        "--num-generations", type=_positive, default=100, help="samples per coverage task and setting"
-    )
-    p.add_argument(
-        "--batch-size", type=_positive, default=8, help="batch size (halves itself on out-of-memory)"
-    )
-    p.add_argument("--seed", type=int, default=42, help="sampling seed")
-    p.add_argument(
-        "--top-k", type=int, default=None,
-        help="coverage sampling top-k; default: the model's generation config (library default 50, as the paper "
-        "sampled); 0 = no top-k. results.json records the value sampling applied",
-    )  # fmt: skip
-    p.add_argument(
-        "--include-terminator", action="store_true", help="score alignment candidates through end of turn"
-    )
-    p.add_argument(
-        "--k", type=int, default=None, help="fixed number of in-context outputs instead of k selection"
-    )
-    p.add_argument("--k-window", type=_positive, default=K_WINDOW, help="k-selection window in tokens")
-    p.add_argument(
-        "--k-tokenizer", default=EMBEDDED_MODEL,
-        help="tokenizer that chooses k, the same for every model so runs compare (default: %(default)s, "
-        "always available; google/gemma-3-1b-it is the paper's; 'model' = the evaluated model's own)",
-    )  # fmt: skip
-    p.add_argument("--k-from", default=None, help="a results.json whose k and episodes to reuse per task")
-    p.add_argument("--data-dir", default=None, help="manual source files (else $SPECTRUM_SUITE_DATA)")
-
-
-def _add_model_options(p: argparse.ArgumentParser) -> None:
-    """How the model is loaded and run."""
-    p.add_argument("--dtype", default="auto", choices=("auto", "float32", "bfloat16", "float16"))
-    p.add_argument("--device", default=None, help="cuda, cpu, ... (default: this process's GPU when present)")
-    p.add_argument(
-        "--device-map", default=None, choices=("auto",),
-        help="auto: place a model too large for one device across the GPUs and the CPU (accelerate)",
-    )  # fmt: skip
-    p.add_argument("--trust-remote-code", action="store_true", help="allow model code from the Hub")
-    p.add_argument(
-        "--threads",
-        type=_positive,
-        default=None,
-        help="torch CPU threads (default: this process's share of the cores)",
-    )
-
-
-def options_from(args: argparse.Namespace) -> EvalOptions:
-    """The `EvalOptions` a parsed command line asks for."""
-    return EvalOptions(
-        configs=args.configs,
-        max_instances=args.max_instances,
-        num_generations=args.num_generations,
-        batch_size=args.batch_size,
-        seed=args.seed,
-        top_k=args.top_k,
-        include_terminator=args.include_terminator,
-        k=args.k,
-        k_window=args.k_window,
-        k_tokenizer=args.k_tokenizer,
-        k_from=args.k_from,
-        data_dir=args.data_dir,
-        progress=not args.no_progress,
-    )
+def parse(argv: Sequence[str]) -> tuple[RunOptions, EvalOptions, argparse.Namespace]:
+    """The run's and the evaluation's options; a bad value ends in argparse's usage error (exit code 2)."""
+    parser = build_parser()
+    try:
+        run, opts, rest, unknown = parser.parse_args_into_dataclasses(
+            args=list(argv), return_remaining_strings=True, look_for_args_file=False
+        )
+    except ValueError as err:  # a range or combination the dataclasses refuse
+        parser.error(str(err))
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    return run, opts, rest
 
 
 def run_cli(argv: Sequence[str]) -> int:
@@ -138,26 +82,25 @@ def run_cli(argv: Sequence[str]) -> int:
     from tuning.lm import LM
     from tuning.loading import ModelLoadError, load_model_and_tokenizer
 
-    args = build_parser().parse_args(argv)
-    set_verbosity(args.verbose, args.quiet)
+    run, opts, rest = parse(argv)
+    set_verbosity(rest.verbose, rest.quiet)
     import torch
 
-    torch.set_num_threads(args.threads or cpu_threads())
+    torch.set_num_threads(run.threads or cpu_threads())
     try:
-        opts = options_from(args)
-        check_writable_folder(args.out, "--out")  # before the model is loaded, not after the evaluation
+        check_writable_folder(run.out, "--out")  # before the model is loaded, not after the evaluation
         start()
         model, tokenizer = load_model_and_tokenizer(
-            args.model, dtype=args.dtype, device=args.device or device(), trust_remote_code=args.trust_remote_code,
-            device_map=args.device_map,
+            run.model, dtype=run.dtype, device=run.device or device(), trust_remote_code=run.trust_remote_code,
+            device_map=run.device_map,
         )  # fmt: skip
         lm = LM(model, tokenizer, progress=opts.progress and is_main_process())
-        results = evaluate_lm(lm, args.fmt, opts, model_name=args.model)
+        results = evaluate_lm(lm, run.format, opts, model_name=run.model)
     except (ModelLoadError, FormatNotExpressibleError, EmptyConfigError, KeyError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     if is_main_process():
-        for path in write_run(results, args.out):
+        for path in write_run(results, run.out):
             print(path)
         print(headline_table(results))
     return 0

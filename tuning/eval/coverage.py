@@ -12,6 +12,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from spectrum_suite.formats import Format
 from spectrum_suite.formats.families import SAMPLING_STOP_STRINGS
 from tuning.distributed import share
 from tuning.eval.options import SETTINGS, EvalOptions
@@ -48,34 +49,32 @@ def setting_messages(row: Mapping[str, Any], setting: str) -> list[dict[str, Any
     return messages
 
 
-def prompt_for(row: Mapping[str, Any], setting: str, fmt: str, tokenizer: Any) -> str:
+def prompt_for(row: Mapping[str, Any], setting: str, fmt: Format) -> str:
     """The generation prompt in ``fmt`` (chat: every example in the system message)."""
-    from spectrum_suite.formats import prompt_text
-
     options: dict[str, Any] = {}
-    if fmt == "chat":
+    if fmt.name == "chat":
         options = {
             "system_prompt": COVERAGE_SYSTEM_PROMPT,
             "description_prefix": "",
             "all_examples_in_prompt": True,
         }
-    return prompt_text(setting_messages(row, setting), fmt, tokenizer, **options)
+    return fmt.prompt_text(setting_messages(row, setting), **options)
 
 
 def sampling_prompt(
-    row: Mapping[str, Any], setting: str, fmt: str, tokenizer: Any, context_length: int | None
+    row: Mapping[str, Any], setting: str, fmt: Format, context_length: int | None
 ) -> tuple[str, list[int] | None]:
     """The prompt of one (row, setting) and its ids; None for the ids when the prompt and the row's
     ``max_new_tokens`` do not fit the context (the job is skipped and listed)."""
-    prompt = prompt_for(row, setting, fmt, tokenizer)
-    ids = encode_prompt(tokenizer, prompt)
+    prompt = prompt_for(row, setting, fmt)
+    ids = encode_prompt(fmt.tokenizer, prompt)
     if context_length is not None and len(ids) + int(row["max_new_tokens"]) > context_length:
         return prompt, None
     return prompt, ids
 
 
 def evaluate_coverage(
-    lm: LM, fmt: str, tasks: Mapping[str, Sequence[Mapping[str, Any]]], metric: Any, opts: EvalOptions
+    lm: LM, fmt: Format, tasks: Mapping[str, Sequence[Mapping[str, Any]]], metric: Any, opts: EvalOptions
 ) -> CoverResults:
     """Per setting: the metric's per-task results and aggregates, the prompts used and skip counts."""
     from metrics.coverage.cleaning import clean_generation
@@ -90,7 +89,7 @@ def evaluate_coverage(
         the samples do not depend on which process draws them."""
         done = []
         for setting, task, row in tqdm(part, desc="coverage sampling", disable=not lm.progress):
-            prompt, ids = sampling_prompt(row, setting, fmt, lm.tokenizer, lm.context_length)
+            prompt, ids = sampling_prompt(row, setting, fmt, lm.context_length)
             if ids is None:
                 done.append((prompt, None))
                 continue

@@ -1,8 +1,7 @@
-"""Rows for the evaluations, from the builder's configs: grouped by family and task, capped per task.
+"""Rows for the evaluations, from the builder's configs: grouped by row family and task, capped per task.
 
 Each config is built with ``skip_unavailable=True`` and the tasks it could not build are reported, never
-silently dropped. ``max_instances`` keeps a deterministic subset per task: the first N of
-``RandomState(seed).permutation(n)``, the paper's subsampling rule (`docs/evaluation.md`).
+silently dropped. Which of a task's rows are scored is `spectrum_suite.selection`'s (the seeded subsample).
 """
 
 from __future__ import annotations
@@ -12,10 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-SUBSAMPLE_SEED = 42
-
 
 class EmptyConfigError(ValueError):
     """A config (or the whole request) gave no rows to evaluate."""
@@ -23,34 +18,25 @@ class EmptyConfigError(ValueError):
 
 @dataclass
 class EvalData:
-    """Rows per family and task, in builder order, plus the tasks that could not be built here."""
+    """Rows per row family and task, in builder order, plus the tasks that could not be built here."""
 
     rows: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
     skipped: dict[str, list[str]] = field(default_factory=dict)  # config -> unavailable task names
 
-    def tasks(self, family: str) -> dict[str, list[dict[str, Any]]]:
-        return self.rows.get(family, {})
-
-
-def subsample(n: int, cap: int | None, seed: int = SUBSAMPLE_SEED) -> list[int]:
-    """Indices kept out of ``n``: all when under the cap, else the first ``cap`` of a seeded permutation."""
-    if cap is None or n <= cap:
-        return list(range(n))
-    if cap < 1:
-        raise ValueError(f"max_instances must be >= 1, got {cap}")
-    return [int(i) for i in np.random.RandomState(seed).permutation(n)[:cap]]
+    def tasks(self, row_family: str) -> dict[str, list[dict[str, Any]]]:
+        return self.rows.get(row_family, {})
 
 
 def load_eval_data(configs: Sequence[str], *, data_dir: str | Path | None = None) -> EvalData:
-    """Build every config's test split; rows grouped as ``rows[family][task]``."""
+    """Build every config's test split; rows grouped as ``rows[row_family][task]``."""
     import spectrum_suite
-    from spectrum_suite.registry import config_family, config_tasks
+    from spectrum_suite.registry import config_row_family, config_tasks
 
     if not configs:
         raise EmptyConfigError("no configs given: name at least one (e.g. test, alignment, coverage)")
     data = EvalData()
     for config in configs:
-        family = config_family(config)  # raises UnknownNameError for a bad name
+        row_family = config_row_family(config)  # raises UnknownNameError for a bad name
         expected = [t.name for t in config_tasks(config)]
         try:
             ds = spectrum_suite.load_dataset(config, split="test", data_dir=data_dir, skip_unavailable=True)
@@ -66,7 +52,7 @@ def load_eval_data(configs: Sequence[str], *, data_dir: str | Path | None = None
             raise EmptyConfigError(
                 f"config {config!r} gave no rows; unavailable tasks: {', '.join(data.skipped[config]) or 'none'}"
             )
-        bucket = data.rows.setdefault(family, {})
+        bucket = data.rows.setdefault(row_family, {})
         for task, rows in present.items():
             bucket.setdefault(task, rows)
     return data

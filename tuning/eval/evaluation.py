@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import metrics
+from spectrum_suite.formats import Format
 from tuning.distributed import world_size
 from tuning.eval.data import load_eval_data
-from tuning.eval.options import FORMATS, OWN_TOKENIZER, EvalOptions
+from tuning.eval.options import OWN_TOKENIZER, EvalOptions
 from tuning.eval.results import EvalResults
 from tuning.lm import LM
 
@@ -25,35 +26,15 @@ if TYPE_CHECKING:
 METRIC_NAMES = {"episodes": "steerability", "alignment": "distributional_alignment", "coverage": "coverage"}
 
 
-class FormatNotExpressibleError(ValueError):
-    """The tokenizer cannot render the chosen format (no chat template, no turn tokens, no EOS)."""
-
-
-def check_format(fmt: str, tokenizer: Any) -> None:
-    """Fail early, with the reason, when ``tokenizer`` cannot express format ``fmt``."""
-    from spectrum_suite.formats import prompt_text
-
-    if fmt not in FORMATS:
-        raise FormatNotExpressibleError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    probe = [{"role": "description", "content": "d"}, {"role": "output", "content": "y"}]
-    try:
-        prompt_text(probe, fmt, tokenizer)
-    except (ValueError, TypeError) as err:
-        name = getattr(tokenizer, "name_or_path", type(tokenizer).__name__)
-        raise FormatNotExpressibleError(
-            f"the tokenizer of {name!r} cannot express format {fmt!r}: {err}"
-        ) from err
-
-
-def load_k_tokenizer(name: str, own: Any) -> Any:
-    """The tokenizer that chooses k for every model (``own``, the evaluated model's, for ``model``), with the
-    option to name when it cannot be loaded."""
+def k_format(name: str, own: Any) -> Format:
+    """The spectrum format of the tokenizer that chooses k for every model (``own``, the evaluated model's, for
+    ``model``), with the option to name when that tokenizer cannot be loaded."""
     from tuning.loading import ModelLoadError, load_tokenizer
 
     if name == OWN_TOKENIZER:
-        return own
+        return Format("spectrum", own)
     try:
-        return load_tokenizer(name)
+        return Format("spectrum", load_tokenizer(name))
     except ModelLoadError as err:
         raise ModelLoadError(
             f"the k tokenizer {name!r} (--k-tokenizer) could not be loaded: {err}. Any tokenizer works as long "
@@ -61,19 +42,30 @@ def load_k_tokenizer(name: str, own: Any) -> Any:
         ) from err
 
 
-def evaluate_lm(lm: LM, fmt: str, opts: EvalOptions, model_name: str | None = None) -> EvalResults:
-    """Every evaluation that ``opts.configs`` call for, on one loaded model."""
+def resolve_format(fmt: str | Format, tokenizer: Any) -> Format:
+    """The evaluated format for the model's tokenizer, resolved once (`FormatNotExpressibleError` if it cannot
+    be); a `Format` given must be the model's tokenizer's, or every id would be another vocabulary's."""
+    if isinstance(fmt, str):
+        return Format(fmt, tokenizer)
+    if fmt.tokenizer is not tokenizer:
+        raise ValueError(f"{fmt!r} was resolved for another tokenizer than the evaluated model's")
+    return fmt
+
+
+def evaluate_lm(lm: LM, fmt: str | Format, opts: EvalOptions, model_name: str | None = None) -> EvalResults:
+    """Every evaluation that ``opts.configs`` call for, on one loaded model, in format ``fmt`` (a name, or a
+    `Format` of the model's tokenizer with a forced family)."""
     from tuning.eval.alignment import evaluate_alignment
     from tuning.eval.coverage import evaluate_coverage
     from tuning.eval.steerability import evaluate_steerability
 
-    check_format(fmt, lm.tokenizer)
+    fmt = resolve_format(fmt, lm.tokenizer)
     started = time.perf_counter()
     data = load_eval_data(opts.configs, data_dir=opts.data_dir)
-    k_tokenizer = load_k_tokenizer(opts.k_tokenizer, lm.tokenizer)
+    k_selection = k_format(opts.k_tokenizer, lm.tokenizer)
     results = EvalResults(
         model=model_name or lm.name,
-        format=fmt,
+        format=fmt.name,
         dtype=str(next(lm.model.parameters()).dtype).removeprefix("torch."),
         device=str(lm.device),
         context_length=lm.context_length,
@@ -87,15 +79,15 @@ def evaluate_lm(lm: LM, fmt: str, opts: EvalOptions, model_name: str | None = No
         (
             "steerability",
             "episodes",
-            lambda tasks, m: evaluate_steerability(lm, fmt, tasks, m, opts, k_tokenizer),
+            lambda tasks, m: evaluate_steerability(lm, fmt, tasks, m, opts, k_selection),
         ),
         ("alignment", "alignment", lambda tasks, m: evaluate_alignment(lm, fmt, tasks, m, opts)),
         ("coverage", "coverage", lambda tasks, m: evaluate_coverage(lm, fmt, tasks, m, opts)),
     )
-    for section, family, run in sections:
-        if data.tasks(family):
+    for section, row_family, run in sections:
+        if data.tasks(row_family):
             t0 = time.perf_counter()
-            setattr(results, section, run(data.tasks(family), metrics.load(METRIC_NAMES[family])))
+            setattr(results, section, run(data.tasks(row_family), metrics.load(METRIC_NAMES[row_family])))
             results.timings[f"{section}_s"] = round(time.perf_counter() - t0, 2)
     results.timings["total_s"] = round(time.perf_counter() - started, 2)
     return results
@@ -104,7 +96,7 @@ def evaluate_lm(lm: LM, fmt: str, opts: EvalOptions, model_name: str | None = No
 def evaluate_model(
     model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
-    fmt: str,
+    fmt: str | Format,
     configs: Any = None,
     *,
     options: EvalOptions | None = None,

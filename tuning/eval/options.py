@@ -1,30 +1,56 @@
-"""`EvalOptions`: every setting of an evaluation run in one typed record.
+"""`EvalOptions`: every setting of an evaluation run, in one typed record that is also its command line.
 
-`tuning.eval`'s command line, `tuning.run`'s evaluation of the start and tuned model and the Python API all fill this one
-record, so an option has one name, one default and one range check wherever it is set.
+Each field carries its help text and its range (`option`), and both commands parse the fields themselves:
+``python -m tuning.eval`` with `OptionParser` (transformers' `HfArgumentParser`, so ``--max_instances`` and
+``--max-instances`` both work), ``python -m tuning.run`` through `prefixed`, the same fields named
+``--eval_<field>`` next to TRL's options. The Python API fills the same record, so an option has one name, one
+default and one range check wherever it is set.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, get_type_hints
 
+from transformers import HfArgumentParser
+
+from spectrum_suite.checks import check_range
+from spectrum_suite.selection import K_WINDOW, MAX_INSTANCES, MIN_EPISODES_FOR_K2
 from tuning.embedded import EMBEDDED_MODEL
 
-FORMATS = ("spectrum", "colon", "chat")
 DEFAULT_CONFIGS = ("test", "alignment", "coverage")
 SETTINGS = ("description", "examples", "both")
-#: The k-selection window of the paper, in tokens.
-K_WINDOW = 2048
-#: Episodes with output 2 that must exist before a k <= 1 is raised to 2.
-MIN_EPISODES_FOR_K2 = 10
-#: The paper's cap on episodes (steerability) and rows (alignment) per task.
-MAX_INSTANCES = 1000
 #: The options that decide which items are scored and how: two runs compare only if these agree.
 PROTOCOL = ("max_instances", "num_generations", "seed", "top_k", "include_terminator", "k", "k_window",
             "k_tokenizer", "min_episodes_for_k2", "settings")  # fmt: skip
 #: ``k_tokenizer`` value that selects k with the evaluated model's own tokenizer.
 OWN_TOKENIZER = "model"
+#: Metadata keys of ours, which the parser reads and argparse never sees: the lowest value, and a parse function.
+LOW, PARSE = "spectrum_low", "spectrum_parse"
+
+
+def per_task_cap(text: str) -> int | None:
+    """A per-task cap on the command line: an integer, or ``all`` for none."""
+    return None if text.strip().lower() == "all" else int(text)
+
+
+def option(
+    default: Any = dataclasses.MISSING, *, help: str, low: int | None = None,
+    parse: Callable[[str], Any] | None = None, **argparse_kwargs: Any,
+) -> Any:  # fmt: skip
+    """A field with its ``--help`` text, its lowest value (an integer option) and, as ``parse``, a function that
+    reads the command-line text instead of the type; ``argparse_kwargs`` (``choices``, ``metavar``) go to
+    argparse. A list default is copied per record."""
+    meta = {"help": help, **argparse_kwargs}
+    if low is not None:
+        meta[LOW] = low
+    if parse is not None:
+        meta[PARSE] = parse
+    if isinstance(default, (list, tuple)) and not isinstance(default, str):
+        return field(default_factory=lambda: list(default), metadata=meta)
+    return field(default=default, metadata=meta)
 
 
 @dataclass
@@ -32,47 +58,126 @@ class EvalOptions:
     """What to evaluate and how; the defaults are the paper's protocol (`docs/evaluation.md`), so numbers of
     different models and of the paper compare."""
 
-    configs: list[str] = field(default_factory=lambda: list(DEFAULT_CONFIGS))
-    max_instances: int | None = MAX_INSTANCES  # episodes / alignment rows per task, a seeded subsample
-    num_generations: int = 100  # coverage samples per task and prompt setting
-    batch_size: int = 8
-    seed: int = 42
-    top_k: int | None = None  # coverage sampling: None = the model's generation config (library default 50)
-    include_terminator: bool = False  # alignment candidates scored through the end-of-turn token
-    k: int | None = None  # a fixed number of in-context outputs instead of k selection
-    k_window: int = K_WINDOW
-    k_tokenizer: str = EMBEDDED_MODEL  # one tokenizer for every model; "model" = the evaluated model's own
-    k_from: str | None = None  # a results.json whose k and episodes every steerability task reuses
-    min_episodes_for_k2: int = MIN_EPISODES_FOR_K2
-    settings: tuple[str, ...] = SETTINGS
-    data_dir: str | None = None
-    progress: bool = True
+    configs: list[str] = option(DEFAULT_CONFIGS, help="builder configs or single tasks to evaluate on")
+    max_instances: int | None = option(
+        MAX_INSTANCES, low=1, parse=per_task_cap, metavar="N|all",
+        help="episodes / alignment rows per task, a seeded subsample (the paper's 1000; 'all' for every one)",
+    )  # fmt: skip
+    num_generations: int = option(100, low=1, help="coverage samples per task and prompt setting")
+    batch_size: int = option(8, low=1, help="batch size (halves itself on out-of-memory)")
+    seed: int = option(42, help="sampling seed")
+    top_k: int | None = option(
+        None, low=0,
+        help="coverage sampling top-k; default: the model's generation config (library default 50, as the paper "
+        "sampled); 0 = no top-k. results.json records the value sampling applied",
+    )  # fmt: skip
+    include_terminator: bool = option(False, help="score alignment candidates through their end of turn")
+    k: int | None = option(None, low=0, help="a fixed number of in-context outputs instead of k selection")
+    k_window: int = option(K_WINDOW, low=1, help="k-selection window in tokens")
+    k_tokenizer: str = option(
+        EMBEDDED_MODEL,
+        help="tokenizer that chooses k, the same for every model so runs compare (always available; "
+        f"google/gemma-3-1b-it is the paper's; '{OWN_TOKENIZER}' = the evaluated model's own)",
+    )  # fmt: skip
+    k_from: str | None = option(
+        None, help="a results.json whose k and episodes every steerability task reuses"
+    )
+    min_episodes_for_k2: int = option(
+        MIN_EPISODES_FOR_K2, low=1, help="episodes with a complete output 2 needed to raise k <= 1 to 2"
+    )
+    settings: list[str] = option(SETTINGS, choices=SETTINGS, help="coverage prompt settings")
+    data_dir: str | None = option(None, help="manual source files (else $SPECTRUM_SUITE_DATA)")
+    progress: bool = option(True, help="progress bars (--no_progress hides them)")
 
     def __post_init__(self) -> None:
         if isinstance(self.configs, str):
             self.configs = [self.configs]
         self.configs = list(self.configs)
-        for name in ("num_generations", "batch_size", "k_window", "min_episodes_for_k2"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.max_instances is not None and self.max_instances < 1:
-            raise ValueError(f"max_instances must be at least 1 or None, got {self.max_instances}")
-        if self.k is not None and self.k < 0:
-            raise ValueError(f"k must be >= 0 or None, got {self.k}")
-        if self.top_k is not None and self.top_k < 0:
-            raise ValueError(
-                f"top_k must be >= 0 (0: no top-k filtering) or None (the model's default), got {self.top_k}"
-            )
-        if self.k is not None and self.k_from is not None:
-            raise ValueError("give either a fixed k or k_from, not both")
-        unknown = [s for s in self.settings if s not in SETTINGS]
-        if unknown or not self.settings:
-            raise ValueError(f"settings must be some of {SETTINGS}, got {tuple(self.settings)}")
+        self.settings = list(self.settings)
+        check_options(asdict(self))
 
     def record(self) -> dict[str, Any]:
         """The options as a results file records them (JSON values)."""
-        return {**asdict(self), "settings": list(self.settings)}
+        return asdict(self)
 
     def protocol(self) -> dict[str, Any]:
         """The options of `PROTOCOL`, as recorded."""
         return {name: value for name, value in self.record().items() if name in PROTOCOL}
+
+
+def check_lows(cls: type, values: Mapping[str, Any], name: Callable[[str], str] = str) -> None:
+    """Each given value at least its field's ``low`` (an integer), refused naming the option (``name``)."""
+    for f in dataclasses.fields(cls):
+        low, value = f.metadata.get(LOW), values.get(f.name)
+        if low is not None and value is not None:
+            check_range(name(f.name), value, integer=True, low=low)
+
+
+def check_options(values: Mapping[str, Any], name: Callable[[str], str] = str) -> None:
+    """The ranges of `EvalOptions` and their combinations, refused naming the option (``name``)."""
+    check_lows(EvalOptions, values, name)
+    if values.get("k") is not None and values.get("k_from") is not None:
+        raise ValueError(f"give either a fixed {name('k')} or {name('k_from')}, not both")
+    if "settings" in values:
+        settings = list(values["settings"] or ())
+        if not settings or any(s not in SETTINGS for s in settings):
+            raise ValueError(f"{name('settings')} must be some of {SETTINGS}, got {settings}")
+
+
+class OwnMetadata:
+    """Parses fields made with `option`: our metadata keys never reach argparse, ``parse`` replaces the type."""
+
+    @staticmethod
+    def _parse_dataclass_field(parser: Any, f: dataclasses.Field) -> None:
+        if LOW in f.metadata or PARSE in f.metadata:
+            mine = {k: v for k, v in f.metadata.items() if k not in (LOW, PARSE)}
+            copy = field(default=f.default, default_factory=f.default_factory, metadata=mine)
+            copy.name, copy.type = f.name, f.metadata.get(PARSE) or f.type
+            f = copy
+        HfArgumentParser._parse_dataclass_field(parser, f)
+
+
+class OptionParser(OwnMetadata, HfArgumentParser):
+    """`HfArgumentParser` for dataclasses whose fields are made with `option`."""
+
+
+def prefixed(
+    prefix: str,
+    *,
+    exclude: tuple[str, ...] = (),
+    defaults: Mapping[str, Any] | None = None,
+    help: Mapping[str, str] | None = None,
+    group: str | None = None,
+) -> type:
+    """A dataclass of `EvalOptions`' fields named ``<prefix><field>`` (less ``exclude``), for a command that
+    evaluates among other work; ``defaults`` and ``help`` replace a field's. Its ``options(**rest)`` is the
+    `EvalOptions` it asks for (``rest``: the excluded fields), and it checks its ranges naming its own options."""
+    hints = get_type_hints(EvalOptions)
+    defaults, help = dict(defaults or {}), dict(help or {})
+    fields = []
+    for f in dataclasses.fields(EvalOptions):
+        if f.name in exclude:
+            continue
+        meta = {**f.metadata, "help": help.get(f.name, f.metadata["help"])}
+        if f.name in defaults:
+            made = field(default=defaults[f.name], metadata=meta)
+        else:
+            made = field(default=f.default, default_factory=f.default_factory, metadata=meta)
+        fields.append((prefix + f.name, hints[f.name], made))
+
+    def unprefixed(self: Any) -> dict[str, Any]:
+        return {f.name[len(prefix) :]: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    def post_init(self: Any) -> None:
+        check_options(unprefixed(self), name=lambda n: f"--{prefix}{n}")
+
+    def options(self: Any, **rest: Any) -> EvalOptions:
+        return EvalOptions(**unprefixed(self), **rest)
+
+    cls = dataclasses.make_dataclass(
+        "EvalArguments", fields, namespace={"__post_init__": post_init, "options": options}
+    )
+    cls.__doc__ = f"`EvalOptions` as ``--{prefix}<option>``."
+    if group:
+        cls._argument_group_name = group
+    return cls

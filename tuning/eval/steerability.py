@@ -1,7 +1,8 @@
 """In-context steerability of one model on episode tasks (`docs/evaluation.md`).
 
-Per task: choose k on the spectrum rendering (`tuning.eval.kselect`), keep the episodes that reach output k,
-cap them (seeded), render the kept ones in the evaluated format, cut each after output k, score every output
+Per task: choose k on the spectrum rendering and keep the episodes that reach output k, capped (seeded)
+(`spectrum_suite.selection`), encode the kept ones in the evaluated format (at most the paper's 8192 tokens,
+`REFERENCE_MAX_LENGTH`), cut each after output k, score every output
 by teacher forcing (`LM.score_outputs`) and hand the records to the steerability metric. A sequence longer
 than the model's context is skipped and counted, never truncated into a wrong score.
 """
@@ -14,39 +15,28 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from tuning.eval.data import subsample
-from tuning.eval.kselect import KSelectionError, choose_k
+from spectrum_suite.formats import REFERENCE_MAX_LENGTH, Format
+from spectrum_suite.formats.encoded import EncodedEpisode, cut_after
+from spectrum_suite.selection import KSelectionError, select_episodes
 from tuning.eval.options import EvalOptions
 from tuning.eval.results import STEER_HEADLINES, EvalResults, SteerResults, SteerTask
 from tuning.eval.uncertainty import rng
 from tuning.jsonfile import json_ready
 from tuning.lm import LM, OutputRecord
-from tuning.sequences import EncodedEpisode, cut_after
-
-#: The tokenisation cap of the paper's code, explicit here.
-TOKENIZE_CAP = 8192
-
-
-def encode(messages: Any, fmt: str, tokenizer: Any, episode: int, max_length: int | None) -> EncodedEpisode:
-    """One episode in format ``fmt`` as token ids, labels and per-token sample index."""
-    from spectrum_suite.formats import tokenize
-
-    enc = tokenize(messages, fmt, tokenizer, max_length=max_length)
-    return EncodedEpisode(enc["input_ids"], enc["labels"], enc["output_index"], episode=episode)
 
 
 def select(
     task: str,
     rows: Sequence[Mapping[str, Any]],
-    k_tokenizer: Any,
+    k_format: Format,
     opts: EvalOptions,
     reuse: tuple[int, list[str]] | None,
 ) -> tuple[int, list[int], int]:
     """k, the row indices to evaluate (in order) and how many episodes reached k.
 
     With ``reuse`` (k and episode ids of another run) the same k and episodes are taken, so that two models are
-    scored on the same outputs; otherwise k is chosen on the k tokenizer's spectrum rendering and the episodes
-    that reach it are subsampled with the paper's seeded permutation.
+    scored on the same outputs; otherwise `spectrum_suite.selection.select_episodes` chooses them on the k
+    tokenizer's spectrum encoding.
     """
     if reuse is not None:
         k, ids = reuse
@@ -58,37 +48,33 @@ def select(
                 "the two runs were built from different data or options"
             )
         return k, [where[e] for e in ids], len(ids)
-    k_encoded = [
-        encode(r["messages"], "spectrum", k_tokenizer, i, opts.k_window + 1)
-        for i, r in enumerate(tqdm(rows, desc=f"{task}: k selection", disable=not opts.progress, leave=False))
-    ]
-    selection = choose_k(
-        k_encoded, window=opts.k_window, min_episodes_for_k2=opts.min_episodes_for_k2, fixed_k=opts.k
-    )
-    chosen = [selection.keep[i] for i in subsample(len(selection.keep), opts.max_instances)]
-    return selection.k, chosen, len(selection.keep)
+    return select_episodes(
+        tqdm(rows, desc=f"{task}: k selection", disable=not opts.progress, leave=False), k_format,
+        window=opts.k_window, min_episodes_for_k2=opts.min_episodes_for_k2, fixed_k=opts.k,
+        max_instances=opts.max_instances,
+    )  # fmt: skip
 
 
 def evaluation_sequence(
-    messages: Any, fmt: str, tokenizer: Any, episode: int, k: int, context_length: int | None
+    messages: Any, fmt: Format, episode: int, k: int, context_length: int | None
 ) -> EncodedEpisode | None:
     """The episode in ``fmt`` cut after output k, or None when it has no output k or does not fit the context."""
-    cut = cut_after(encode(messages, fmt, tokenizer, episode, TOKENIZE_CAP), k)
+    cut = cut_after(fmt.encode(messages, max_length=REFERENCE_MAX_LENGTH, episode=episode), k)
     if cut is None or (context_length is not None and len(cut.input_ids) > context_length):
         return None
     return cut
 
 
 def prepare_task(
-    task: str, rows: Sequence[Mapping[str, Any]], fmt: str, lm: LM, k_tokenizer: Any, opts: EvalOptions,
+    task: str, rows: Sequence[Mapping[str, Any]], fmt: Format, lm: LM, k_format: Format, opts: EvalOptions,
     reuse: tuple[int, list[str]] | None = None,
 ) -> tuple[int, list[EncodedEpisode], dict[str, int]]:  # fmt: skip
     """k, the cut evaluation sequences, and the counts (episodes, kept, evaluated, too long) of one task."""
-    k, chosen, kept = select(task, rows, k_tokenizer, opts, reuse)
+    k, chosen, kept = select(task, rows, k_format, opts, reuse)
     sequences: list[EncodedEpisode] = []
     too_long = 0
     for i in chosen:
-        cut = evaluation_sequence(rows[i]["messages"], fmt, lm.tokenizer, i, k, lm.context_length)
+        cut = evaluation_sequence(rows[i]["messages"], fmt, i, k, lm.context_length)
         if cut is None:
             too_long += 1
             continue
@@ -150,8 +136,8 @@ def reused_selection(opts: EvalOptions) -> dict[str, tuple[int, list[str]]]:
 
 
 def evaluate_steerability(
-    lm: LM, fmt: str, tasks: Mapping[str, Sequence[Mapping[str, Any]]], metric: Any, opts: EvalOptions,
-    k_tokenizer: Any,
+    lm: LM, fmt: Format, tasks: Mapping[str, Sequence[Mapping[str, Any]]], metric: Any, opts: EvalOptions,
+    k_format: Format,
 ) -> SteerResults:  # fmt: skip
     """Per-task metric results and counts; tasks where k cannot be chosen are recorded as failed."""
     batch_size = max(
@@ -161,7 +147,7 @@ def evaluate_steerability(
     per_task: dict[str, SteerTask] = {}
     for task, rows in tasks.items():
         try:
-            k, sequences, counts = prepare_task(task, rows, fmt, lm, k_tokenizer, opts, reused.get(task))
+            k, sequences, counts = prepare_task(task, rows, fmt, lm, k_format, opts, reused.get(task))
         except KSelectionError as err:
             per_task[task] = SteerTask(k=None, counts={"episodes": len(rows)}, failed=str(err))
             continue

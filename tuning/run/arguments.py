@@ -2,11 +2,11 @@
 
 Every option of TRL's `SFTConfig` (and so of transformers' `TrainingArguments`: ``--report_to``, ``--optim``,
 ``--log_level``, ``--hub_model_id``, ...) and of TRL's `ModelConfig` works unchanged, next to Spectrum Tuning's
-own `ScriptArguments`. A preset is a YAML recipe in ``tuning/recipes/`` (``--preset v1`` is short for
-``--config tuning/recipes/v1.yaml``, as TRL's own scripts take ``--config``); the recipe's values become the
+own `ScriptArguments` and the held-out evaluation's options, which are `tuning.eval`'s own `EvalOptions` named
+``--eval_<option>`` (`EvalArguments`). A preset is a YAML recipe in ``tuning/recipes/`` (``--preset v1`` is short
+for ``--config tuning/recipes/v1.yaml``, as TRL's own scripts take ``--config``); the recipe's values become the
 parser's defaults, so ``--help`` shows them, and the command line overrides them. ``--preset auto`` (the
-default) is ``quick`` on a CPU and ``v1`` on CUDA. The short forms of earlier releases (``--model``,
-``--epochs``, ``--lora-r``, ``--packing on``, ``--push-to-hub ORG/NAME``, ...) are translated first.
+default) is ``quick`` on a CPU and ``v1`` on CUDA. Every option is spelt ``--snake_case`` or ``--kebab-case``.
 """
 
 from __future__ import annotations
@@ -21,33 +21,13 @@ from typing import Any
 from trl import ModelConfig, SFTConfig, TrlParser
 
 from spectrum_suite.checks import check_range
+from spectrum_suite.formats import PROMPT_FAMILIES
 from tuning.distributed import on_cuda
 from tuning.embedded import EMBEDDED_MODEL
+from tuning.eval.options import OwnMetadata, prefixed
 
 RECIPES = Path(__file__).resolve().parents[1] / "recipes"
 PRESETS = ("auto", "quick", "study", "v0", "v1")
-FAMILY_CHOICES = ("gemma", "chatml", "llama3", "plain")
-
-#: Short option -> the TRL/transformers option it stands for.
-RENAMED = {
-    "--epochs": "--num_train_epochs",
-    "--lr-scheduler": "--lr_scheduler_type",
-    "--per-device-batch": "--per_device_train_batch_size",
-    "--num-proc": "--dataset_num_proc",
-    "--private": "--hub_private_repo",
-    "--gradient-checkpointing": "--activation_checkpointing",
-}
-#: Short switches that set a TRL option to a value.
-SWITCHES = {
-    "--no-bf16": ["--bf16", "false"],
-    "--no-gradient-checkpointing": ["--activation_checkpointing", "false"],
-    "-v": ["--log_level", "info"],
-    "--verbose": ["--log_level", "info"],
-    "-vv": ["--log_level", "debug"],
-    "-q": ["--log_level", "error"],
-    "--quiet": ["--log_level", "error"],
-}
-PACKING = {"auto": "true", "on": "true", "off": "false"}
 
 
 class RunInputError(ValueError):
@@ -67,7 +47,7 @@ class ScriptArguments:
     )
     family: str | None = field(
         default=None,
-        metadata={"choices": FAMILY_CHOICES, "help": "prompt family (default: from the tokenizer)"},
+        metadata={"choices": PROMPT_FAMILIES, "help": "prompt family (default: from the tokenizer)"},
     )
     lora_embeddings: bool = field(
         default=True,
@@ -115,28 +95,22 @@ class ScriptArguments:
         default=True,
         metadata={"help": "score the start model (its own and the spectrum format) and the tuned model"},
     )
-    eval_configs: list[str] = field(
-        default_factory=lambda: ["test", "alignment", "coverage"],
-        metadata={"help": "held-out configs or tasks"},
-    )
-    eval_max_instances: int | None = field(
-        default=1000, metadata={"help": "episodes / rows per task, a seeded subsample (the paper's 1000)"}
-    )
-    eval_top_k: int = field(
-        default=50,
-        metadata={"help": "coverage sampling top-k of every arm, one value so they compare (the tuned model's own "
-                  "generation config has none): 50 is transformers' default, which the paper sampled with; 0 = off"},
-    )  # fmt: skip
     eval_start_format: str = field(
         default="auto",
         metadata={"choices": ("auto", "chat", "colon"),
                   "help": "format of the start model's baseline arm: auto = chat when its tokenizer has a chat "
                   "template, else colon (the paper's baselines)"},
     )  # fmt: skip
-    eval_num_generations: int = field(default=100, metadata={"help": "samples per coverage task and setting"})
-    eval_batch_size: int = field(
-        default=8, metadata={"help": "evaluation batch size (halves on out-of-memory)"}
-    )
+
+
+#: tuning.eval's options as ``--eval_<option>``; the run gives the seed (``--seed``), the data directory
+#: (``--data_dir``) and whether progress shows (``--log_level``).
+EvalArguments = prefixed(
+    "eval_", exclude=("seed", "data_dir", "progress"), defaults={"top_k": 50},
+    help={"top_k": "coverage sampling top-k of every arm, one value so they compare (the tuned model's own "
+          "generation config has none): 50 is transformers' default, which the paper sampled with; 0 = off"},
+    group="held-out evaluation after training (tuning.eval's options; --no_eval skips it)",
+)  # fmt: skip
 
 
 @dataclass
@@ -156,6 +130,7 @@ class RunConfig:
     script: ScriptArguments
     training: SFTConfig
     model: ModelArguments
+    evaluation: Any  # EvalArguments
     recipe: Path
     explicit_accumulation: bool
 
@@ -164,39 +139,12 @@ class RunConfig:
         return Path(self.training.output_dir)
 
 
-def parser() -> TrlParser:
-    return TrlParser((ScriptArguments, SFTConfig, ModelArguments), prog="python -m tuning.run")
+class RunParser(OwnMetadata, TrlParser):
+    """TRL's parser, reading the evaluation's fields as `tuning.eval` does."""
 
 
-def translate(argv: Sequence[str]) -> list[str]:
-    """The earlier releases' short forms as TRL options (see the module docstring)."""
-    out: list[str] = []
-    args = list(argv)
-    i = 0
-    while i < len(args):
-        arg, nxt = args[i], args[i + 1] if i + 1 < len(args) else None
-        if arg in RENAMED:
-            out.append(RENAMED[arg])
-        elif arg in SWITCHES:
-            out += SWITCHES[arg]
-        elif arg == "--packing" and nxt in PACKING:
-            out += ["--packing", PACKING[nxt]]
-            i += 1
-        elif arg == "--lora-r":
-            out += ["--use_peft", "true", "--lora_r", str(nxt)]
-            if not {"--lora-alpha", "--lora_alpha"} & set(args) and nxt is not None and nxt.isdigit():
-                out += ["--lora_alpha", str(5 * int(nxt))]
-            i += 1
-        elif arg == "--lora-targets" and nxt is not None:
-            out += ["--lora_target_modules", *[t for t in nxt.split(",") if t]]
-            i += 1
-        elif arg == "--push-to-hub" and nxt is not None and not nxt.startswith("--"):
-            out += ["--push_to_hub", "true", "--hub_model_id", nxt]
-            i += 1
-        else:
-            out.append(arg)
-        i += 1
-    return out
+def parser() -> RunParser:
+    return RunParser((ScriptArguments, SFTConfig, ModelArguments, EvalArguments), prog="python -m tuning.run")
 
 
 def _recipe(argv: list[str]) -> tuple[list[str], Path]:
@@ -227,15 +175,14 @@ def default_run_name(script: ScriptArguments, model: ModelArguments) -> str:
 
 
 def parse(argv: Sequence[str] | None = None) -> RunConfig:
-    """Translate short forms, apply the recipe, parse, and derive the run folder."""
-    args = translate(sys.argv[1:] if argv is None else argv)
-    args, recipe = _recipe(args)
+    """Apply the recipe, parse, and derive the run folder."""
+    args, recipe = _recipe(list(sys.argv[1:] if argv is None else argv))
     if not on_cuda() and not {"--use_cpu", "--use-cpu"} & set(args):
         args += [
             "--use_cpu",
             "true",
         ]  # transformers refuses bf16 without a GPU unless told to train on the CPU
-    script, training, model = parser().parse_args_and_config(args)
+    script, training, model, evaluation = parser().parse_args_and_config(args)
     explicit = bool({"--gradient_accumulation_steps", "--gradient-accumulation-steps"} & set(args))
     if script.preset == "auto":
         script.preset = recipe.stem
@@ -244,7 +191,7 @@ def parse(argv: Sequence[str] | None = None) -> RunConfig:
     if training.output_dir in (None, "trainer_output"):
         training.output_dir = str(Path(script.output_root).expanduser() / check_run_name(training.run_name))
     check(script, training, model)
-    return RunConfig(script, training, model, recipe, explicit)
+    return RunConfig(script, training, model, evaluation, recipe, explicit)
 
 
 def check_run_name(name: str) -> str:
@@ -269,13 +216,9 @@ def check(script: ScriptArguments, training: SFTConfig, model: ModelArguments) -
         ("--weight_decay", t.weight_decay, False, 0, None),
         ("--max_grad_norm", t.max_grad_norm, False, 0, None),
         ("--seed", t.seed, True, 0, None),
-        ("--eval_batch_size", script.eval_batch_size, True, 1, None),
-        ("--eval_num_generations", script.eval_num_generations, True, 1, None),
-        ("--eval_top_k", script.eval_top_k, True, 0, None),
     ]
     optional = [("--effective_batch", script.effective_batch, True, 1, None),
                 ("--max_train_episodes", script.max_train_episodes, True, 1, None),
-                ("--eval_max_instances", script.eval_max_instances, True, 1, None),
                 ("--dataset_num_proc", t.dataset_num_proc, True, 1, None),
                 ("--save_total_limit", t.save_total_limit, True, 1, None),
                 ("--description_prob", script.description_prob, False, 0.0, 1.0)]  # fmt: skip
@@ -301,7 +244,7 @@ def check(script: ScriptArguments, training: SFTConfig, model: ModelArguments) -
             f"alpha={model.lora_alpha}, dropout={model.lora_dropout}"
         )
     if t.push_to_hub and not re.fullmatch(r"[\w.-]+/[\w.-]+", t.hub_model_id or ""):
-        raise RunInputError(f"--push-to-hub must be ORG/NAME, got {t.hub_model_id!r}")
+        raise RunInputError(f"--push_to_hub needs --hub_model_id ORG/NAME, got {t.hub_model_id!r}")
 
 
 def gradient_accumulation(

@@ -1,8 +1,8 @@
 """The Spectrum Tuning train set: episodes -> spectrum tokenisation -> truncation -> filtering -> counts.
 
-Every episode is rendered in the ``spectrum`` format and tokenised segment by segment
-(`spectrum_suite.formats`), truncated to its first ``max_length`` tokens, and dropped when no labelled token
-is left (`docs/tuning.md`). The mixture is never implicit: the tasks that were skipped and the realised
+Every episode goes the one way from messages to tokens, `Format.encode` (the ``spectrum`` format resolved once
+for the model's tokenizer and family): rendered, tokenised segment by segment, cut at ``max_length``; and it is
+dropped when no labelled token is left (`docs/tuning.md`). The mixture is never implicit: the tasks that were skipped and the realised
 per-task row and labelled-token counts travel with the data, and ``drop_partial_outputs`` unlabels an output
 that truncation cut before its terminator (off by default, as in the paper).
 """
@@ -16,9 +16,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from spectrum_suite.formats.encoded import first_scored_end
+
 if TYPE_CHECKING:
     import datasets
-    from transformers import PreTrainedTokenizerBase
+
+    from spectrum_suite.formats import Format
 
 logger = logging.getLogger(__name__)
 
@@ -170,118 +173,29 @@ def load_episodes(
 # Tokenisation
 
 
-class CachedEncoder:
-    """A tokenizer proxy that memoises ``tokenizer(text, add_special_tokens=...)`` calls.
-
-    Spectrum episodes repeat the same few segment texts hundreds of times (turn headers, separators, the
-    handful of values of a discrete distribution), and one encoder call costs far more than a dict lookup;
-    everything else is delegated to the wrapped tokenizer, so `spectrum_suite.formats` sees a tokenizer.
-    """
-
-    def __init__(self, tokenizer: PreTrainedTokenizerBase, maxsize: int = 200_000) -> None:
-        self._tokenizer = tokenizer
-        self._cache: dict[tuple[str, bool], list[int]] = {}
-        self._maxsize = maxsize
-
-    def __call__(
-        self, text: str | list[str], add_special_tokens: bool = True, **kwargs: Any
-    ) -> dict[str, list[int] | list[list[int]]]:
-        if kwargs or not (
-            isinstance(text, str) or (isinstance(text, list) and all(isinstance(t, str) for t in text))
-        ):
-            return self._tokenizer(text, add_special_tokens=add_special_tokens, **kwargs)
-        texts = [text] if isinstance(text, str) else text
-        misses = list(dict.fromkeys(t for t in texts if (t, add_special_tokens) not in self._cache))
-        if misses:
-            if len(self._cache) + len(misses) > self._maxsize:
-                self._cache.clear()
-            encoded = self._tokenizer(misses, add_special_tokens=add_special_tokens)["input_ids"]
-            for t, ids in zip(misses, encoded, strict=True):
-                self._cache[(t, add_special_tokens)] = list(ids)
-        found = [list(self._cache[(t, add_special_tokens)]) for t in texts]
-        return {"input_ids": found[0] if isinstance(text, str) else found}
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._tokenizer, name)
-
-
-def _prefix_segments(segments: list, max_length: int) -> list:
-    """Enough leading segments to fix the first ``max_length + 1`` tokens (every non-empty one gives >= 1)."""
-    kept, nonempty = [], 0
-    for seg in segments:
-        kept.append(seg)
-        nonempty += bool(seg.text)
-        if nonempty >= max_length + 2:
-            break
-    return kept
-
-
 def tokenize_episode(
-    messages: Any,
-    tokenizer: PreTrainedTokenizerBase,
-    family: str | None,
-    max_length: int,
-    drop_partial_outputs: bool = False,
+    messages: Any, fmt: Format, max_length: int, drop_partial_outputs: bool = False
 ) -> dict[str, Any]:
-    """One episode's ``input_ids`` and ``labels`` truncated to ``max_length``, with diagnostics.
-
-    Only the segments that can reach the first ``max_length + 1`` tokens are encoded: long episodes (the
-    ~1000-draw discrete distributions) would otherwise cost thousands of encoder calls for tokens that the
-    truncation throws away. Per-segment encoding makes the kept tokens identical to a full tokenisation.
-    """
-    from spectrum_suite.formats import render, tokenize_segments
-
-    # A turn family's layout needs no tokenizer (its tokens were checked once by the caller); rendering
-    # without one skips a vocabulary copy per episode. The plain layout needs the tokenizer's EOS.
-    layout_source = tokenizer if family in (None, "plain") else None
-    segments = _prefix_segments(render(messages, "spectrum", layout_source, family), max_length)
-    encoder = tokenizer if isinstance(tokenizer, CachedEncoder) else CachedEncoder(tokenizer)
-    full = tokenize_segments(segments, encoder)
-    ids, labels, owner = full["input_ids"], full["labels"], full["output_index"]
-    truncated = len(ids) > max_length
-    partial = False
-    if truncated:
-        cut = max_length
-        if drop_partial_outputs and labels[cut - 1] != -100 and labels[cut] != -100:
-            victim = owner[cut - 1]
-            labels = [(-100 if k < cut and owner[k] == victim else lab) for k, lab in enumerate(labels)]
-            partial = True
-        ids, labels, owner = ids[:cut], labels[:cut], owner[:cut]
-    first_end = -1
-    for k, lab in enumerate(labels):
-        if lab != -100:
-            run = owner[k]
-            end = k
-            while end + 1 < len(labels) and owner[end + 1] == run and labels[end + 1] != -100:
-                end += 1
-            first_end = end + 1
-            break
+    """One episode's ``input_ids`` and ``labels`` cut at ``max_length`` (`Format.encode`), with diagnostics."""
+    enc = fmt.encode(messages, max_length=max_length, drop_partial_output=drop_partial_outputs)
     return {
-        "input_ids": ids,
-        "labels": labels,
-        "n_labels": sum(lab != -100 for lab in labels),
-        "n_tokens": len(ids),
-        "truncated": truncated,
-        "partial_unlabelled": partial,
-        "first_scored_end": first_end,
+        "input_ids": enc.input_ids,
+        "labels": enc.labels,
+        "n_labels": enc.n_labels,
+        "n_tokens": len(enc.input_ids),
+        "truncated": enc.truncated,
+        "partial_unlabelled": enc.partial_unlabelled,
+        "first_scored_end": first_scored_end(enc),
     }
 
 
-def _first_scored_need(
-    episodes: datasets.Dataset, tokenizer: Any, family: str | None, limit: int = 200
-) -> int | None:
+def _first_scored_need(episodes: datasets.Dataset, fmt: Format, limit: int = 200) -> int | None:
     """Tokens needed to reach the end of the first scored output, minimised over up to ``limit`` episodes."""
-    from spectrum_suite.formats import tokenize
-
-    best = None
-    for row in episodes.select(range(min(limit, len(episodes)))):
-        enc = tokenize(row["messages"], "spectrum", tokenizer, family=family)
-        labelled = [k for k, lab in enumerate(enc["labels"]) if lab != -100]
-        if labelled:
-            first = enc["output_index"][labelled[0]]
-            end = max(k for k in labelled if enc["output_index"][k] == first) + 1
-            best = end if best is None else min(best, end)
-    return best
+    ends = [
+        first_scored_end(fmt.encode(row["messages"]))
+        for row in episodes.select(range(min(limit, len(episodes))))
+    ]
+    return min((end for end in ends if end > 0), default=None)
 
 
 def task_counts(frame: Any) -> dict[str, TaskCounts]:
@@ -302,10 +216,10 @@ def task_counts(frame: Any) -> dict[str, TaskCounts]:
 
 
 def _nothing_to_learn(
-    episodes: datasets.Dataset, tokenizer: Any, family: str, max_length: int, drop_partial_outputs: bool
+    episodes: datasets.Dataset, fmt: Format, max_length: int, drop_partial_outputs: bool
 ) -> TrainDataError:
     """The error when no episode keeps a labelled token: no scored output at all, or max_length too short."""
-    need = _first_scored_need(episodes, tokenizer, family)
+    need = _first_scored_need(episodes, fmt)
     if need is None:
         return TrainDataError(
             f"none of the {len(episodes)} episodes has a scored output in the spectrum format "
@@ -335,8 +249,7 @@ def _check_inputs(
 
 def build_train_dataset(
     episodes: datasets.Dataset,
-    tokenizer: PreTrainedTokenizerBase,
-    family: str | None = None,
+    fmt: Format,
     max_length: int = DEFAULT_MAX_LENGTH,
     drop_partial_outputs: bool = False,
     max_episodes: int | None = None,
@@ -345,21 +258,18 @@ def build_train_dataset(
     skipped: Mapping[str, str] | None = None,
     num_proc: int | None = None,
 ) -> TrainData:
-    """Tokenise, truncate and filter episode rows; ``max_episodes`` keeps the first N after a seeded shuffle."""
-    from spectrum_suite.formats import detect_family
-    from spectrum_suite.formats.spectrum import layout_for
-
+    """Tokenise, truncate and filter episode rows in ``fmt`` (the spectrum format of the model's tokenizer and
+    family); ``max_episodes`` keeps the first N after a seeded shuffle."""
+    if fmt.name != "spectrum":
+        raise TrainDataError(f"Spectrum Tuning trains in the spectrum format, got {fmt!r}")
     _check_inputs(episodes, max_length, configs, skipped)
-    family = detect_family(tokenizer, family)
-    layout_for(tokenizer, family)  # fails now, naming the missing turn tokens, rather than per episode
-    encoder = CachedEncoder(tokenizer)
     if max_episodes is not None:
         if max_episodes < 1:
             raise TrainDataError(f"max_episodes must be at least 1, got {max_episodes}")
         episodes = episodes.shuffle(seed=seed).select(range(min(max_episodes, len(episodes))))
 
     def encode(row: dict[str, Any]) -> dict[str, Any]:
-        out = tokenize_episode(row["messages"], encoder, family, max_length, drop_partial_outputs)
+        out = tokenize_episode(row["messages"], fmt, max_length, drop_partial_outputs)
         out["task"] = row["task"]
         return out
 
@@ -367,11 +277,11 @@ def build_train_dataset(
         encode,
         remove_columns=episodes.column_names,
         num_proc=num_proc,
-        desc=f"Tokenising episodes (spectrum, {family}, max_length {max_length})",
+        desc=f"Tokenising episodes (spectrum, {fmt.family}, max_length {max_length})",
     )
     frame = tokenised.select_columns(list(_DIAGNOSTICS)).to_pandas()
     if not (frame["n_labels"] > 0).any():
-        raise _nothing_to_learn(episodes, tokenizer, family, max_length, drop_partial_outputs)
+        raise _nothing_to_learn(episodes, fmt, max_length, drop_partial_outputs)
     keep = [i for i, n in enumerate(frame["n_labels"]) if n > 0]
     dataset = tokenised.select(keep) if len(keep) < len(tokenised) else tokenised
     dropped = len(frame) - len(keep)
@@ -384,5 +294,5 @@ def build_train_dataset(
         skipped=dict(skipped or {}),
         max_length=max_length,
         drop_partial_outputs=drop_partial_outputs,
-        family=family,
+        family=fmt.family,
     )

@@ -53,18 +53,11 @@ def arms(natural: str) -> tuple[Arm, Arm, Arm]:
 
 
 def eval_options(config: RunConfig) -> EvalOptions:
-    """The evaluation the run's options ask for."""
-    s = config.script
-    return EvalOptions(
-        configs=list(s.eval_configs),
-        max_instances=s.eval_max_instances,
-        num_generations=s.eval_num_generations,
-        top_k=s.eval_top_k,
-        batch_size=s.eval_batch_size,
-        seed=config.training.seed,
-        data_dir=s.data_dir,
+    """The evaluation the run's ``--eval_*`` options ask for, with the run's seed and data directory."""
+    return config.evaluation.options(
+        seed=config.training.seed, data_dir=config.script.data_dir,
         progress=config.training.log_level not in ("error", "critical") and is_main_process(),
-    )
+    )  # fmt: skip
 
 
 def _measured(record: dict[str, Any]) -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""The model as training starts: loaded, control-token rows copied from an instruct twin, family checked; and
-the LoRA configuration when ``--use_peft`` (``--lora-r``) asks for one."""
+"""The model as training starts: loaded, control-token rows copied from an instruct twin, its spectrum format
+resolved (family checked); and the LoRA configuration when ``--use_peft`` asks for one."""
 
 from __future__ import annotations
 
@@ -12,13 +12,15 @@ from tuning.run.arguments import RunConfig, RunInputError
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+    from spectrum_suite.formats import Format
+
 
 def load_start_model(
     config: RunConfig, dtype: str | None = None
-) -> tuple[PreTrainedModel, PreTrainedTokenizerBase, str, dict[str, Any]]:
-    """Model, tokenizer, prompt family and the weight-transfer report (empty without an instruct twin)."""
-    from spectrum_suite.formats import detect_family
-    from spectrum_suite.formats.spectrum import layout_for
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase, Format, dict[str, Any]]:
+    """Model, tokenizer, its spectrum `Format` (the prompt family in it) and the weight-transfer report (empty
+    without an instruct twin)."""
+    from spectrum_suite.formats import Format, FormatNotExpressibleError, detect_family
     from tuning.loading import ModelLoadError, load_model_and_tokenizer
 
     name, twin_name = config.model.model_name_or_path, config.script.instruct_twin
@@ -30,8 +32,8 @@ def load_start_model(
         raise RunInputError(f"--model {name!r}: {err}") from err
     family = detect_family(tokenizer, config.script.family)
     try:
-        layout_for(tokenizer, family)
-    except ValueError as err:
+        fmt = Format("spectrum", tokenizer, family)
+    except FormatNotExpressibleError as err:
         raise RunInputError(
             f"--model {name!r}: the tokenizer has no usable turn tokens for family {family!r}: {err}"
         ) from err
@@ -39,7 +41,7 @@ def load_start_model(
     attn = config.model.attn_implementation or ("eager" if family == "gemma" else None)
     if attn:
         model.set_attn_implementation(attn)
-    return model, tokenizer, family, transfer
+    return model, tokenizer, fmt, transfer
 
 
 def _transfer(

@@ -11,21 +11,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+    from transformers import PreTrainedModel
+
+    from spectrum_suite.formats import Format
 
 logger = logging.getLogger("tuning.run")  # one logger name for the whole run
 
 
-def spectrum_generation_config(
-    model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, family: str
-) -> None:
+def spectrum_generation_config(model: PreTrainedModel, fmt: Format) -> None:
     """Sampling at temperature 1 with no top-k/top-p, stopping at the spectrum terminator (`docs/tuning.md`)."""
     from transformers import GenerationConfig
 
-    from spectrum_suite.formats import stop_strings
-
+    tokenizer = fmt.tokenizer
     stops = []
-    for text in stop_strings("spectrum", tokenizer, family):
+    for text in fmt.stop_strings:
         ids = tokenizer.encode(text, add_special_tokens=False)
         if len(ids) == 1:
             stops.append(ids[0])

@@ -28,13 +28,14 @@ if TYPE_CHECKING:
     import datasets
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+    from spectrum_suite.formats import Format
     from tuning.eval import EvalResults
     from tuning.run.evaluation import Arm
 
 logger = logging.getLogger("tuning.run")
 
 
-def train_data(config: RunConfig, tokenizer: PreTrainedTokenizerBase, family: str) -> TrainData:
+def train_data(config: RunConfig, fmt: Format) -> TrainData:
     """The tokenised train set the options ask for; any problem with it is a `RunInputError`."""
     s = config.script
     try:
@@ -42,7 +43,7 @@ def train_data(config: RunConfig, tokenizer: PreTrainedTokenizerBase, family: st
             s.configs, "train", s.data_dir, s.skip_unavailable, s.description_prob, s.validation_fraction
         )
         data = build_train_dataset(
-            episodes, tokenizer, family, config.training.max_length, s.drop_partial_outputs, s.max_train_episodes,
+            episodes, fmt, config.training.max_length, s.drop_partial_outputs, s.max_train_episodes,
             config.training.seed, s.configs, skipped, config.training.dataset_num_proc,
         )  # fmt: skip
     except (TrainDataError, ValueError, RuntimeError) as err:
@@ -204,8 +205,8 @@ def train(config: RunConfig) -> dict[str, Any]:
     started = time.perf_counter()
     folder = RunFolder(config.run_dir)
     resume_from = folder.check(config.script.resume, config.script.overwrite)
-    model, tokenizer, family, transfer = load_start_model(config)
-    data = train_data(config, tokenizer, family)
+    model, tokenizer, fmt, transfer = load_start_model(config)
+    data = train_data(config, fmt)
     rows, packed, probe, per_row = training_rows(config, model, data)
     args = trainer_arguments(config, packed, per_row)
     hyper = {
@@ -218,8 +219,8 @@ def train(config: RunConfig) -> dict[str, Any]:
             "%s already trained to its last step (%s): nothing to resume", config.run_dir, resume_from.name
         )
         return {"run_dir": str(config.run_dir), "already finished": resume_from.name, "table": None}
-    tokenizer.chat_template = chat_template(family, tokenizer)
-    spectrum_generation_config(model, tokenizer, family)
+    tokenizer.chat_template = chat_template(fmt.family, tokenizer)
+    spectrum_generation_config(model, fmt)
     folder.start(config.script.overwrite)  # every input is good: only now is an old run moved aside
     try:
         if is_main_process():
@@ -231,10 +232,10 @@ def train(config: RunConfig) -> dict[str, Any]:
         table = None
         if is_main_process():
             record = {
-                "script": config.script, "training": config.training.to_dict(), "model": config.model,
-                "hyperparameters": hyper, "train_result": outcome, "transfer": transfer,
+                "script": config.script, "evaluation": config.evaluation, "training": config.training.to_dict(),
+                "model": config.model, "hyperparameters": hyper, "train_result": outcome, "transfer": transfer,
             }  # fmt: skip
-            table, tally = finish(config, data, family, record, evaluated)
+            table, tally = finish(config, data, fmt.family, record, evaluated)
             outcome["pushed"] = record.get("pushed")
             if tally:
                 outcome["tuned: wins/ties/losses"] = {

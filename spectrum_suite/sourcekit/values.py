@@ -1,6 +1,6 @@
 """Small helpers over parsed rows that many adapters share: Python values, missing values, checked text,
-numbers and target distributions, option letters, grouping by a key, and the default descriptions of generic
-tables."""
+numbers and target distributions, option letters, grouping by a key, the default descriptions of generic
+tables, and how many instances a generated task builds under its cap."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..task import SourceFormatError
+from ..task import SourceFormatError, TaskSpec
 
 
 def records(frame: pd.DataFrame) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -131,17 +131,10 @@ def check_column(
         raise SourceFormatError(path, place, column, f"expected {expected}, got {value!r}")
 
 
-def is_number(
-    value: Any,
-    *,
-    integer: bool = False,
-    low: float | None = None,
-    high: float | None = None,
-    strings: bool = True,
-) -> bool:
-    """Whether `number` accepts ``value`` with these bounds."""
+def is_number(value: Any, **bounds: Any) -> bool:
+    """Whether `number` accepts ``value`` with these bounds (its keywords: integer, low, high, strings)."""
     try:
-        number("", "", "", value, integer=integer, low=low, high=high, strings=strings)
+        number("", "", "", value, **bounds)
     except SourceFormatError:
         return False
     return True
@@ -172,3 +165,12 @@ def default_descriptions(inputs: Sequence[str], outputs: Sequence[str]) -> list[
         f"Given: {given}. Generate: {generated}.",
         f"Inputs: {given}. Outputs: {generated}.",
     ]
+
+
+def instance_count(task: TaskSpec, total: int) -> int:
+    """How many instances to build: all of them, or the task's ``max_instances`` cap when lower.
+
+    Every instance draws from its own streams, so building only the first N leaves them unchanged.
+    """
+    cap = task.params.max_instances if task.params is not None else None
+    return total if cap is None else max(0, min(total, cap))
