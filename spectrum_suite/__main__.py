@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
@@ -209,13 +210,15 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["harness"]:  # its own parser: tuning.eval's protocol options (spectrum_suite.harness.cli)
         from .harness.cli import main as harness_main
 
-        return harness_main(argv[1:])
-    args = parser().parse_args(argv)
-    set_verbosity(
-        args.verbose, args.quiet
-    )  # by default the build log (drops per reason, missing files) shows
+        command = functools.partial(harness_main, argv[1:])
+    else:
+        args = parser().parse_args(argv)
+        set_verbosity(
+            args.verbose, args.quiet
+        )  # by default the build log (drops per reason, missing files) shows
+        command = functools.partial(args.func, args)
     try:
-        return args.func(args)
+        return command()
     except UnknownNameError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

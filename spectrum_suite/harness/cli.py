@@ -1,17 +1,14 @@
 """``spectrum-suite harness CONFIG... --tokenizer MODEL --out DIR``: write configs as an lm-evaluation-harness
 task folder. The protocol options are `tuning.eval`'s own fields (`EvalOptions`: names, help, defaults and
-ranges), less those the harness decides itself (its batch size and seed); bad input ends in one line and exit
-code 2 (a usage error) or 1, never a traceback."""
+ranges), less those the harness decides itself (its batch size and seed)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from spectrum_suite.formats import FORMATS
-from spectrum_suite.registry import UnknownNameError
 from spectrum_suite.verbosity import add_verbosity_options, set_verbosity
 from tuning.eval.options import OptionParser, option, prefixed
 
@@ -52,27 +49,12 @@ def build_parser() -> OptionParser:
 
 
 def main(argv: Sequence[str]) -> int:
-    """Export and print what was written and how to run it."""
+    """Export and print what was written and how to run it (errors: `spectrum_suite.__main__.main`)."""
     from .export import export
 
-    parser = build_parser()
-    try:
-        target, protocol, rest, unknown = parser.parse_args_into_dataclasses(
-            args=list(argv), return_remaining_strings=True, look_for_args_file=False
-        )
-    except ValueError as err:  # a range or combination the dataclasses refuse
-        parser.error(str(err))
-    if unknown:
-        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    target, protocol, rest = build_parser().parse_all(argv)
     set_verbosity(rest.verbose, rest.quiet)
-    try:
-        done = export(target.out, target.tokenizer, target.format, protocol.options(configs=rest.configs))
-    except UnknownNameError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except (ValueError, RuntimeError, OSError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
+    done = export(target.out, target.tokenizer, target.format, protocol.options(configs=rest.configs))
     print(done.summary())
     print(
         f"run it with: lm_eval --model hf --model_args pretrained=MODEL --include_path {done.folder} "

@@ -64,15 +64,7 @@ def build_parser() -> OptionParser:
 
 def parse(argv: Sequence[str]) -> tuple[RunOptions, EvalOptions, argparse.Namespace]:
     """The run's and the evaluation's options; a bad value ends in argparse's usage error (exit code 2)."""
-    parser = build_parser()
-    try:
-        run, opts, rest, unknown = parser.parse_args_into_dataclasses(
-            args=list(argv), return_remaining_strings=True, look_for_args_file=False
-        )
-    except ValueError as err:  # a range or combination the dataclasses refuse
-        parser.error(str(err))
-    if unknown:
-        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    run, opts, rest = build_parser().parse_all(argv)
     return run, opts, rest
 
 
