@@ -60,7 +60,7 @@ def context_length_of(model: str) -> int | None:
     """The context length ``model``'s config declares, as `tuning.lm.LM` reads it (None without a config)."""
     from transformers import AutoConfig
 
-    from tuning.lm import declared_context_length
+    from tuning.lm.transformers_lm import declared_context_length
     from tuning.loading import resolve_model
 
     try:

@@ -16,7 +16,7 @@ from tuning.eval.options import EvalOptions
 from tuning.eval.results import ALIGN_FIGURES, AlignExample, AlignResults, AlignTask
 from tuning.eval.uncertainty import rng
 from tuning.jsonfile import json_ready
-from tuning.lm import LM
+from tuning.lm import LanguageModel
 from tuning.sequences import TooLongError, encode_candidates, normalise
 
 #: The chat system prompt of the paper's alignment evaluation.
@@ -54,7 +54,12 @@ def row_texts(row: Mapping[str, Any], fmt: Format) -> tuple[str, list[str]]:
 
 
 def evaluate_task(
-    lm: LM, fmt: Format, rows: Sequence[Mapping[str, Any]], metric: Any, opts: EvalOptions, suffix: str
+    lm: LanguageModel,
+    fmt: Format,
+    rows: Sequence[Mapping[str, Any]],
+    metric: Any,
+    opts: EvalOptions,
+    suffix: str,
 ) -> AlignTask:
     """One task's rows: prompts and candidates encoded, scored, and measured against the targets."""
     chosen = [rows[i] for i in subsample(len(rows), opts.max_instances)]
@@ -103,7 +108,11 @@ def evaluate_task(
 
 
 def evaluate_alignment(
-    lm: LM, fmt: Format, tasks: Mapping[str, Sequence[Mapping[str, Any]]], metric: Any, opts: EvalOptions
+    lm: LanguageModel,
+    fmt: Format,
+    tasks: Mapping[str, Sequence[Mapping[str, Any]]],
+    metric: Any,
+    opts: EvalOptions,
 ) -> AlignResults:
     """Per-task metric results, counts, a few model-vs-target rows and every row's JS divergence."""
     suffix = fmt.output_end if opts.include_terminator else ""

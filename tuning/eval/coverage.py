@@ -19,7 +19,7 @@ from tuning.eval.options import SETTINGS, EvalOptions
 from tuning.eval.results import CoverResults, CoverSetting
 from tuning.eval.uncertainty import coverage_replicates, interval, rng
 from tuning.jsonfile import json_ready
-from tuning.lm import LM, derived_seed
+from tuning.lm import LanguageModel, derived_seed
 from tuning.sequences import encode_prompt
 
 #: The chat system prompt of the paper's coverage evaluation (the description is inserted without a prefix).
@@ -74,7 +74,11 @@ def sampling_prompt(
 
 
 def evaluate_coverage(
-    lm: LM, fmt: Format, tasks: Mapping[str, Sequence[Mapping[str, Any]]], metric: Any, opts: EvalOptions
+    lm: LanguageModel,
+    fmt: Format,
+    tasks: Mapping[str, Sequence[Mapping[str, Any]]],
+    metric: Any,
+    opts: EvalOptions,
 ) -> CoverResults:
     """Per setting: the metric's per-task results and aggregates, the prompts used and skip counts."""
     from metrics.coverage.cleaning import clean_generation

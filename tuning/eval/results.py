@@ -210,6 +210,7 @@ class EvalResults:
     options: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
     num_processes: int = 1
+    backend: dict[str, Any] = field(default_factory=dict)  # what ran the model (`LanguageModel.describe`)
     steerability: SteerResults | None = None
     alignment: AlignResults | None = None
     coverage: CoverResults | None = None

@@ -22,7 +22,7 @@ from tuning.eval.options import EvalOptions
 from tuning.eval.results import STEER_HEADLINES, EvalResults, SteerResults, SteerTask
 from tuning.eval.uncertainty import rng
 from tuning.jsonfile import json_ready
-from tuning.lm import LM, OutputRecord
+from tuning.lm import LanguageModel, OutputRecord
 
 
 def select(
@@ -66,7 +66,7 @@ def evaluation_sequence(
 
 
 def prepare_task(
-    task: str, rows: Sequence[Mapping[str, Any]], fmt: Format, lm: LM, k_format: Format, opts: EvalOptions,
+    task: str, rows: Sequence[Mapping[str, Any]], fmt: Format, lm: LanguageModel, k_format: Format, opts: EvalOptions,
     reuse: tuple[int, list[str]] | None = None,
 ) -> tuple[int, list[EncodedEpisode], dict[str, int]]:  # fmt: skip
     """k, the cut evaluation sequences, and the counts (episodes, kept, evaluated, too long) of one task."""
@@ -88,14 +88,16 @@ def prepare_task(
     return k, sequences, counts
 
 
-def metric_inputs(records: Sequence[OutputRecord], task: str) -> dict[str, list]:
-    """The column lists the steerability metric takes (shots = the scored-output index j)."""
+def metric_inputs(records: Sequence[OutputRecord], task: str) -> dict[str, list | None]:
+    """The column lists the steerability metric takes (shots = the scored-output index j); no calibration
+    column when the engine could not give every other token above the threshold."""
+    incorrect = [r.incorrect_logprobs for r in records]
     return {
         "token_logprobs": [r.token_logprobs for r in records],
         "token_correct": [r.token_correct for r in records],
         "shots": [r.example_ind for r in records],
         "tasks": [task] * len(records),
-        "incorrect_logprobs": [r.incorrect_logprobs for r in records],
+        "incorrect_logprobs": None if any(i is None for i in incorrect) else incorrect,
     }
 
 
@@ -136,7 +138,7 @@ def reused_selection(opts: EvalOptions) -> dict[str, tuple[int, list[str]]]:
 
 
 def evaluate_steerability(
-    lm: LM, fmt: Format, tasks: Mapping[str, Sequence[Mapping[str, Any]]], metric: Any, opts: EvalOptions,
+    lm: LanguageModel, fmt: Format, tasks: Mapping[str, Sequence[Mapping[str, Any]]], metric: Any, opts: EvalOptions,
     k_format: Format,
 ) -> SteerResults:  # fmt: skip
     """Per-task metric results and counts; tasks where k cannot be chosen are recorded as failed."""
