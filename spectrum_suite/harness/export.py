@@ -28,9 +28,8 @@ class Export:
     folder: Path
     tasks: list[TaskDocs]
     failed: dict[str, str] = field(default_factory=dict)
-    skipped: dict[str, list[str]] = field(
-        default_factory=dict
-    )  # config -> tasks that could not be built here
+    #: per config, the tasks that could not be built here
+    skipped: dict[str, list[str]] = field(default_factory=dict)
     context_length: int | None = None
 
     def summary(self) -> str:
