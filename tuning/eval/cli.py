@@ -149,7 +149,7 @@ def run_cli(argv: Sequence[str]) -> int:
 
 
 def compare_cli(argv: Sequence[str]) -> int:
-    """``compare DIR...``: the headline table, per-task differences against the first run, wins/ties/losses."""
+    """``compare DIR...``: the headline table, per-task differences against the first run, and their verdicts."""
     from tuning.eval.compare import ProtocolMismatch, compare
     from tuning.eval.plots import plot_compare
     from tuning.eval.report import comparison_report

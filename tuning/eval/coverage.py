@@ -17,7 +17,6 @@ from spectrum_suite.formats.families import SAMPLING_STOP_STRINGS
 from tuning.distributed import share
 from tuning.eval.options import SETTINGS, EvalOptions
 from tuning.eval.results import CoverResults, CoverSetting
-from tuning.eval.uncertainty import coverage_replicates, interval, rng
 from tuning.jsonfile import json_ready
 from tuning.lm import LanguageModel, derived_seed
 from tuning.sequences import encode_prompt
@@ -126,8 +125,7 @@ def evaluate_coverage(
                 flags = res.metrics["per_task"][task].pop("validity", None)
                 if flags is not None:
                     res.validity[task] = flags
-                    replicates = coverage_replicates(res.generations[task], flags, rng())
-                    res.intervals[task] = {name: interval(values) for name, values in replicates.items()}
+            res.refresh_intervals()
     return CoverResults(
         settings=settings, num_generations=opts.num_generations, top_k=lm.effective_top_k(opts.top_k),
         seed=opts.seed, stop_strings=stops,

@@ -19,8 +19,7 @@ from spectrum_suite.formats import REFERENCE_MAX_LENGTH, Format
 from spectrum_suite.formats.encoded import EncodedEpisode, cut_after
 from spectrum_suite.selection import KSelectionError, select_episodes
 from tuning.eval.options import EvalOptions
-from tuning.eval.results import STEER_HEADLINES, EvalResults, SteerResults, SteerTask
-from tuning.eval.uncertainty import rng
+from tuning.eval.results import EvalResults, SteerResults, SteerTask
 from tuning.jsonfile import json_ready
 from tuning.lm import LanguageModel, OutputRecord
 
@@ -101,25 +100,22 @@ def metric_inputs(records: Sequence[OutputRecord], task: str) -> dict[str, list 
     }
 
 
-def scored_task(k: int, counts: dict[str, int], rows: Sequence[Mapping[str, Any]], sequences: Sequence[EncodedEpisode],
-                records: Sequence[OutputRecord], metrics: dict[str, Any]) -> SteerTask:  # fmt: skip
-    """The task's record: metric results, the evaluated episodes, every output's loss and exact match, and the
-    bootstrap intervals of the headline numbers."""
+def scored_task(task: str, k: int, counts: dict[str, int], rows: Sequence[Mapping[str, Any]],
+                sequences: Sequence[EncodedEpisode], records: Sequence[OutputRecord],
+                metrics: dict[str, Any]) -> SteerTask:  # fmt: skip
+    """The task's record: metric results, the evaluated episodes, every output's rank, sample index, loss and
+    exact match, and the intervals of the headline numbers (`tuning.eval.results.INTERVAL_METHODS`)."""
     position = {seq.episode: p for p, seq in enumerate(sequences)}
     outputs = {
         "episode": [position[r.episode] for r in records],
         "shots": [r.example_ind for r in records],
+        "sample": [r.sample_index for r in records],
         "loss": [r.loss for r in records],
         "all_acc": [r.all_acc for r in records],
     }
     result = SteerTask(k=k, counts=counts, metrics=json_ready(metrics), outputs=outputs,
                        episode_ids=[rows[seq.episode]["episode_id"] for seq in sequences])  # fmt: skip
-    generator = rng()
-    result.intervals = {
-        key: result.clusters(record).interval(generator)
-        for key, record in STEER_HEADLINES.items()
-        if any(s >= 1 for s in outputs["shots"])
-    }
+    result.refresh_intervals(task)
     return result
 
 
@@ -160,5 +156,5 @@ def evaluate_steerability(
         records = lm.score_outputs(sequences, batch_size=batch_size, desc=f"{task}: scoring")
         result = metric.compute(**metric_inputs(records, task), k=k)
         result.pop("per_task", None)
-        per_task[task] = scored_task(k, counts, rows, sequences, records, result)
+        per_task[task] = scored_task(task, k, counts, rows, sequences, records, result)
     return SteerResults(tasks=per_task)
