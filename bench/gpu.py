@@ -11,6 +11,12 @@ utilisation against the device's peak bf16 throughput (6·N·tokens plus the att
 peak GPU memory, and the speed-up of prefix-shared candidate scoring (`tuning.lm.LM.score_candidates`) over
 scoring every prompt + candidate from scratch (`bench.baselines.full_candidate_scores`) on the ``states`` and
 ``urn`` alignment rows, with the largest log-probability difference. It is sized to run in under 5 minutes.
+
+    python bench/gpu.py --vllm-python /path/to/venv/bin/python   # adds the served backend's line
+
+With ``--vllm-python`` (the interpreter of an environment where vLLM is installed) the same random model is saved,
+served by vLLM on this GPU in bf16, and the same alignment rows are scored through it (`tuning.lm.ServedLM`, 16
+requests in flight) against the in-process scoring: rows/s of each and the largest log-probability difference.
 """
 
 from __future__ import annotations
@@ -33,11 +39,11 @@ def peak_tflops(device_name: str) -> float | None:
 
 
 def model_config(vocab: int, smoke: bool) -> Any:
-    """A TinyLlama-shaped ~1.1B Llama (or a tiny one for ``--smoke``)."""
+    """A TinyLlama-shaped ~1.1B Llama (or a tiny one for ``--smoke``, heads of 32: vLLM's smallest)."""
     from transformers import LlamaConfig
 
     if smoke:
-        return LlamaConfig(vocab_size=vocab, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+        return LlamaConfig(vocab_size=vocab, hidden_size=128, intermediate_size=256, num_hidden_layers=2,
                            num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=4096)  # fmt: skip
     return LlamaConfig(vocab_size=vocab, hidden_size=2048, intermediate_size=5632, num_hidden_layers=22,
                        num_attention_heads=32, num_key_value_heads=4, max_position_embeddings=4096)  # fmt: skip
@@ -94,20 +100,26 @@ def bench_training(
             "peak_memory_gib": torch.cuda.max_memory_allocated() / 2**30 if cuda else float("nan")}  # fmt: skip
 
 
-def bench_scoring(model: Any, tokenizer: Any, repeats: int) -> dict[str, float]:
-    """Prefix-shared against from-scratch candidate scoring on the states and urn rows (spectrum format)."""
+def alignment_items(tokenizer: Any) -> list[Any]:
+    """The states row and 64 urn rows, encoded for candidate scoring in the spectrum format."""
     import spectrum_suite
-    from bench.baselines import full_candidate_scores
     from spectrum_suite.formats import Format
     from tuning.eval.alignment import prompt_for
-    from tuning.lm import LM
     from tuning.sequences import encode_candidates
 
-    lm = LM(model, tokenizer, progress=False)
     rows = list(spectrum_suite.load_dataset("states", split="test"))
     rows += list(spectrum_suite.load_dataset("urn", split="test").select(range(64)))
     spectrum = Format("spectrum", tokenizer)
-    items = [encode_candidates(tokenizer, prompt_for(r, spectrum), r["candidates"]) for r in rows]
+    return [encode_candidates(tokenizer, prompt_for(r, spectrum), r["candidates"]) for r in rows]
+
+
+def bench_scoring(model: Any, tokenizer: Any, repeats: int) -> dict[str, float]:
+    """Prefix-shared against from-scratch candidate scoring on the states and urn rows (spectrum format)."""
+    from bench.baselines import full_candidate_scores
+    from tuning.lm import LM
+
+    lm = LM(model, tokenizer, progress=False)
+    items = alignment_items(tokenizer)
     timings = {}
     for name, run in (("shared", lambda: lm.score_candidates(items, batch_size=64)),
                       ("full", lambda: full_candidate_scores(lm, items, batch_size=64))):  # fmt: skip
@@ -124,6 +136,42 @@ def bench_scoring(model: Any, tokenizer: Any, repeats: int) -> dict[str, float]:
             "speedup": timings["full"][0] / timings["shared"][0], "max_logprob_diff": diff}  # fmt: skip
 
 
+def bench_served(
+    model: Any, tokenizer: Any, vllm_python: str, folder: Path, repeats: int
+) -> dict[str, float]:
+    """Candidate scoring through vLLM serving the same model on this device, against in process (rows/s)."""
+    from bench.scoring import interleaved_best
+    from tests.servers.vllm_server import start_vllm
+    from tuning.lm import LM, ServedLM
+
+    model.save_pretrained(folder / "model")
+    tokenizer.save_pretrained(folder / "model")
+    cuda = next(model.parameters()).is_cuda
+    options = (
+        ("--dtype", "bfloat16", "--gpu-memory-utilization", "0.5")
+        if cuda
+        else ("--dtype", "float32", "--enforce-eager")
+    )
+    server = start_vllm(
+        folder / "model", folder / "vllm.log", python=vllm_python, name="bench-model", options=options
+    )
+    try:
+        served = ServedLM.connect(
+            server.base_url, "bench-model", tokenizer=tokenizer, max_concurrency=16, progress=False
+        )
+        local = LM(model, tokenizer, progress=False)
+        items = alignment_items(tokenizer)
+        (t_local, a), (t_served, b) = interleaved_best(
+            [lambda: local.score_candidates(items, batch_size=64), lambda: served.score_candidates(items)],
+            repeats,
+        )
+    finally:
+        server.stop()
+    diff = max(abs(x - y) for ra, rb in zip(a, b, strict=True) for x, y in zip(ra, rb, strict=True))
+    return {"local_rows_s": len(items) / t_local, "served_rows_s": len(items) / t_served, "max_logprob_diff": diff,
+            "engine": served.describe()["engine_version"]}  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     import tempfile
 
@@ -137,6 +185,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-length", type=int, default=1024)
     parser.add_argument("--batch", type=int, default=8, help="packed rows per step")
     parser.add_argument("--steps", type=int, default=12, help="timed steps after two warm-up steps")
+    parser.add_argument(
+        "--vllm-python",
+        default=None,
+        help="python of an environment with vLLM: adds the served backend's line",
+    )
     args = parser.parse_args(argv)
     cuda = torch.cuda.is_available()
     if not cuda and not args.smoke:
@@ -159,6 +212,12 @@ def main(argv: list[str] | None = None) -> int:
     mfu = train["tokens_per_s"] * flops_per_token / (peak * 1e12) if peak else float("nan")
     model.eval()
     scoring = bench_scoring(model, tokenizer, repeats=2 if args.smoke else 3)
+    served = None
+    if args.vllm_python:
+        with tempfile.TemporaryDirectory() as out:
+            served = bench_served(
+                model, tokenizer, args.vllm_python, Path(out), repeats=2 if args.smoke else 3
+            )
     print(f"device: {device}; model: {params / 1e9:.2f}B parameters, {config.num_hidden_layers} layers, "
           f"bf16={cuda}; packed rows: {stats.rows} of {args.max_length} tokens ({stats.fill:.1%} filled)")  # fmt: skip
     print("| what | figure |\n|---|---|")
@@ -171,6 +230,12 @@ def main(argv: list[str] | None = None) -> int:
         f"| candidate scoring: shared {scoring['shared_s']:.2f} s vs full {scoring['full_s']:.2f} s | "
         f"{scoring['speedup']:.1f}x, max log-prob diff {scoring['max_logprob_diff']:.1e} |"
     )
+    if served is not None:
+        print(
+            f"| candidate scoring served by vLLM {served['engine']} (16 in flight) vs in process | "
+            f"{served['served_rows_s']:.1f} vs {served['local_rows_s']:.1f} rows/s, max log-prob diff "
+            f"{served['max_logprob_diff']:.1e} |"
+        )
     print(f"total {time.perf_counter() - started:.0f} s")
     return 0
 

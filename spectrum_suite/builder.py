@@ -266,6 +266,8 @@ class PreparedTask:
     def build(cls, task: TaskSpec, fetched: FetchedFiles, config: SpectrumSuiteConfig) -> PreparedTask:
         if task.row_family != "episodes":
             table = list(task.build(task, fetched))
+            if task.row_family == "alignment":  # a row that declares no cluster is independent of the others
+                table = [{**row, "cluster": row.get("cluster") or row["instance_id"]} for row in table]
             if config.max_instances is not None:
                 table = table[: config.max_instances]
             return cls(task, fetched, [], table, set(), ("test",))

@@ -38,6 +38,10 @@ ALIGNMENT_FEATURES = datasets.Features(
         "target_probs": datasets.List(datasets.Value("float64")),
         "output_name": datasets.Value("string"),
         "ordinal": datasets.Value("bool"),
+        # rows that share a source item (a question asked in many countries, a book rated by several demographics)
+        # are not independent: they share this key, and intervals resample them together (the row's own id
+        # where rows are independent)
+        "cluster": datasets.Value("string"),
     }
 )
 

@@ -93,7 +93,8 @@ def test_run_directory_has_json_report_and_plots(tiny_results, tmp_path):
         f"{m['total_variation']:.4f} [{tv_lo:.4f}, {tv_hi:.4f}] | — | "
         f"{m['kl_divergence']:.3f} | {m['mode_match']:.3f} | {m['coverage']:.3f} |" in report
     )
-    assert "Figures in brackets are 95% bootstrap intervals" in report
+    assert "Figures in brackets are 95% intervals (methods below)" in report
+    assert "- `loss_geq_1`: studentized cluster bootstrap" in report and "- `percent_valid`: Wilson" in report
 
 
 def test_headline_table_before_after_shows_the_change(tiny_results):
@@ -237,7 +238,7 @@ def test_alignment_reports_total_variation_and_the_wasserstein_distance_of_scale
     for figure in ("js_divergence", "total_variation", "wasserstein"):
         low, high = task.intervals[figure]
         assert low <= task.metrics[figure] <= high
-    both = AlignResults({"a": task, "b": task})
+    both = AlignResults({"mpi": task, "nytimes": task})  # two of the headline's seven tasks
     assert both.mean("wasserstein") == pytest.approx(task.metrics["wasserstein"])
     low, high = both.interval("wasserstein")
     assert low <= task.metrics["wasserstein"] <= high

@@ -332,14 +332,17 @@ def test_cli_end_to_end_outputs(tiny: Path, tmp_path: Path, monkeypatch: pytest.
             p.name for p in (out / arm["folder"]).iterdir()
         }
         assert EvalResults.load(out / arm["folder"] / "results.json").format == arm["format"]
-    assert set(summary["wins_ties_losses"]) == {
+    assert set(summary["verdicts"]) == {
         "tuned (spectrum) vs start (chat)",
         "tuned (spectrum) vs start (spectrum)",
     }
-    js = summary["wins_ties_losses"]["tuned (spectrum) vs start (spectrum)"]["js_divergence"]
+    js = summary["verdicts"]["tuned (spectrum) vs start (spectrum)"]["js_divergence"]
     assert sum(js.values()) == 1  # one alignment task: urn
     comparison = (out / "eval" / "comparison.md").read_text()
-    assert "## Wins, ties and losses against start (chat)" in comparison and "| urn |" in comparison
+    assert (
+        "## Better, no detectable difference, worse against start (chat)" in comparison
+        and "| urn |" in comparison
+    )
     assert (out / "train_loss.png").stat().st_size > 0
     assert uploads and uploads[0]["repo_id"] == "org/tiny"
     checkpoints = folder.complete_checkpoints(out)

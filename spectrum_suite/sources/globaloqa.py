@@ -145,6 +145,7 @@ def alignment_rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, 
         yield {
             "task": task.name,
             "instance_id": f"question{row}/{country}",
+            "cluster": f"question{row}",  # one question, asked in every country
             "description": ALIGNMENT_DESCRIPTION.format(country=country),
             "input": text,
             "candidates": letters,

@@ -256,6 +256,7 @@ def alignment_rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, 
         yield {
             "task": task.name,
             "instance_id": str(question_id) if repeat == 1 else f"{question_id}#{repeat}",
+            "cluster": str(question_id),  # the texts of one question id, should it have several
             "description": ALIGNMENT_DESCRIPTION,
             "input": f"Question: {text}\nA: {affirming}\nB: {negating}",
             "candidates": [str(i) for i in range(1, len(LIKERT) + 1)],

@@ -169,6 +169,7 @@ def alignment_rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, 
         yield {
             "task": task.name,
             "instance_id": f"{raw_set}/{_number_text(target)}",
+            "cluster": str(raw_set),  # one example set, asked about many target numbers
             "description": ALIGNMENT_DESCRIPTION,
             "input": f"Example set: {given_numbers(raw_set, drop_empty=True)}\nTarget number: {_number_text(target)}",
             "candidates": ["Yes", "No"],

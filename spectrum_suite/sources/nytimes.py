@@ -107,6 +107,7 @@ def book_rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, Any]]
             yield {
                 "task": task.name,
                 "instance_id": f"{title}/{demographic}",
+                "cluster": title,  # one book, rated by every demographic
                 "description": DESCRIPTION.format(demographic=demographic),
                 "input": prompt,
                 "candidates": candidates,

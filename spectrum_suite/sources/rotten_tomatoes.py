@@ -74,6 +74,7 @@ def movie_rows(task: TaskSpec, fetched: FetchedFiles) -> Iterator[dict[str, Any]
             yield {
                 "task": task.name,
                 "instance_id": f"{index}/{who}",
+                "cluster": str(index),  # one movie, scored by critics and by the audience
                 "description": DESCRIPTIONS[who],
                 "input": prompt,
                 "candidates": ["Good", "Bad"],

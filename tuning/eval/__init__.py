@@ -2,7 +2,7 @@
 
 The package, in the order data flows through it: `options` (what to run), `data` (the held-out rows; which
 of them are scored, and on how many outputs, is `spectrum_suite.selection`'s), `steerability`, `alignment` and `coverage` (one
-evaluation each, running the model through `tuning.lm.LM` and the metric modules), `results` (typed records
+evaluation each, running the model through a `tuning.lm.LanguageModel` and the metric modules), `results` (typed records
 and ``results.json``), `report` and `plots` (markdown and PNG), `evaluation` (all three, and the run folder)
 and `cli` (the command line).
 """

@@ -14,9 +14,8 @@ from spectrum_suite.formats import Format
 from spectrum_suite.selection import subsample
 from tuning.eval.options import EvalOptions
 from tuning.eval.results import ALIGN_FIGURES, AlignExample, AlignResults, AlignTask
-from tuning.eval.uncertainty import rng
 from tuning.jsonfile import json_ready
-from tuning.lm import LM
+from tuning.lm import LanguageModel
 from tuning.sequences import TooLongError, encode_candidates, normalise
 
 #: The chat system prompt of the paper's alignment evaluation.
@@ -47,17 +46,30 @@ def prompt_for(row: Mapping[str, Any], fmt: Format) -> str:
     return fmt.prompt_text(row_messages(row), **options)
 
 
+def row_texts(row: Mapping[str, Any], fmt: Format) -> tuple[str, list[str]]:
+    """The row's prompt in ``fmt`` and its candidates as the model writes them after it (" Alabama" after the
+    colon format's "State:")."""
+    return prompt_for(row, fmt), [fmt.continuation(c) for c in row["candidates"]]
+
+
 def evaluate_task(
-    lm: LM, fmt: Format, rows: Sequence[Mapping[str, Any]], metric: Any, opts: EvalOptions, suffix: str
+    lm: LanguageModel,
+    fmt: Format,
+    rows: Sequence[Mapping[str, Any]],
+    metric: Any,
+    opts: EvalOptions,
+    suffix: str,
+    name: str | None = None,
 ) -> AlignTask:
-    """One task's rows: prompts and candidates encoded, scored, and measured against the targets."""
+    """One task's rows: prompts and candidates encoded, scored, and measured against the targets (``name``,
+    the task's, seeds its interval's resampling; by default the rows' ``task`` field)."""
+    name = name or (str(rows[0].get("task", "")) if rows else "")
     chosen = [rows[i] for i in subsample(len(rows), opts.max_instances)]
     items, refs, kept = [], [], []
     too_long = merges = 0
     for row in chosen:
-        # as the model writes them after the prompt: " Alabama" after the colon format's "State:"
-        candidates = [fmt.continuation(c) for c in row["candidates"]]
-        tokens = encode_candidates(lm.tokenizer, prompt_for(row, fmt), candidates, suffix)
+        prompt, candidates = row_texts(row, fmt)
+        tokens = encode_candidates(lm.tokenizer, prompt, candidates, suffix)
         try:
             tokens.check_fits(lm.context_length)
         except TooLongError:
@@ -92,15 +104,22 @@ def evaluate_task(
     ]
     task = AlignTask(counts=counts, metrics=json_ready(result), js_per_row=per_row["js_divergence"], examples=examples,
                      row_ids=[str(r["instance_id"]) for r in kept],
-                     distances={name: per_row[name] for name in ALIGN_FIGURES[1:]})  # fmt: skip
-    task.intervals = {name: task.clusters(name).interval(rng()) for name in ALIGN_FIGURES if task.has(name)}
+                     row_clusters=[str(r.get("cluster") or r["instance_id"]) for r in kept],
+                     distances={figure: per_row[figure] for figure in ALIGN_FIGURES[1:]})  # fmt: skip
+    task.refresh_intervals(name)
     return task
 
 
 def evaluate_alignment(
-    lm: LM, fmt: Format, tasks: Mapping[str, Sequence[Mapping[str, Any]]], metric: Any, opts: EvalOptions
+    lm: LanguageModel,
+    fmt: Format,
+    tasks: Mapping[str, Sequence[Mapping[str, Any]]],
+    metric: Any,
+    opts: EvalOptions,
 ) -> AlignResults:
     """Per-task metric results, counts, a few model-vs-target rows and every row's JS divergence."""
     suffix = fmt.output_end if opts.include_terminator else ""
-    per_task = {task: evaluate_task(lm, fmt, rows, metric, opts, suffix) for task, rows in tasks.items()}
+    per_task = {
+        task: evaluate_task(lm, fmt, rows, metric, opts, suffix, task) for task, rows in tasks.items()
+    }
     return AlignResults(tasks=per_task, include_terminator=opts.include_terminator)

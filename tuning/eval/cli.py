@@ -1,6 +1,7 @@
 """The command line of ``python -m tuning.eval``: one evaluation run, or ``compare`` of several runs.
 
     python -m tuning.eval --model smollm2-135m-instruct --format spectrum --max-instances 20 --out runs/x
+    python -m tuning.eval --backend openai --base-url http://127.0.0.1:8000/v1 --model NAME --out runs/y
     python -m tuning.eval compare runs/x runs/y --out runs/compare
 
 Bad input (an unknown model, a format the tokenizer cannot express, an empty config) ends in one clear line
@@ -18,10 +19,12 @@ from pathlib import Path
 from spectrum_suite.checks import check_writable_folder
 from spectrum_suite.formats import FORMATS, FormatNotExpressibleError
 from spectrum_suite.verbosity import add_verbosity_options, set_verbosity
-from tuning.distributed import cpu_threads, device, is_main_process, start
+from tuning.distributed import cpu_threads, device, is_main_process, start, world_size
 from tuning.eval.data import EmptyConfigError
 from tuning.eval.evaluation import evaluate_lm, write_run
 from tuning.eval.options import EvalOptions, OptionParser, check_lows, option
+from tuning.lm.contract import LanguageModel
+from tuning.lm.served import BACKEND
 from tuning.precision import require_bf16
 
 
@@ -30,7 +33,9 @@ class RunOptions:
     """Which model, in which format, into which folder, and how the model is loaded and run (what is scored
     and how is `EvalOptions`)."""
 
-    model: str = option(help="Hub id, local path, or smollm2-135m-instruct (embedded)")
+    model: str = option(
+        help="Hub id, local path, or smollm2-135m-instruct (embedded); with --backend openai the served model's name"
+    )
     out: Path = option(help="run directory for results.json, report.md, plots")
     format: str = option("spectrum", choices=FORMATS, help="prompt format")
     dtype: str = option(
@@ -47,6 +52,18 @@ class RunOptions:
     threads: int | None = option(
         None, low=1, help="torch CPU threads (none: this process's share of the cores)"
     )
+    backend: str = option(
+        "transformers", choices=("transformers", BACKEND),
+        help="transformers: load and run the model in this process; openai: a model served over the "
+        "OpenAI-compatible completions API (vLLM, ...), sent our own token ids (docs/served.md)",
+    )  # fmt: skip
+    base_url: str | None = option(
+        None, help="--backend openai: the server's API root, e.g. http://HOST:8000/v1"
+    )
+    tokenizer: str | None = option(
+        None, help="--backend openai: the served model's tokenizer (none: --model's name or folder)"
+    )
+    max_concurrency: int = option(8, low=1, help="--backend openai: requests in flight at once")
 
     def __post_init__(self) -> None:
         check_lows(RunOptions, vars(self))
@@ -67,23 +84,49 @@ def build_parser() -> OptionParser:
 
 def parse(argv: Sequence[str]) -> tuple[RunOptions, EvalOptions, argparse.Namespace]:
     """The run's and the evaluation's options; a bad value ends in argparse's usage error (exit code 2)."""
-    parser = build_parser()
-    try:
-        run, opts, rest, unknown = parser.parse_args_into_dataclasses(
-            args=list(argv), return_remaining_strings=True, look_for_args_file=False
-        )
-    except ValueError as err:  # a range or combination the dataclasses refuse
-        parser.error(str(err))
-    if unknown:
-        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    run, opts, rest = build_parser().parse_all(argv)
     return run, opts, rest
+
+
+def load_lm(run: RunOptions, progress: bool) -> LanguageModel:
+    """The model the command line names, on the backend it names."""
+    from tuning.lm import LM, ServedLM
+    from tuning.loading import ModelLoadError, load_model_and_tokenizer, load_tokenizer
+
+    if run.backend == BACKEND:
+        if not run.base_url:
+            raise ValueError("--backend openai needs --base-url, the server's API root (http://HOST:PORT/v1)")
+        if world_size() > 1:
+            raise ValueError(
+                "--backend openai runs in one process (the server parallelises): launch it without accelerate"
+            )
+        try:
+            tokenizer = load_tokenizer(run.tokenizer or run.model, trust_remote_code=run.trust_remote_code)
+        except ModelLoadError as err:
+            raise ModelLoadError(
+                f"{err}. The served model's tokenizer is loaded here: name it with --tokenizer"
+            ) from err
+        return ServedLM.connect(
+            run.base_url,
+            run.model,
+            tokenizer=tokenizer,
+            max_concurrency=run.max_concurrency,
+            progress=progress,
+        )
+    if run.base_url or run.tokenizer:
+        raise ValueError("--base-url and --tokenizer are options of --backend openai")
+    model, tokenizer = load_model_and_tokenizer(
+        run.model, dtype=run.dtype, device=run.device or device(), trust_remote_code=run.trust_remote_code,
+        device_map=run.device_map,
+    )  # fmt: skip
+    return LM(model, tokenizer, progress=progress)
 
 
 def run_cli(argv: Sequence[str]) -> int:
     """Load the model, evaluate, write the run directory."""
     from tuning.eval.report import headline_table
-    from tuning.lm import LM
-    from tuning.loading import ModelLoadError, load_model_and_tokenizer
+    from tuning.lm import ServerError
+    from tuning.loading import ModelLoadError
 
     run, opts, rest = parse(argv)
     set_verbosity(rest.verbose, rest.quiet)
@@ -92,18 +135,17 @@ def run_cli(argv: Sequence[str]) -> int:
     torch.set_num_threads(run.threads or cpu_threads())
     try:
         check_writable_folder(run.out, "--out")  # before the model is loaded, not after the evaluation
-        if run.dtype == "bfloat16":
+        if run.dtype == "bfloat16" and run.backend != BACKEND:
             require_bf16(run.device or device(), "--dtype bfloat16", "use --dtype float32 there")
         start()
-        model, tokenizer = load_model_and_tokenizer(
-            run.model, dtype=run.dtype, device=run.device or device(), trust_remote_code=run.trust_remote_code,
-            device_map=run.device_map,
-        )  # fmt: skip
-        lm = LM(model, tokenizer, progress=opts.progress and is_main_process())
+        lm = load_lm(run, progress=opts.progress and is_main_process())
         results = evaluate_lm(lm, run.format, opts, model_name=run.model)
     except (ModelLoadError, FormatNotExpressibleError, EmptyConfigError, KeyError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except ServerError as err:  # the server went away or kept failing: nothing is written
+        print(f"error: {err}\nThe run did not finish; nothing was written to {run.out}.", file=sys.stderr)
+        return 1
     if is_main_process():
         for path in write_run(results, run.out):
             print(path)
@@ -112,7 +154,7 @@ def run_cli(argv: Sequence[str]) -> int:
 
 
 def compare_cli(argv: Sequence[str]) -> int:
-    """``compare DIR...``: the headline table, per-task differences against the first run, wins/ties/losses."""
+    """``compare DIR...``: the headline table, per-task differences against the first run, and their verdicts."""
     from tuning.eval.compare import ProtocolMismatch, compare
     from tuning.eval.plots import plot_compare
     from tuning.eval.report import comparison_report

@@ -1,25 +1,48 @@
-"""Several evaluation runs side by side: per-task figures with intervals, paired differences, wins/ties/losses.
+"""Several evaluation runs side by side: per-task figures and differences with intervals, and verdicts that hold.
 
 Runs compare only when they followed the same protocol (`EvalOptions.protocol`), sampled with the same top-k,
 and chose the same k and the same episodes and alignment rows per task: otherwise a difference could come from
 the items scored, not from the models. `compare` refuses such runs unless told (``allow_mismatch``), and then
-compares them over the episodes and rows both scored. Every later run is compared
-with the first (the baseline): per task, the difference of each figure with its 95% bootstrap interval
-(episodes or rows resampled together in both runs, over the episodes or rows both scored; coverage generations
-resampled independently, since samples of two models are not paired), and over tasks, how many the later run
-wins, ties (interval spans 0) and loses (tasks of a single episode or row are untested: no interval).
+compares them over the episodes and rows both scored: both runs' values and their difference are computed over
+those same items. Every later run is compared with the first (the baseline), per task and figure:
+
+- steerability and alignment: paired, the same outputs (matched by episode and sample index, so formats that
+  score different outputs of an episode still pair correctly) or rows in both runs, their clusters resampled
+  together (`DIFFERENCE_METHODS`);
+- coverage: the two runs' samples are independent, and their difference is Newcombe's interval.
+
+Each difference has a p-value; Holm's correction over the tasks of a figure keeps the chance of any false
+difference in that figure at or below 5%, and gives the verdict: better, no detectable difference (not "equal":
+the data could not tell) or worse; a task of a single episode or row is untested. A sign test over tasks says
+whether more tasks moved one way than the other. Every task and figure resamples from its own seeded stream.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from tuning.eval.options import PROTOCOL
-from tuning.eval.results import STEER_HEADLINES, EvalResults
-from tuning.eval.uncertainty import coverage_replicates, interval, paired_difference, rng, verdict
+from tuning.eval.proportions import independent_difference
+from tuning.eval.results import JS_RANGE, STEER_HEADLINES, EvalResults, SteerTask
+from tuning.eval.uncertainty import (
+    BETTER,
+    MIN_UNITS,
+    SAME,
+    UNTESTED,
+    VERDICTS,
+    WORSE,
+    Difference,
+    Estimate,
+    SignTest,
+    cluster_mean,
+    holm,
+    paired_difference,
+    sign_test,
+    stream,
+    verdict,
+)  # fmt: skip
 
 #: (figure, desideratum, lower is better) of the per-task comparisons.
 FIGURES = (
@@ -74,20 +97,29 @@ def protocol_differences(first: EvalResults, other: EvalResults) -> list[str]:
 
 @dataclass
 class TaskDifference:
-    """One figure of one task: the two runs' values and the difference (later minus first) with its interval."""
+    """One figure of one task: both runs' values over the items both scored (with their intervals), the
+    difference (later minus first) with its interval and p-value, the p-value after Holm's correction over the
+    figure's tasks, and the verdict it gives."""
 
     figure: str
     task: str
     first: float
     later: float
-    low: float
-    high: float
+    low: float | None
+    high: float | None
+    p_value: float | None
+    adjusted_p: float | None
     verdict: str
+    units: int
+    method: str
+    first_interval: list[float] | None = None
+    later_interval: list[float] | None = None
 
 
 @dataclass
 class Comparison:
-    """Every later run against the first: per-task differences and wins/ties/losses per figure."""
+    """Every later run against the first: per-task differences, and per figure how many tasks are better, show no
+    detectable difference or are worse (Holm-corrected over the figure's tasks), with a sign test over tasks."""
 
     labels: list[str]
     runs: list[EvalResults]
@@ -95,56 +127,123 @@ class Comparison:
     mismatches: dict[str, list[str]] = field(default_factory=dict)
 
     def tally(self, label: str, figure: str) -> dict[str, int]:
-        """Wins, ties, losses (and untested tasks of one episode or row) of run ``label`` against the first
-        over the tasks of one figure."""
-        counts = {"win": 0, "tie": 0, "loss": 0, "untested": 0}
+        """How many tasks of one figure run ``label`` does better, with no detectable difference, worse (and
+        untested: tasks of one episode or row) than the first run."""
+        counts = dict.fromkeys(VERDICTS, 0)
         for d in self.differences.get(label, []):
             if d.figure == figure:
                 counts[d.verdict] += 1
         return counts
 
+    def sign_test(self, label: str, figure: str) -> SignTest:
+        """The sign test over the tasks of one figure: as many tasks better as worse, by their point difference?"""
+        lower = LOWER_IS_BETTER[figure]
+        return sign_test([(d.first - d.later) if lower else (d.later - d.first)
+                          for d in self.differences.get(label, []) if d.figure == figure])  # fmt: skip
+
+
+#: figure -> lower is better.
+LOWER_IS_BETTER = {name: lower for name, _, lower in FIGURES}
+#: The range of each figure's difference (its interval is clipped to it).
+DIFFERENCE_RANGE = {"loss_geq_1": (-math.inf, math.inf), "all_acc_geq_1": (-1.0, 1.0),
+                    "js_divergence": (-JS_RANGE[1], JS_RANGE[1])}  # fmt: skip
+#: How each figure's differences are measured (compare.md says it).
+DIFFERENCE_METHODS = {
+    "loss_geq_1": "paired studentized cluster bootstrap over episodes; outputs paired by (episode, sample index)",
+    "all_acc_geq_1": "paired studentized cluster bootstrap over episodes; outputs paired by (episode, sample index)",
+    "js_divergence": "paired studentized cluster bootstrap over the task's row clusters; rows paired by id",
+    "percent_valid": "Newcombe's hybrid score interval (two independent sets of samples)",
+    "diversity": "Newcombe's square-and-add of the two jackknife Wilson intervals (independent samples)",
+    "yield": "Newcombe's square-and-add of the two jackknife Wilson intervals (independent samples)",
+}
+
 
 def tally_text(counts: dict[str, int]) -> str:
-    """``W/T/L``, with the untested tasks named when there are any."""
-    text = f"{counts['win']}/{counts['tie']}/{counts['loss']}"
-    return text + (f" (+{counts['untested']} untested)" if counts.get("untested") else "")
+    """``better/no detectable difference/worse``, with the untested tasks named when there are any."""
+    text = f"{counts[BETTER]}/{counts[SAME]}/{counts[WORSE]}"
+    return text + (f" (+{counts[UNTESTED]} untested)" if counts.get(UNTESTED) else "")
 
 
-def _difference(
-    figure: str, task: str, first: float, later: float, replicates: np.ndarray, units: int
-) -> TaskDifference:
-    """One figure's difference with its interval and verdict (`FIGURES` says which direction is better) over
-    ``units`` paired episodes, rows or generations."""
-    low, high = interval(replicates)
-    lower_is_better = next(lower for name, _, lower in FIGURES if name == figure)
-    return TaskDifference(figure, task, first, later, low, high, verdict(low, high, lower_is_better, units))
+def _row(figure: str, task: str, first: Estimate, later: Estimate, diff: Difference) -> TaskDifference:
+    return TaskDifference(
+        figure, task, first.value, later.value, *(diff.interval or (None, None)), diff.p_value, None, UNTESTED,
+        diff.units, diff.method, first.bounds(), later.bounds(),
+    )  # fmt: skip
+
+
+def _by_sample(a: SteerTask, b: SteerTask) -> bool:
+    """Whether both runs recorded each output's sample index (older results files did not)."""
+    return "sample" in a.outputs and "sample" in b.outputs
+
+
+def _steer_pairs(first: EvalResults, later: EvalResults) -> dict[str, tuple[SteerTask, SteerTask]]:
+    """The steerability tasks both runs evaluated, with outputs."""
+    theirs = later.steerability.evaluated() if later.steerability else {}
+    return {
+        task: (a, theirs[task])
+        for task, a in (first.steerability.evaluated() if first.steerability else {}).items()
+        if task in theirs and a.outputs and theirs[task].outputs
+    }
+
+
+def unpairable(first: EvalResults, later: EvalResults, label: str) -> list[str]:
+    """Steerability tasks whose outputs cannot be paired: a run without sample indices (an older results file)
+    pairs by rank, which is right only within one format."""
+    if first.format == later.format:
+        return []
+    return [
+        f"{task}: not compared: the steerability outputs of {label if 'sample' not in b.outputs else 'the first run'} "
+        "have no sample index (results.json field steerability.tasks.<task>.outputs.sample, written by newer "
+        f"versions), and runs in different formats ({first.format} vs {later.format}) pair their outputs only by "
+        "it; evaluate that model again"
+        for task, (a, b) in _steer_pairs(first, later).items()
+        if not _by_sample(a, b)
+    ]
 
 
 def _steer_differences(first: EvalResults, later: EvalResults) -> list[TaskDifference]:
+    """Per steerability task and headline, the paired difference over the outputs both runs scored, matched by
+    (episode, sample index), or by rank within one format when a run has no sample indices (`unpairable`)."""
     out = []
-    for task, a in (first.steerability.evaluated() if first.steerability else {}).items():
-        b = (later.steerability.evaluated() if later.steerability else {}).get(task)
-        if b is None or not a.outputs or not b.outputs:
+    for task, (a, b) in _steer_pairs(first, later).items():
+        by_sample = _by_sample(a, b)
+        if not by_sample and first.format != later.format:
             continue
         for figure, record in STEER_HEADLINES.items():
-            paired = paired_difference(a.clusters(record), b.clusters(record), rng())
-            if paired is None:
+            mine, yours = a.items(record, by_sample), b.items(record, by_sample)
+            shared = [key for key in mine if key in yours]
+            if not shared:
                 continue
-            out.append(_difference(figure, task, a.metrics[figure], b.metrics[figure], *paired))
+            keys = set(shared)
+            diff = paired_difference([mine[k] for k in shared], [yours[k] for k in shared], [k[0] for k in shared],
+                                     stream("compare", figure, task), DIFFERENCE_RANGE[figure])  # fmt: skip
+            estimates = (run.estimate(task, figure, keys, by_sample) for run in (a, b))
+            out.append(_row(figure, task, *estimates, diff))
     return out
 
 
 def _align_differences(first: EvalResults, later: EvalResults) -> list[TaskDifference]:
     out = []
+    figure = "js_divergence"
     for task, a in (first.alignment.tasks if first.alignment else {}).items():
         b = (later.alignment.tasks if later.alignment else {}).get(task)
         if b is None or not a.metrics or not b.metrics or not a.row_ids or not b.row_ids:
             continue
-        paired = paired_difference(a.clusters(), b.clusters(), rng())
-        if paired is None:
+        mine = dict(zip(a.row_ids, zip(a.js_per_row, a.cluster_ids, strict=True), strict=True))
+        yours = dict(zip(b.row_ids, b.js_per_row, strict=True))
+        shared = [r for r in a.row_ids if r in yours]
+        if not shared:
             continue
-        figure = "js_divergence"
-        out.append(_difference(figure, task, a.metrics[figure], b.metrics[figure], *paired))
+        clusters = [mine[r][1] for r in shared]
+        values_a, values_b = [mine[r][0] for r in shared], [yours[r] for r in shared]
+        diff = paired_difference(
+            values_a, values_b, clusters, stream("compare", figure, task), DIFFERENCE_RANGE[figure]
+        )
+        estimates = [
+            cluster_mean(v, clusters, stream("alignment", figure, task), JS_RANGE)
+            for v in (values_a, values_b)
+        ]
+        out.append(_row(figure, task, *estimates, diff))
     return out
 
 
@@ -155,17 +254,24 @@ def _cover_differences(first: EvalResults, later: EvalResults) -> list[TaskDiffe
     if a is None or b is None:
         return out
     for task in a.validity:
-        if task not in b.validity:
+        forms_a, forms_b = a.forms(task), b.forms(task)
+        if forms_a is None or forms_b is None:
             continue
-        ra = coverage_replicates(a.generations[task], a.validity[task], rng())
-        rb = coverage_replicates(b.generations[task], b.validity[task], rng(stream=1))
+        units = min(len(a.generations[task]), len(b.generations[task]))
         for figure in ("percent_valid", "diversity", "yield"):
-            reps = rb[figure] - ra[figure]
-            units = min(len(a.generations[task]), len(b.generations[task]))
-            out.append(
-                _difference(figure, task, a.task_value(task, figure), b.task_value(task, figure), reps, units)
-            )
+            diff = independent_difference(forms_a[figure], forms_b[figure], units)
+            out.append(_row(figure, task, forms_a[figure].estimate(), forms_b[figure].estimate(), diff))
     return out
+
+
+def _decide(differences: list[TaskDifference]) -> None:
+    """Holm's correction over the tasks of each figure, and each difference's verdict from it."""
+    for figure, _, lower in FIGURES:
+        family = [d for d in differences if d.figure == figure]
+        adjusted = holm([d.p_value if d.units >= MIN_UNITS else None for d in family])
+        for d, p in zip(family, adjusted, strict=True):
+            d.adjusted_p = p
+            d.verdict = verdict(Difference(d.later - d.first, None, d.p_value, d.method, d.units), p, lower)
 
 
 def compare(runs: Sequence[EvalResults], labels: Sequence[str], allow_mismatch: bool = False) -> Comparison:
@@ -173,7 +279,7 @@ def compare(runs: Sequence[EvalResults], labels: Sequence[str], allow_mismatch: 
     result = Comparison(list(labels), list(runs))
     first = runs[0]
     for label, later in zip(labels[1:], runs[1:], strict=True):
-        found = protocol_differences(first, later)
+        found = protocol_differences(first, later) + unpairable(first, later, label)
         if found and not allow_mismatch:
             raise ProtocolMismatch(
                 f"{labels[0]} and {label} did not evaluate the same items: {'; '.join(found[:5])}"
@@ -182,9 +288,11 @@ def compare(runs: Sequence[EvalResults], labels: Sequence[str], allow_mismatch: 
                 "episodes), or pass --allow-protocol-mismatch"
             )
         result.mismatches[label] = found
-        result.differences[label] = (
+        differences = (
             _steer_differences(first, later)
             + _align_differences(first, later)
             + _cover_differences(first, later)
         )
+        _decide(differences)
+        result.differences[label] = differences
     return result

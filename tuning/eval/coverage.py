@@ -17,9 +17,8 @@ from spectrum_suite.formats.families import SAMPLING_STOP_STRINGS
 from tuning.distributed import share
 from tuning.eval.options import SETTINGS, EvalOptions
 from tuning.eval.results import CoverResults, CoverSetting
-from tuning.eval.uncertainty import coverage_replicates, interval, rng
 from tuning.jsonfile import json_ready
-from tuning.lm import LM, derived_seed
+from tuning.lm import LanguageModel, derived_seed
 from tuning.sequences import encode_prompt
 
 #: The chat system prompt of the paper's coverage evaluation (the description is inserted without a prefix).
@@ -61,8 +60,24 @@ def prompt_for(row: Mapping[str, Any], setting: str, fmt: Format) -> str:
     return fmt.prompt_text(setting_messages(row, setting), **options)
 
 
+def sampling_prompt(
+    row: Mapping[str, Any], setting: str, fmt: Format, context_length: int | None
+) -> tuple[str, list[int] | None]:
+    """The prompt of one (row, setting) and its ids; None for the ids when the prompt and the row's
+    ``max_new_tokens`` do not fit the context (the job is skipped and listed)."""
+    prompt = prompt_for(row, setting, fmt)
+    ids = encode_prompt(fmt.tokenizer, prompt)
+    if context_length is not None and len(ids) + int(row["max_new_tokens"]) > context_length:
+        return prompt, None
+    return prompt, ids
+
+
 def evaluate_coverage(
-    lm: LM, fmt: Format, tasks: Mapping[str, Sequence[Mapping[str, Any]]], metric: Any, opts: EvalOptions
+    lm: LanguageModel,
+    fmt: Format,
+    tasks: Mapping[str, Sequence[Mapping[str, Any]]],
+    metric: Any,
+    opts: EvalOptions,
 ) -> CoverResults:
     """Per setting: the metric's per-task results and aggregates, the prompts used and skip counts."""
     from metrics.coverage.cleaning import clean_generation
@@ -77,14 +92,13 @@ def evaluate_coverage(
         the samples do not depend on which process draws them."""
         done = []
         for setting, task, row in tqdm(part, desc="coverage sampling", disable=not lm.progress):
-            prompt = prompt_for(row, setting, fmt)
-            ids = encode_prompt(lm.tokenizer, prompt)
-            max_new = int(row["max_new_tokens"])
-            if lm.context_length is not None and len(ids) + max_new > lm.context_length:
+            prompt, ids = sampling_prompt(row, setting, fmt, lm.context_length)
+            if ids is None:
                 done.append((prompt, None))
                 continue
             raw = lm.sample(
-                ids, n=opts.num_generations, max_new_tokens=max_new, seed=derived_seed(opts.seed, task, setting),
+                ids, n=opts.num_generations, max_new_tokens=int(row["max_new_tokens"]),
+                seed=derived_seed(opts.seed, task, setting),
                 top_k=opts.top_k, stop_strings=stops, batch_size=opts.batch_size,
             )  # fmt: skip
             done.append((prompt, [clean_generation(g, stops) for g in raw]))
@@ -111,8 +125,7 @@ def evaluate_coverage(
                 flags = res.metrics["per_task"][task].pop("validity", None)
                 if flags is not None:
                     res.validity[task] = flags
-                    replicates = coverage_replicates(res.generations[task], flags, rng())
-                    res.intervals[task] = {name: interval(values) for name, values in replicates.items()}
+            res.refresh_intervals()
     return CoverResults(
         settings=settings, num_generations=opts.num_generations, top_k=lm.effective_top_k(opts.top_k),
         seed=opts.seed, stop_strings=stops,

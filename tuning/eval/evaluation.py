@@ -1,8 +1,8 @@
 """`evaluate_model`: the three evaluations of one model, and writing a run folder.
 
 Steerability runs on the episode configs, distributional alignment on the alignment configs and coverage on
-the coverage configs, each on the builder's held-out rows; the model is run by `tuning.lm.LM` and the numbers
-come from the metric modules in ``metrics/``.
+the coverage configs, each on the builder's held-out rows; the model is run by a `tuning.lm.LanguageModel`
+(transformers in process, or a served model) and the numbers come from the metric modules in ``metrics/``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from tuning.distributed import world_size
 from tuning.eval.data import load_eval_data
 from tuning.eval.options import OWN_TOKENIZER, EvalOptions
 from tuning.eval.results import EvalResults
-from tuning.lm import LM
+from tuning.lm import LM, LanguageModel
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -26,17 +26,33 @@ if TYPE_CHECKING:
 METRIC_NAMES = {"episodes": "steerability", "alignment": "distributional_alignment", "coverage": "coverage"}
 
 
-def _k_tokenizer(name: str) -> Any:
-    """The tokenizer that chooses k for every model, with the option to name when it cannot be loaded."""
+def k_format(name: str, own: Any) -> Format:
+    """The spectrum format of the tokenizer that chooses k for every model (``own``, the evaluated model's, for
+    ``model``), with the option to name when that tokenizer cannot be loaded."""
     from tuning.loading import ModelLoadError, load_tokenizer
 
+    if name == OWN_TOKENIZER:
+        return Format("spectrum", own)
     try:
-        return load_tokenizer(name)
+        return Format("spectrum", load_tokenizer(name))
     except ModelLoadError as err:
         raise ModelLoadError(
             f"the k tokenizer {name!r} (--k-tokenizer) could not be loaded: {err}. Any tokenizer works as long "
             "as every run you compare uses the same one; 'model' uses the evaluated model's own"
         ) from err
+
+
+def check_engine(lm: LanguageModel, configs: Any) -> None:
+    """Fail early when the engine cannot score (a server without prompt log-probabilities) and ``configs`` ask
+    for steerability or alignment, which score; coverage only samples."""
+    from spectrum_suite.registry import config_row_family
+
+    reason = lm.cannot_score
+    if reason is None:
+        return
+    scoring = [c for c in configs if config_row_family(c) in ("episodes", "alignment")]
+    if scoring:
+        raise ValueError(f"configs {', '.join(scoring)} cannot be evaluated: {reason}")
 
 
 def resolve_format(fmt: str | Format, tokenizer: Any) -> Format:
@@ -49,23 +65,27 @@ def resolve_format(fmt: str | Format, tokenizer: Any) -> Format:
     return fmt
 
 
-def evaluate_lm(lm: LM, fmt: str | Format, opts: EvalOptions, model_name: str | None = None) -> EvalResults:
-    """Every evaluation that ``opts.configs`` call for, on one loaded model, in format ``fmt`` (a name, or a
-    `Format` of the model's tokenizer with a forced family)."""
+def evaluate_lm(
+    lm: LanguageModel, fmt: str | Format, opts: EvalOptions, model_name: str | None = None
+) -> EvalResults:
+    """Every evaluation that ``opts.configs`` call for, on one loaded model (either backend), in format ``fmt``
+    (a name, or a `Format` of the model's tokenizer with a forced family)."""
     from tuning.eval.alignment import evaluate_alignment
     from tuning.eval.coverage import evaluate_coverage
     from tuning.eval.steerability import evaluate_steerability
 
     fmt = resolve_format(fmt, lm.tokenizer)
+    check_engine(lm, opts.configs)
     started = time.perf_counter()
     data = load_eval_data(opts.configs, data_dir=opts.data_dir)
-    k_tokenizer = lm.tokenizer if opts.k_tokenizer == OWN_TOKENIZER else _k_tokenizer(opts.k_tokenizer)
-    k_format = Format("spectrum", k_tokenizer)
+    k_selection = k_format(opts.k_tokenizer, lm.tokenizer)
+    engine = lm.describe()
     results = EvalResults(
         model=model_name or lm.name,
         format=fmt.name,
-        dtype=str(next(lm.model.parameters()).dtype).removeprefix("torch."),
-        device=str(lm.device),
+        dtype=engine["dtype"],
+        device=engine["device"],
+        backend=engine,
         context_length=lm.context_length,
         configs=list(opts.configs),
         skipped_tasks=data.skipped,
@@ -77,7 +97,7 @@ def evaluate_lm(lm: LM, fmt: str | Format, opts: EvalOptions, model_name: str | 
         (
             "steerability",
             "episodes",
-            lambda tasks, m: evaluate_steerability(lm, fmt, tasks, m, opts, k_format),
+            lambda tasks, m: evaluate_steerability(lm, fmt, tasks, m, opts, k_selection),
         ),
         ("alignment", "alignment", lambda tasks, m: evaluate_alignment(lm, fmt, tasks, m, opts)),
         ("coverage", "coverage", lambda tasks, m: evaluate_coverage(lm, fmt, tasks, m, opts)),

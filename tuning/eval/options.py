@@ -10,7 +10,7 @@ default and one range check wherever it is set.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, get_type_hints
 
@@ -22,8 +22,10 @@ from tuning.embedded import EMBEDDED_MODEL
 
 DEFAULT_CONFIGS = ("test", "alignment", "coverage")
 SETTINGS = ("description", "examples", "both")
-#: The options that decide which items are scored and how: two runs compare only if these agree.
-PROTOCOL = ("max_instances", "num_generations", "seed", "top_k", "include_terminator", "k", "k_window",
+#: The options that decide which items are scored and how: two runs compare only if these agree. The sampling
+#: seed is not one of them: it only decides which samples a run draws, and `compare` treats the samples of two
+#: runs as independent whatever their seeds.
+PROTOCOL = ("max_instances", "num_generations", "top_k", "include_terminator", "k", "k_window",
             "k_tokenizer", "min_episodes_for_k2", "settings")  # fmt: skip
 #: ``k_tokenizer`` value that selects k with the evaluated model's own tokenizer.
 OWN_TOKENIZER = "model"
@@ -139,6 +141,19 @@ class OwnMetadata:
 
 class OptionParser(OwnMetadata, HfArgumentParser):
     """`HfArgumentParser` for dataclasses whose fields are made with `option`."""
+
+    def parse_all(self, argv: Sequence[str]) -> tuple[Any, ...]:
+        """One record per dataclass, then the namespace of the other arguments; a bad value or an unknown
+        argument ends in argparse's usage error (exit code 2)."""
+        try:
+            *parsed, unknown = self.parse_args_into_dataclasses(
+                args=list(argv), return_remaining_strings=True, look_for_args_file=False
+            )
+        except ValueError as err:  # a range or combination the dataclasses refuse
+            self.error(str(err))
+        if unknown:
+            self.error(f"unrecognized arguments: {' '.join(unknown)}")
+        return tuple(parsed)
 
 
 def prefixed(

@@ -13,10 +13,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tuning.eval.results import AlignResults, CoverResults, EvalResults, SteerResults, SteerTask
-from tuning.eval.uncertainty import Clusters, interval, rng
+from tuning.eval.results import (
+    STEER_HEADLINES,
+    AlignResults,
+    CoverResults,
+    EvalResults,
+    SteerResults,
+    SteerTask,
+    steer_estimate,
+)  # fmt: skip
 
 MAX_EXAMPLE_PANELS = 4
+#: Resamples per band point of the steerability curves: a drawn band needs fewer than a reported interval.
+BAND_RESAMPLES = 1000
 
 
 def _plt() -> Any:
@@ -40,20 +49,20 @@ def _style(index: int) -> dict[str, Any]:
     }
 
 
-def _curve(task: SteerTask, record: str) -> tuple[list[int], list[float], list[float], list[float]]:
-    """Per scored-output index j: the mean of ``record`` and its 95% interval (episodes resampled)."""
+def _curve(
+    name: str, task: SteerTask, record: str
+) -> tuple[list[int], list[float], list[float], list[float]]:
+    """Per scored-output index j: the mean of ``record`` and its 95% interval, by the method of the headline
+    figure of that record (`tuning.eval.results.INTERVAL_METHODS`); a single output gets no band."""
     o = task.outputs
+    figure = next(f for f, r in STEER_HEADLINES.items() if r == record)
     xs, means, lows, highs = [], [], [], []
-    generator = rng()
     for j in sorted({int(s) for s in o["shots"]}):
         at = [i for i, s in enumerate(o["shots"]) if int(s) == j]
-        clusters = Clusters.of(
-            [task.episode_ids[int(o["episode"][i])] for i in at], [o[record][i] for i in at]
-        )
-        low, high = (
-            interval(clusters.replicates(generator)) if len(at) > 1 else (clusters.mean, clusters.mean)
-        )
-        xs.append(j), means.append(clusters.mean), lows.append(low), highs.append(high)
+        episodes = [task.episode_ids[int(o["episode"][i])] for i in at]
+        found = steer_estimate(f"{name}@{j}", figure, episodes, [o[record][i] for i in at], BAND_RESAMPLES)
+        low, high = found.interval or (found.value, found.value)
+        xs.append(j), means.append(found.value), lows.append(low), highs.append(high)
     return xs, means, lows, highs
 
 
@@ -67,7 +76,10 @@ def _save(fig: Any, path: Path) -> Path:
 def plot_steer_curves(runs: Sequence[tuple[str, SteerResults]], path: Path) -> Path | None:
     """Loss and exact match against shots with 95% bands; one line per (run, task)."""
     lines = [
-        (f"{label}{task}", res) for label, steer in runs for task, res in steer.tasks.items() if res.outputs
+        (f"{label}{task}", task, res)
+        for label, steer in runs
+        for task, res in steer.tasks.items()
+        if res.outputs
     ]
     if not lines:
         return None
@@ -75,9 +87,9 @@ def plot_steer_curves(runs: Sequence[tuple[str, SteerResults]], path: Path) -> P
     from matplotlib.ticker import PercentFormatter
 
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
-    for index, (name, task) in enumerate(lines):
+    for index, (name, task_name, task) in enumerate(lines):
         for ax, record in ((ax_loss, "loss"), (ax_acc, "all_acc")):
-            xs, means, lows, highs = _curve(task, record)
+            xs, means, lows, highs = _curve(task_name, task, record)
             (line,) = ax.plot(xs, means, label=name, markersize=4, **_style(index))
             ax.fill_between(xs, lows, highs, color=line.get_color(), alpha=0.15, linewidth=0)
     ax_loss.set(
@@ -89,7 +101,8 @@ def plot_steer_curves(runs: Sequence[tuple[str, SteerResults]], path: Path) -> P
     ax_acc.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax_acc.set_ylim(-0.02, 1.02)
     ax_acc.legend(fontsize=7)
-    fig.text(0.5, 0.005, "bands: 95% bootstrap intervals (episodes resampled)", ha="center", fontsize=7)
+    fig.text(0.5, 0.005, "bands: 95% intervals (loss: studentized cluster bootstrap; exact match: clustered Wilson)",
+             ha="center", fontsize=7)  # fmt: skip
     return _save(fig, path)
 
 
@@ -157,7 +170,7 @@ def _coverage_axes(ax: Any, title: str) -> None:
 
 
 def plot_coverage(cover: CoverResults, path: Path) -> Path | None:
-    """Validity against diversity, one point per task and setting, with 95% intervals (generations resampled)."""
+    """Validity against diversity, one point per task and setting, with their 95% intervals (Wilson, jackknife)."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7, 5))
     drawn = [

@@ -2,18 +2,29 @@
 
 Headline (`docs/evaluation.md`): steerability ``loss_geq_1`` (nats per output, lower is better) and
 ``all_acc_geq_1`` (greedy exact match), each the mean over the evaluated tasks; alignment mean JS divergence
-(``js_divergence``, mean over tasks), with the peers' total variation and, over the scale rows, 1-Wasserstein
-distance beside it; coverage % valid, diversity and yield per prompt setting (the metric's
-``percent_valid``, ``unique_gens_pct`` and ``unique_valid_count``, means over tasks). Every figure is printed
-with its 95% bootstrap interval in brackets (`tuning.eval.uncertainty`).
+(``js_divergence``, mean over the paper's seven tasks, ``states`` beside it), with the peers' total variation and,
+over the scale rows, 1-Wasserstein distance beside it; coverage % valid, diversity and yield per prompt setting (the
+metric's ``percent_valid``, ``unique_gens_pct`` and ``unique_valid_count``, means over tasks). Every figure is
+printed with its 95% interval in brackets; each report lists the method of every figure's interval
+(`tuning.eval.results.INTERVAL_METHODS`) and a comparison the method of every difference.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tuning.eval.compare import FIGURES, SETTING, Comparison, tally_text
-from tuning.eval.results import ALIGN_FIGURES, COLUMNS, AlignResults, CoverResults, EvalResults, SteerResults
+from tuning.eval.compare import DIFFERENCE_METHODS, FIGURES, Comparison, TaskDifference, tally_text
+from tuning.eval.results import (
+    ALIGN_FIGURES,
+    COLUMNS,
+    HEADLINE_ALIGNMENT_TASKS,
+    INTERVAL_METHODS,
+    AlignResults,
+    CoverResults,
+    EvalResults,
+    SteerResults,
+)
+from tuning.eval.uncertainty import UNTESTED
 
 #: How each per-task figure prints.
 FORMAT = {"loss_geq_1": "{:.3f}", "all_acc_geq_1": "{:.3f}", "js_divergence": "{:.4f}", "percent_valid": "{:.1%}",
@@ -90,7 +101,9 @@ def _align_section(align: AlignResults) -> list[str]:
     lines = [
         "## Distributional alignment",
         "",
-        f"Terminator included: {align.include_terminator}.",
+        f"Terminator included: {align.include_terminator}. The headline JS divergence is the mean over the "
+        f"paper's seven tasks ({', '.join(HEADLINE_ALIGNMENT_TASKS)}) that were evaluated; any other task "
+        "(`states`) is reported beside it, not in the mean.",
         "",
         "| task | rows | evaluated | too long | JS div | TV | W1 (scales) | KL | mode match | coverage |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -117,7 +130,7 @@ def _cover_section(cover: CoverResults) -> list[str]:
         "## Valid output-space coverage",
         "",
         f"{cover.num_generations} samples per task and setting; top_k applied = {cover.top_k or 'none'}, "
-        f"seed {cover.seed}. Intervals resample the tasks (prompts).",
+        f"seed {cover.seed}. Intervals are for the mean over these tasks, from each task's own interval.",
         "",
         "| setting | % valid | diversity | yield | tasks too long |",
         "|---|---:|---:|---:|---:|",
@@ -131,6 +144,11 @@ def _cover_section(cover: CoverResults) -> list[str]:
     return lines + [""]
 
 
+def methods_note(methods: dict[str, str], heading: str) -> list[str]:
+    """A list of how each figure's interval (or difference) is computed."""
+    return [heading, "", *(f"- `{figure}`: {method}" for figure, method in methods.items()), ""]
+
+
 def render_report(results: EvalResults, plots: Sequence[str]) -> str:
     """report.md: the headline table, the skipped tasks and counts, each section and its plots."""
     lines = [
@@ -138,9 +156,12 @@ def render_report(results: EvalResults, plots: Sequence[str]) -> str:
         "",
         f"dtype {results.dtype}, device {results.device}, {results.num_processes} process(es), context "
         f"{results.context_length} tokens, configs {', '.join(results.configs)}, total {results.timings.get('total_s')} s. "
-        "Figures in brackets are 95% bootstrap intervals.",
+        "Figures in brackets are 95% intervals (methods below).",
         "",
         headline_table(results),
+        *methods_note(
+            INTERVAL_METHODS, "Intervals (each with a coverage tested on simulated data, docs/evaluation.md):"
+        ),
     ]
     skipped = {c: t for c, t in results.skipped_tasks.items() if t}
     if skipped:
@@ -162,66 +183,69 @@ def render_report(results: EvalResults, plots: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def _task_value(run: EvalResults, figure: str, task: str) -> tuple[float | None, Sequence[float] | None]:
-    """One run's figure for one task, with its interval."""
-    if figure in ("loss_geq_1", "all_acc_geq_1") and run.steerability and task in run.steerability.tasks:
-        t = run.steerability.tasks[task]
-        return (t.metrics or {}).get(figure), t.intervals.get(figure)
-    if figure == "js_divergence" and run.alignment and task in run.alignment.tasks:
-        t = run.alignment.tasks[task]
-        return (t.metrics or {}).get(figure), t.intervals.get(figure)
-    setting = run.coverage.settings.get(SETTING) if run.coverage else None
-    if setting is not None and task in setting.validity:
-        return setting.task_value(task, figure), setting.intervals.get(task, {}).get(figure)
-    return None, None
+def _difference_cell(d: TaskDifference | None, fmt: str) -> str:
+    if d is None:
+        return "—"
+    change = _signed(d.later - d.first, fmt)
+    if d.verdict == UNTESTED:
+        return f"{change} (one item: no interval) untested"
+    bounds = "" if d.low is None else f" [{_signed(d.low, fmt)}, {_signed(d.high, fmt)}]"
+    return f"{change}{bounds} p={d.p_value:.3g}, Holm {d.adjusted_p:.3g}: {d.verdict}"
 
 
 def comparison_report(comp: Comparison) -> str:
-    """compare.md: headline table, wins/ties/losses over tasks, and per figure every task's values and
-    differences (later run minus the first) with their intervals."""
+    """compare.md: headline table, the tally of verdicts over tasks with a sign test, and per figure every task's
+    values over the items both runs scored and the difference (later run minus the first) with its interval,
+    p-value and Holm-corrected p-value."""
     first = comp.labels[0]
-    lines = ["# Comparison", "", "Figures in brackets are 95% bootstrap intervals.", "",
+    lines = ["# Comparison", "", "Figures in brackets are 95% intervals.", "",
              compare_table(comp.runs, comp.labels)]  # fmt: skip
     for label, found in comp.mismatches.items():
         if found:
-            lines += [f"**{label} was evaluated under another protocol than {first}** (compared anyway): "
-                      + "; ".join(found), ""]  # fmt: skip
+            lines += [f"**{label} was evaluated under another protocol than {first}** (compared anyway, over the "
+                      "items both scored): " + "; ".join(found), ""]  # fmt: skip
     later = comp.labels[1:]
     if later:
-        lines += [f"## Wins, ties and losses against {first}", "",
-                  "A win is a difference whose interval lies on the better side of 0; a tie spans 0; a task of "
-                  "one episode or row has no interval and is untested.", "",
-                  "| figure | " + " | ".join(f"{label} (W/T/L)" for label in later) + " |",
-                  "|---|" + "---:|" * len(later)]  # fmt: skip
+        lines += [f"## Better, no detectable difference, worse against {first}", "",
+                  "Per figure, the tasks where the later run is better, shows no detectable difference, or is worse: a "
+                  "difference counts when its p-value, after Holm's correction over the figure's tasks, is at most "
+                  "0.05, so the chance of any false difference in a figure stays at or below 5%. \"no detectable "
+                  "difference\" is not \"equal\": the data could not tell. A task of one episode or row is untested. "
+                  "The sign test asks whether more tasks moved one way than the other, by their point differences.",
+                  "",
+                  "| figure | " + " | ".join(f"{label}: better/no detectable difference/worse | sign test"
+                                            for label in later) + " |",
+                  "|---|" + "---:|---:|" * len(later)]  # fmt: skip
         for figure, desideratum, _ in FIGURES:
             cells = []
             for label in later:
-                cells.append(tally_text(comp.tally(label, figure)))
+                sign = comp.sign_test(label, figure)
+                test = "—" if sign.p_value is None else f"{sign.better}↑ {sign.worse}↓, p={sign.p_value:.3g}"
+                cells += [tally_text(comp.tally(label, figure)), test]
             lines.append(f"| {desideratum}: {figure} | " + " | ".join(cells) + " |")
-        lines.append("")
+        lines += ["", *methods_note(DIFFERENCE_METHODS, "How each difference is measured:")]
     for figure, desideratum, lower in FIGURES:
-        tasks = sorted({d.task for diffs in comp.differences.values() for d in diffs if d.figure == figure})
+        found = {
+            label: {d.task: d for d in comp.differences.get(label, []) if d.figure == figure}
+            for label in later
+        }
+        tasks = sorted({task for by_task in found.values() for task in by_task})
         if not tasks:
             continue
         fmt = FORMAT[figure]
         lines += [f"## {desideratum}: {figure} ({'lower' if lower else 'higher'} is better)", "",
-                  "| task | " + " | ".join(comp.labels) + " | " + " | ".join(f"{label} − {first}" for label in later) + " |",
-                  "|---|" + "---:|" * (len(comp.labels) + len(later))]  # fmt: skip
+                  "Values over the items both runs scored.", "",
+                  "| task | " + " | ".join(f"{first} (vs {label}) | {label} | {label} − {first}" for label in later) + " |",
+                  "|---|" + "---:|---:|---:|" * len(later)]  # fmt: skip
         for task in tasks:
-            values = [
-                _cell(value, fmt, bounds)
-                for value, bounds in (_task_value(r, figure, task) for r in comp.runs)
-            ]
-            diffs = []
+            cells = []
             for label in later:
-                d = next((d for d in comp.differences[label] if d.figure == figure and d.task == task), None)
-                diffs.append(
-                    "—"
-                    if d is None
-                    else f"{_signed(d.later - d.first, fmt)} (one item: no interval) untested"
-                    if d.verdict == "untested"
-                    else f"{_signed(d.later - d.first, fmt)} [{_signed(d.low, fmt)}, {_signed(d.high, fmt)}] {d.verdict}"
-                )
-            lines.append(f"| {task} | " + " | ".join(values + diffs) + " |")
+                d = found[label].get(task)
+                if d is None:
+                    cells += ["—", "—", "—"]
+                    continue
+                cells += [_cell(d.first, fmt, d.first_interval), _cell(d.later, fmt, d.later_interval),
+                          _difference_cell(d, fmt)]  # fmt: skip
+            lines.append(f"| {task} | " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)

@@ -4,21 +4,35 @@
 evaluation: `SteerResults` (per task: k, counts, the steerability metric's results), `AlignResults` (per
 task: counts, the distributional-alignment metric's results, per-row JS divergence and distances, example
 rows) and `CoverResults` (per prompt setting: prompts, generations and the coverage metric's results).
-`headline` flattens
-the numbers the tables show. `save`/`load` write and read the JSON; a file that is not a results file fails
-with its name and the field that is wrong.
+`headline` flattens the numbers the tables show, `intervals` their 95% intervals and `interval_methods` how each
+was computed (`tuning.eval.uncertainty`). `save`/`load` write and read the JSON; a file that is not a results file
+fails with its name and the field that is wrong. Intervals are recomputed from the stored per-item numbers when a
+file is loaded, so an older results file gets the current methods.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tuning.eval.uncertainty import Clusters, interval, resampled_tasks, rng, task_mean_replicates
+from tuning.eval.distinct import coverage_forms
+from tuning.eval.proportions import WilsonForm, clustered_proportion
+from tuning.eval.uncertainty import (
+    RESAMPLES,
+    TASK_MEAN,
+    Clusters,
+    Estimate,
+    cluster_mean,
+    cluster_spread,
+    stream,
+    task_mean,
+)
 from tuning.jsonfile import JSONFileError, json_ready, read_json, write_json
 
 #: (headline key, column title, how to print it), the columns of every results table.
@@ -26,6 +40,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("steer/loss_geq_1", "loss ≥1 ↓", "{:.3f}"),
     ("steer/all_acc_geq_1", "exact match ≥1 ↑", "{:.3f}"),
     ("align/js_divergence", "JS div ↓", "{:.4f}"),
+    ("align/states/js_divergence", "JS div states ↓", "{:.4f}"),
     ("align/total_variation", "TV ↓", "{:.4f}"),
     ("align/wasserstein", "W1 (scales) ↓", "{:.4f}"),
     ("cover/both/percent_valid", "% valid (both) ↑", "{:.1%}"),
@@ -42,6 +57,35 @@ COVERAGE_AGGREGATES = {
 
 #: Steerability headline name -> the per-output record it averages over outputs with at least one example.
 STEER_HEADLINES = {"loss_geq_1": "loss", "all_acc_geq_1": "all_acc"}
+#: The alignment tasks of the paper's headline JS divergence; any other task (``states``) is reported beside it.
+HEADLINE_ALIGNMENT_TASKS = (
+    "global_oqa",
+    "nytimes",
+    "mpi",
+    "rotten_tomatoes",
+    "urn",
+    "habermas",
+    "numbergame",
+)
+#: The range of a JS divergence in nats, which its intervals respect.
+JS_RANGE = (0.0, math.log(2))
+#: Each alignment figure's range (total variation in [0, 1]; the 1-Wasserstein distance on positions scaled to
+#: [0, 1] is in [0, 1] too).
+ALIGN_RANGE = {"js_divergence": JS_RANGE, "total_variation": (0.0, 1.0), "wasserstein": (0.0, 1.0)}
+#: How each figure's interval is computed (results.json's ``interval_methods``, the reports' notes).
+INTERVAL_METHODS = {
+    "loss_geq_1": "studentized cluster bootstrap over episodes (bootstrap-t, 4000 resamples, ends at least as wide as "
+    "Student's t)",
+    "all_acc_geq_1": "Wilson score interval with the episodes' design effect (t quantile, clusters - 1 df)",
+    "js_divergence": "studentized cluster bootstrap over the task's row clusters (bootstrap-t, 4000 resamples, ends at "
+    "least as wide as Student's t)",
+    "total_variation": "as js_divergence",
+    "wasserstein": "as js_divergence, over the rows whose candidates are a scale",
+    "percent_valid": "Wilson score interval over the samples",
+    "diversity": "Wilson form with the delete-one jackknife variance (effective sample size)",
+    "yield": "Wilson form with the delete-one jackknife variance (effective sample size)",
+    "over tasks": TASK_MEAN,
+}
 
 
 @dataclass
@@ -54,7 +98,9 @@ class SteerTask:
     metrics: dict[str, Any] | None = None
     failed: str | None = None
     episode_ids: list[str] = field(default_factory=list)
-    outputs: dict[str, list[float]] = field(default_factory=dict)  # episode (index), shots, loss, all_acc
+    # per output: episode (index into episode_ids), shots (its rank j), sample (its sample index in the episode;
+    # absent in results files written before it was recorded), loss, all_acc
+    outputs: dict[str, list[float]] = field(default_factory=dict)
     intervals: dict[str, list[float] | None] = field(default_factory=dict)  # None: one episode, no interval
 
     def clusters(self, record: str, min_shots: int = 1) -> Clusters:
@@ -64,6 +110,56 @@ class SteerTask:
         return Clusters.of(
             [self.episode_ids[int(o["episode"][i])] for i in keep], [o[record][i] for i in keep]
         )
+
+    def items(self, record: str, by_sample: bool = True) -> dict[tuple[str, int], float]:
+        """(episode id, sample index) -> ``record`` of every output with at least one example: the key that pairs
+        the same output across formats (colon scores an episode's first sample, spectrum and chat may not).
+        ``by_sample=False``, or an older results file without sample indices, keys by the rank j instead, which
+        pairs outputs only within one format."""
+        o = self.outputs
+        keys = o["sample"] if by_sample and "sample" in o else o["shots"]
+        return {
+            (self.episode_ids[int(o["episode"][i])], int(keys[i])): float(o[record][i])
+            for i, shots in enumerate(o["shots"])
+            if shots >= 1
+        }
+
+    def estimate(self, task: str, figure: str, items: set[tuple[str, int]] | None = None,
+                 by_sample: bool = True) -> Estimate | None:  # fmt: skip
+        """A headline figure (`STEER_HEADLINES`) of this task with its interval, over all outputs with at least
+        one example or only over ``items`` (keys of `items`); None when there is no such output."""
+        found = self.items(STEER_HEADLINES[figure], by_sample)
+        chosen = {key: v for key, v in found.items() if items is None or key in items}
+        if not chosen:
+            return None
+        return steer_estimate(task, figure, [key[0] for key in chosen], list(chosen.values()))
+
+    def spread(self, task: str, figure: str) -> Estimate | None:
+        """A headline figure with its stored interval and its variance (cheap: no resampling), for the interval
+        over tasks; None without outputs."""
+        chosen = self.items(STEER_HEADLINES[figure]) if self.outputs else {}
+        if not chosen:
+            return None
+        episodes, values = [key[0] for key in chosen], list(chosen.values())
+        if figure == "all_acc_geq_1":
+            return clustered_proportion(Clusters.of(episodes, values)).estimate()
+        return cluster_spread(values, episodes, self.intervals.get(figure))
+
+    def refresh_intervals(self, task: str) -> None:
+        """Every headline's interval by the current method (`INTERVAL_METHODS`)."""
+        found = {figure: self.estimate(task, figure) if self.outputs else None for figure in STEER_HEADLINES}
+        self.intervals = {figure: e.bounds() for figure, e in found.items() if e is not None}
+
+
+def steer_estimate(
+    task: str, figure: str, episodes: Sequence[str], values: Sequence[float], resamples: int = RESAMPLES
+) -> Estimate:
+    """A steerability figure over outputs (``values``, grouped by ``episodes``): loss by the studentized cluster
+    bootstrap (``resamples`` of them), exact match by the clustered Wilson interval."""
+    if figure == "all_acc_geq_1":
+        return clustered_proportion(Clusters.of(episodes, values)).estimate()
+    generator = stream("steerability", figure, task)
+    return cluster_mean(values, episodes, generator, bounds=(0.0, math.inf), resamples=resamples)
 
 
 @dataclass
@@ -80,14 +176,13 @@ class SteerResults:
         return sum(values) / len(values) if values else None
 
     def interval(self, key: str) -> list[float] | None:
-        """The 95% interval of the mean over tasks of a headline (`STEER_HEADLINES`), episodes resampled."""
-        tasks = [t for t in self.evaluated().values() if t.outputs]
-        if not tasks:
+        """The 95% interval of the mean over the evaluated tasks of a headline (`STEER_HEADLINES`): the tasks
+        fixed, each task's own interval giving its variance (`task_mean`)."""
+        found = [t.spread(name, key) for name, t in self.evaluated().items()]
+        if not found or any(e is None for e in found):
             return None
-        generator = rng()
-        return interval(
-            task_mean_replicates([t.clusters(STEER_HEADLINES[key]).replicates(generator) for t in tasks])
-        )
+        bounds = (0.0, 1.0) if key == "all_acc_geq_1" else (0.0, math.inf)
+        return task_mean(found, bounds).bounds()  # type: ignore[arg-type]
 
 
 @dataclass
@@ -117,20 +212,53 @@ class AlignTask:
     failed: str | None = None
     row_ids: list[str] = field(default_factory=list)
     intervals: dict[str, list[float] | None] = field(default_factory=dict)  # None: one row, no interval
+    # per evaluated row, the cluster it belongs to (the row's ``cluster`` field: rows of one question, book, movie
+    # or number set); empty in results files written before clusters were recorded: then every row is its own
+    row_clusters: list[str] = field(default_factory=list)
     # per evaluated row, "total_variation" and "wasserstein" (None for a row whose candidates are not a scale); empty
     # in results files written before they were recorded
     distances: dict[str, list[float | None]] = field(default_factory=dict)
 
+    @property
+    def cluster_ids(self) -> list[str]:
+        """The cluster of every evaluated row (its own id where none was recorded)."""
+        return self.row_clusters if len(self.row_clusters) == len(self.row_ids) else list(self.row_ids)
+
+    def per_row(self, figure: str = "js_divergence") -> tuple[list[str], list[float]]:
+        """The clusters and values of ``figure`` (one of `ALIGN_FIGURES`) of the rows that have one."""
+        values = self.js_per_row if figure == "js_divergence" else self.distances.get(figure, [])
+        if len(values) != len(self.row_ids):
+            return [], []
+        kept = [(c, v) for c, v in zip(self.cluster_ids, values, strict=True) if v is not None]
+        return [c for c, _ in kept], [float(v) for _, v in kept]
+
     def clusters(self, figure: str = "js_divergence") -> Clusters:
-        """Every evaluated row's value of ``figure`` (one of `ALIGN_FIGURES`), by row; rows without one left out."""
-        values = self.js_per_row if figure == "js_divergence" else self.distances[figure]
-        kept = [(row, v) for row, v in zip(self.row_ids, values, strict=True) if v is not None]
-        return Clusters.of([row for row, _ in kept], [v for _, v in kept])
+        """Every evaluated row's value of ``figure``, grouped by the rows' clusters; rows without one left out."""
+        return Clusters.of(*self.per_row(figure))
 
     def has(self, figure: str) -> bool:
         """Whether the task has ``figure`` and its per-row values (an interval can be computed)."""
-        per_row = self.js_per_row if figure == "js_divergence" else self.distances.get(figure)
-        return bool(self.metrics and self.metrics.get(figure) is not None and self.row_ids and per_row)
+        return bool(self.metrics and self.metrics.get(figure) is not None and self.per_row(figure)[1])
+
+    def estimate(self, task: str, figure: str = "js_divergence") -> Estimate:
+        """The mean of a per-row figure (one of `ALIGN_FIGURES`) with its studentized cluster-bootstrap interval,
+        the task's row clusters resampled together (`cluster_mean`, which takes any other per-row figure)."""
+        clusters, values = self.per_row(figure)
+        if not values:
+            raise ValueError(f"{task}: no per-row values of {figure} to form an interval from")
+        return cluster_mean(values, clusters, stream("alignment", figure, task), bounds=ALIGN_RANGE[figure])
+
+    def spread(self, figure: str = "js_divergence") -> Estimate | None:
+        """A figure with its stored interval and its variance (cheap: no resampling), for the interval over tasks;
+        None without per-row values."""
+        clusters, values = self.per_row(figure)
+        return cluster_spread(values, clusters, self.intervals.get(figure)) if values else None
+
+    def refresh_intervals(self, task: str) -> None:
+        """Every figure's interval by the current method (none without per-row values)."""
+        for figure in ALIGN_FIGURES:
+            if self.has(figure):
+                self.intervals = {**self.intervals, figure: self.estimate(task, figure).bounds()}
 
 
 @dataclass
@@ -138,24 +266,34 @@ class AlignResults:
     tasks: dict[str, AlignTask]
     include_terminator: bool = False
 
+    def headline_tasks(self) -> dict[str, AlignTask]:
+        """The evaluated tasks of the paper's headline (`HEADLINE_ALIGNMENT_TASKS`)."""
+        return {n: t for n, t in self.tasks.items() if n in HEADLINE_ALIGNMENT_TASKS and t.metrics}
+
+    def beside(self) -> dict[str, AlignTask]:
+        """The evaluated tasks reported beside the headline, not in its mean (``states``)."""
+        return {n: t for n, t in self.tasks.items() if n not in HEADLINE_ALIGNMENT_TASKS and t.metrics}
+
     def mean(self, key: str) -> float | None:
-        """The mean over evaluated tasks of one of the metric's numbers (``js_divergence``: the task's mean)."""
-        values = [t.metrics[key] for t in self.tasks.values() if t.metrics and t.metrics.get(key) is not None]
+        """The mean over the evaluated headline tasks of one of the metric's numbers (``js_divergence``: the
+        task's mean)."""
+        values = [t.metrics[key] for t in self.headline_tasks().values() if t.metrics.get(key) is not None]
         return sum(values) / len(values) if values else None
 
     def figures(self) -> list[str]:
-        """The headline's JS divergence, and the other `ALIGN_FIGURES` some evaluated task has (the 1-Wasserstein
-        distance only where some task's candidates are a scale)."""
+        """The headline's JS divergence, and the other `ALIGN_FIGURES` some evaluated headline task has (the
+        1-Wasserstein distance only where some task's candidates are a scale)."""
         return [f for f in ALIGN_FIGURES if f == "js_divergence" or self.mean(f) is not None]
 
     def interval(self, figure: str = "js_divergence") -> list[float] | None:
-        """The 95% interval of the mean over tasks of one of `ALIGN_FIGURES` (over the tasks that have it), rows
-        resampled."""
-        tasks = [t for t in self.tasks.values() if t.has(figure)]
-        if not tasks:
+        """The 95% interval of a headline figure: the headline tasks that have it held fixed, each task's own
+        variance added up (`task_mean`)."""
+        found = [
+            t.spread(figure) for t in self.headline_tasks().values() if t.metrics.get(figure) is not None
+        ]
+        if not found or any(e is None for e in found):
             return None
-        generator = rng()
-        return interval(task_mean_replicates([t.clusters(figure).replicates(generator) for t in tasks]))
+        return task_mean(found, ALIGN_RANGE[figure]).bounds()  # type: ignore[arg-type]
 
 
 @dataclass
@@ -180,11 +318,30 @@ class CoverSetting:
         value = entry.get(COVERAGE_AGGREGATES[name])
         return None if value is None else float(value)
 
+    def forms(self, task: str) -> dict[str, WilsonForm] | None:
+        """% valid, diversity and yield of one task with their intervals' forms (`tuning.eval.distinct`); None
+        without the samples' validity."""
+        if task not in self.validity or task not in self.generations:
+            return None
+        return coverage_forms(self.generations[task], self.validity[task])
+
+    def refresh_intervals(self) -> None:
+        """Every task's intervals by the current methods."""
+        self.intervals = {}
+        for task in self.validity:
+            forms = self.forms(task)
+            if forms is not None:
+                self.intervals[task] = {name: form.estimate().bounds() for name, form in forms.items()}
+
     def interval(self, name: str) -> list[float] | None:
-        """The 95% interval of the mean over tasks of a headline, the tasks (prompts) resampled."""
-        values = [self.task_value(t, name) for t in self.generations]
-        values = [v for v in values if v is not None]
-        return interval(resampled_tasks(values, rng())) if len(values) > 1 else None
+        """The 95% interval of the mean over tasks of a headline: the tasks fixed, each task's own interval
+        giving its variance (`task_mean`); None if a task's samples have no validity recorded."""
+        tasks = [t for t in self.generations if self.task_value(t, name) is not None]
+        forms = [self.forms(t) for t in tasks]
+        if not tasks or any(f is None for f in forms):
+            return None
+        top = float(max(len(self.generations[t]) for t in tasks)) if name == "yield" else 1.0
+        return task_mean([f[name].estimate() for f in forms], (0.0, top)).bounds()  # type: ignore[index]
 
 
 @dataclass
@@ -210,6 +367,7 @@ class EvalResults:
     options: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
     num_processes: int = 1
+    backend: dict[str, Any] = field(default_factory=dict)  # what ran the model (`LanguageModel.describe`)
     steerability: SteerResults | None = None
     alignment: AlignResults | None = None
     coverage: CoverResults | None = None
@@ -229,6 +387,10 @@ class EvalResults:
         if self.alignment:
             for figure in self.alignment.figures():
                 out[f"align/{figure}"] = self.alignment.interval(figure)
+            for task, res in self.alignment.beside().items():
+                for figure in ALIGN_FIGURES:
+                    if res.metrics.get(figure) is not None:
+                        out[f"align/{task}/{figure}"] = res.intervals.get(figure)
         if self.coverage:
             for setting, res in self.coverage.settings.items():
                 for name in COVERAGE_AGGREGATES:
@@ -245,17 +407,34 @@ class EvalResults:
         if self.alignment:
             for figure in self.alignment.figures():
                 out[f"align/{figure}"] = self.alignment.mean(figure)
+            for task, res in self.alignment.beside().items():
+                for figure in ALIGN_FIGURES:
+                    if res.metrics.get(figure) is not None:
+                        out[f"align/{task}/{figure}"] = res.metrics[figure]
         if self.coverage:
             for setting, res in self.coverage.settings.items():
                 for name in COVERAGE_AGGREGATES:
                     out[f"cover/{setting}/{name}"] = res.aggregate(name)
         return out
 
+    def refresh_intervals(self) -> None:
+        """Every per-task interval by the current methods, from the stored per-item numbers."""
+        if self.steerability:
+            for name, task in self.steerability.tasks.items():
+                task.refresh_intervals(name)
+        if self.alignment:
+            for name, task in self.alignment.tasks.items():
+                task.refresh_intervals(name)
+        if self.coverage:
+            for setting in self.coverage.settings.values():
+                setting.refresh_intervals()
+
     def to_dict(self) -> dict[str, Any]:
         return {
             **json_ready(self),
             "headline": json_ready(self.headline),
             "intervals": json_ready(self.intervals),
+            "interval_methods": INTERVAL_METHODS,
         }
 
     def save(self, path: Path) -> Path:
@@ -266,9 +445,12 @@ class EvalResults:
         """A run's ``results.json``; anything else fails naming the file and the field."""
         data = read_json(path, "the results.json of a python -m tuning.eval run")
         try:
-            return from_data(cls, data, "results")
+            results = from_data(cls, data, "results")
         except (TypeError, ValueError, KeyError) as err:
             raise JSONFileError(f"{path} is not a tuning.eval results file: {err}") from err
+        if data.get("interval_methods") != INTERVAL_METHODS:  # written with other methods: recompute them
+            results.refresh_intervals()
+        return results
 
 
 def from_data(kind: Any, data: Any, where: str) -> Any:

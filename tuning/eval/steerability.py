@@ -19,10 +19,9 @@ from spectrum_suite.formats import REFERENCE_MAX_LENGTH, Format
 from spectrum_suite.formats.encoded import EncodedEpisode, cut_after
 from spectrum_suite.selection import KSelectionError, select_episodes
 from tuning.eval.options import EvalOptions
-from tuning.eval.results import STEER_HEADLINES, EvalResults, SteerResults, SteerTask
-from tuning.eval.uncertainty import rng
+from tuning.eval.results import EvalResults, SteerResults, SteerTask
 from tuning.jsonfile import json_ready
-from tuning.lm import LM, OutputRecord
+from tuning.lm import LanguageModel, OutputRecord
 
 
 def select(
@@ -55,8 +54,18 @@ def select(
     )  # fmt: skip
 
 
+def evaluation_sequence(
+    messages: Any, fmt: Format, episode: int, k: int, context_length: int | None
+) -> EncodedEpisode | None:
+    """The episode in ``fmt`` cut after output k, or None when it has no output k or does not fit the context."""
+    cut = cut_after(fmt.encode(messages, max_length=REFERENCE_MAX_LENGTH, episode=episode), k)
+    if cut is None or (context_length is not None and len(cut.input_ids) > context_length):
+        return None
+    return cut
+
+
 def prepare_task(
-    task: str, rows: Sequence[Mapping[str, Any]], fmt: Format, lm: LM, k_format: Format, opts: EvalOptions,
+    task: str, rows: Sequence[Mapping[str, Any]], fmt: Format, lm: LanguageModel, k_format: Format, opts: EvalOptions,
     reuse: tuple[int, list[str]] | None = None,
 ) -> tuple[int, list[EncodedEpisode], dict[str, int]]:  # fmt: skip
     """k, the cut evaluation sequences, and the counts (episodes, kept, evaluated, too long) of one task."""
@@ -64,8 +73,8 @@ def prepare_task(
     sequences: list[EncodedEpisode] = []
     too_long = 0
     for i in chosen:
-        cut = cut_after(fmt.encode(rows[i]["messages"], max_length=REFERENCE_MAX_LENGTH, episode=i), k)
-        if cut is None or (lm.context_length is not None and len(cut.input_ids) > lm.context_length):
+        cut = evaluation_sequence(rows[i]["messages"], fmt, i, k, lm.context_length)
+        if cut is None:
             too_long += 1
             continue
         sequences.append(cut)
@@ -78,36 +87,35 @@ def prepare_task(
     return k, sequences, counts
 
 
-def metric_inputs(records: Sequence[OutputRecord], task: str) -> dict[str, list]:
-    """The column lists the steerability metric takes (shots = the scored-output index j)."""
+def metric_inputs(records: Sequence[OutputRecord], task: str) -> dict[str, list | None]:
+    """The column lists the steerability metric takes (shots = the scored-output index j); no calibration
+    column when the engine could not give every other token above the threshold."""
+    incorrect = [r.incorrect_logprobs for r in records]
     return {
         "token_logprobs": [r.token_logprobs for r in records],
         "token_correct": [r.token_correct for r in records],
         "shots": [r.example_ind for r in records],
         "tasks": [task] * len(records),
-        "incorrect_logprobs": [r.incorrect_logprobs for r in records],
+        "incorrect_logprobs": None if any(i is None for i in incorrect) else incorrect,
     }
 
 
-def scored_task(k: int, counts: dict[str, int], rows: Sequence[Mapping[str, Any]], sequences: Sequence[EncodedEpisode],
-                records: Sequence[OutputRecord], metrics: dict[str, Any]) -> SteerTask:  # fmt: skip
-    """The task's record: metric results, the evaluated episodes, every output's loss and exact match, and the
-    bootstrap intervals of the headline numbers."""
+def scored_task(task: str, k: int, counts: dict[str, int], rows: Sequence[Mapping[str, Any]],
+                sequences: Sequence[EncodedEpisode], records: Sequence[OutputRecord],
+                metrics: dict[str, Any]) -> SteerTask:  # fmt: skip
+    """The task's record: metric results, the evaluated episodes, every output's rank, sample index, loss and
+    exact match, and the intervals of the headline numbers (`tuning.eval.results.INTERVAL_METHODS`)."""
     position = {seq.episode: p for p, seq in enumerate(sequences)}
     outputs = {
         "episode": [position[r.episode] for r in records],
         "shots": [r.example_ind for r in records],
+        "sample": [r.sample_index for r in records],
         "loss": [r.loss for r in records],
         "all_acc": [r.all_acc for r in records],
     }
     result = SteerTask(k=k, counts=counts, metrics=json_ready(metrics), outputs=outputs,
                        episode_ids=[rows[seq.episode]["episode_id"] for seq in sequences])  # fmt: skip
-    generator = rng()
-    result.intervals = {
-        key: result.clusters(record).interval(generator)
-        for key, record in STEER_HEADLINES.items()
-        if any(s >= 1 for s in outputs["shots"])
-    }
+    result.refresh_intervals(task)
     return result
 
 
@@ -126,7 +134,7 @@ def reused_selection(opts: EvalOptions) -> dict[str, tuple[int, list[str]]]:
 
 
 def evaluate_steerability(
-    lm: LM, fmt: Format, tasks: Mapping[str, Sequence[Mapping[str, Any]]], metric: Any, opts: EvalOptions,
+    lm: LanguageModel, fmt: Format, tasks: Mapping[str, Sequence[Mapping[str, Any]]], metric: Any, opts: EvalOptions,
     k_format: Format,
 ) -> SteerResults:  # fmt: skip
     """Per-task metric results and counts; tasks where k cannot be chosen are recorded as failed."""
@@ -148,5 +156,5 @@ def evaluate_steerability(
         records = lm.score_outputs(sequences, batch_size=batch_size, desc=f"{task}: scoring")
         result = metric.compute(**metric_inputs(records, task), k=k)
         result.pop("per_task", None)
-        per_task[task] = scored_task(k, counts, rows, sequences, records, result)
+        per_task[task] = scored_task(task, k, counts, rows, sequences, records, result)
     return SteerResults(tasks=per_task)

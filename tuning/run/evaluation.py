@@ -6,7 +6,7 @@ and base models), the start model in the spectrum format, and the tuned model, l
 so that what is measured is what was saved. Each arm gets the run folder of `tuning.eval` under
 ``eval/<arm>/`` (results.json, report.md, plots) as soon as it is done; a resumed run reuses a start arm whose
 results answer the same evaluation. ``eval/comparison.md`` compares the tuned model with each start arm, per
-task with paired intervals and wins/ties/losses. Under a multi-process launch every process evaluates its
+task with paired intervals and verdicts (better, no detectable difference, worse). Under a multi-process launch every process evaluates its
 share of each arm (`tuning.distributed.share`) and the main process writes.
 """
 
@@ -136,7 +136,8 @@ def comparisons(results: dict[Arm, EvalResults]) -> list[Comparison]:
 
 
 def tallies(found: list[Comparison]) -> dict[str, dict[str, dict[str, int]]]:
-    """Wins/ties/losses of the tuned model per figure, against each start arm."""
+    """How many tasks the tuned model does better, with no detectable difference, worse (and untested), per figure,
+    against each start arm."""
     return {
         f"{c.labels[1]} vs {c.labels[0]}": {figure: c.tally(c.labels[1], figure) for figure, _, _ in FIGURES}
         for c in found
@@ -145,7 +146,7 @@ def tallies(found: list[Comparison]) -> dict[str, dict[str, dict[str, int]]]:
 
 def write_evaluation(results: dict[Arm, EvalResults], run_dir: Path) -> tuple[str, dict[str, Any]]:
     """``before_after.md``/``.json`` and ``eval/comparison.md`` with its plots, on the main process; the
-    headline table of the three arms and the tuned model's wins/ties/losses."""
+    headline table of the three arms and the tuned model's verdicts per figure."""
     from tuning.eval.plots import plot_compare
     from tuning.eval.report import comparison_report, headline_table
     from tuning.jsonfile import write_json
@@ -158,7 +159,7 @@ def write_evaluation(results: dict[Arm, EvalResults], run_dir: Path) -> tuple[st
     write_json(run_dir / "before_after.json", {
         "arms": {arm.label: {"folder": f"eval/{arm.folder}", "model": r.model, "format": r.format,
                              "headline": r.headline, "intervals": r.intervals} for arm, r in results.items()},
-        "wins_ties_losses": tally,
+        "verdicts": tally,
     })  # fmt: skip
     out = run_dir / "eval"
     plots = plot_compare(list(results.values()), labels, out)

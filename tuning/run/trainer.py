@@ -170,7 +170,7 @@ def finish(
     evaluated: dict[Arm, EvalResults] | None,
 ) -> tuple[str | None, dict[str, Any] | None]:
     """On the main process: the evaluation's tables, run_args.json, the model card, the push; the headline table
-    and the tuned model's wins/ties/losses."""
+    and the tuned model's verdicts per figure."""
     from tuning.run.card import CardFacts, write_model_card
     from tuning.run.evaluation import write_evaluation
     from tuning.run.outputs import push_to_hub
@@ -238,7 +238,7 @@ def train(config: RunConfig) -> dict[str, Any]:
             table, tally = finish(config, data, fmt.family, record, evaluated)
             outcome["pushed"] = record.get("pushed")
             if tally:
-                outcome["tuned: wins/ties/losses"] = {
+                outcome["tuned: better/no detectable difference/worse"] = {
                     versus: {figure: tally_text(t) for figure, t in by_figure.items()}
                     for versus, by_figure in tally.items()
                 }

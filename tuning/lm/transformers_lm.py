@@ -1,7 +1,7 @@
-"""`LM`: one causal language model and its tokenizer, run on the suite.
+"""`LM`: the transformers backend of the `LanguageModel` contract, one causal LM and its tokenizer in process.
 
-The one place where a model is run for evaluation. It owns the device, right padding with the pad id, batching
-that halves its batch on out-of-memory instead of failing the run, and three ways of running the model:
+It owns the device, right padding with the pad id, batching that halves its batch on out-of-memory instead of
+failing the run, and three ways of running the model:
 
 - `LM.score_outputs`: prequential scoring, every scored output of an encoded episode in one teacher-forced
   forward pass: per scored token log p(gold) over the full vocabulary, whether gold is the argmax, and the
@@ -19,16 +19,15 @@ results, so every process returns what one process would.
 from __future__ import annotations
 
 import copy
-import hashlib
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from tqdm.auto import tqdm
 
 from tuning.distributed import share
-from tuning.sequences import CandidateTokens, EncodedEpisode, scored_spans
+from tuning.lm.contract import INCORRECT_THRESHOLD, LanguageModel, OutputRecord, check_sampling, checked_spans
+from tuning.sequences import CandidateTokens, EncodedEpisode
 
 if TYPE_CHECKING:
     import torch
@@ -36,30 +35,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-#: Other-token log-probs above ln(this) are kept for calibration (the ECE threshold t).
-INCORRECT_THRESHOLD = 0.01
-
-
-@dataclass
-class OutputRecord:
-    """One scored output: its token ids, log p(gold) and argmax hits (``loss`` sums the NLLs, terminator in)."""
-
-    episode: int
-    example_ind: int
-    sample_index: int
-    token_ids: list[int]
-    token_logprobs: list[float]
-    token_correct: list[int]
-    incorrect_logprobs: list[float] = field(default_factory=list)
-
-    @property
-    def loss(self) -> float:
-        return -math.fsum(self.token_logprobs)
-
-    @property
-    def all_acc(self) -> int:
-        return min(self.token_correct)
 
 
 def is_out_of_memory(err: BaseException) -> bool:
@@ -103,13 +78,16 @@ def in_batches(
     return results
 
 
-def derived_seed(seed: int, *keys: str) -> int:
-    """A stable 63-bit seed per (run seed, keys...), so each unit of work draws the same samples alone."""
-    digest = hashlib.sha256("\x1f".join([str(seed), *keys]).encode()).digest()
-    return int.from_bytes(digest[:8], "little") >> 1
+def declared_context_length(config: Any) -> int | None:
+    """The longest sequence a model config declares (its position table), or None when it declares none."""
+    for attr in ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length"):
+        value = getattr(config, attr, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    return None
 
 
-class LM:
+class LM(LanguageModel):
     """A model and its tokenizer on one device, with the scoring and sampling the evaluations need."""
 
     def __init__(
@@ -128,15 +106,18 @@ class LM:
     @property
     def context_length(self) -> int | None:
         """The longest sequence the model accepts (its position table), or None when it declares none."""
-        for attr in ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length"):
-            value = getattr(self.model.config, attr, None)
-            if isinstance(value, int) and value > 0:
-                return value
-        return None
+        return declared_context_length(self.model.config)
 
     @property
     def name(self) -> str:
         return getattr(self.model, "name_or_path", None) or type(self.model).__name__
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "backend": "transformers",
+            "dtype": str(next(self.model.parameters()).dtype).removeprefix("torch."),
+            "device": str(self.device),
+        }
 
     def pad(
         self, rows: Sequence[Sequence[int]], value: int | None = None
@@ -191,13 +172,8 @@ class LM:
     def _score_batch(self, batch: Sequence[EncodedEpisode], threshold: float) -> list[list[OutputRecord]]:
         import torch
 
-        spans_per = [scored_spans(e) for e in batch]
-        targets: set[int] = set()
-        for ep, spans in zip(batch, spans_per, strict=True):
-            for span in spans:
-                if span.positions[0] == 0:
-                    raise ValueError(f"episode {ep.episode}: the first token is scored, but has no context")
-                targets.update(span.positions)
+        spans_per = [checked_spans(e) for e in batch]
+        targets = {p for spans in spans_per for span in spans for p in span.positions}
         if not targets:
             return [[] for _ in batch]
         keep_positions = sorted(p - 1 for p in targets)  # logits at p-1 predict the token at p
@@ -333,10 +309,7 @@ class LM:
         """
         import torch
 
-        if n < 1:
-            raise ValueError(f"n must be >= 1, got {n}")
-        if max_new_tokens < 1:
-            raise ValueError(f"max_new_tokens must be >= 1, got {max_new_tokens}")
+        check_sampling(n, max_new_tokens)
         prompt = torch.tensor([list(prompt_ids)], dtype=torch.long, device=self.device)
         prefix = None
         if prompt.shape[1] > 1:  # run the prompt (all but its last token) once; every batch continues from it
