@@ -1,8 +1,9 @@
-"""python -m spectrum_suite list | show | build | export | push."""
+"""python -m spectrum_suite list | show | build | export | push | harness."""
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
@@ -254,18 +255,31 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--token", help="Hub token (default: the logged-in one)")
     _build_options(p)
     p.set_defaults(func=_cmd_push, skip_unavailable=True)
+
+    commands.add_parser(
+        "harness",
+        add_help=False,
+        help="write configs as lm-evaluation-harness tasks (harness --help: its options)",
+    )
     return top
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    set_verbosity(
-        args.verbose, args.quiet
-    )  # by default the build log (drops per reason, missing files) shows
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["harness"]:  # its own parser: tuning.eval's protocol options (spectrum_suite.harness.cli)
+        from .harness.cli import main as harness_main
+
+        command, data_dir = functools.partial(harness_main, argv[1:]), None
+    else:
+        args = parser().parse_args(argv)
+        set_verbosity(
+            args.verbose, args.quiet
+        )  # by default the build log (drops per reason, missing files) shows
+        command, data_dir = functools.partial(args.func, args), getattr(args, "data_dir", None)
     try:
-        if getattr(args, "data_dir", None) is not None:
-            fetch.resolve_data_dir(args.data_dir)  # a folder that is not there is named, before any work
-        return args.func(args)
+        if data_dir is not None:
+            fetch.resolve_data_dir(data_dir)  # a folder that is not there is named, before any work
+        return command()
     except (UnknownNameError, UsageError, fetch.DataDirError, FolderError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -287,6 +287,10 @@ def check_target(target: Path, mark: Mark, option: str) -> Path:
         target = resolve(target, option)
         if target.exists() and not target.is_dir():
             raise FolderError(f"{option} {target} is a file; expected a folder (it is created if missing)")
+        if (
+            not target.exists()
+        ):  # a file in the way is named with the target (nothing is made in a user's folder)
+            check_writable(target, option)
         check_writable(target.parent, option)  # the new version is written beside the target
         clean_leftovers(target, mark)
         _check_replaceable(target, mark, option)

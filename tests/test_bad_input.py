@@ -3,6 +3,7 @@ traceback, never a misleading message, never a silent wrong answer (`tuning.eval
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -53,6 +54,15 @@ def _error(capsys: pytest.CaptureFixture) -> str:
         (["--seed=-1"], "seed must be an integer of at least 0"),
         (["--k", "5000"], "k must be at most k_window"),
         (["--top-k=-2"], "top_k must be an integer of at least 0"),
+        (["--top-k", "100000000000"], "top_k must be an integer of at least 0 and at most 1000000"),
+        (
+            ["--min-episodes-for-k2", "10000000000"],
+            "min_episodes_for_k2 must be an integer of at least 1 and at",
+        ),
+        (
+            ["--max-concurrency", "100000"],
+            "max_concurrency must be an integer of at least 1 and at most 4096",
+        ),
         (["--device", "bogus"], "'bogus' is not a device"),
         (["--device", "cuda"], "no CUDA device"),
         (["--device", "cpu:7"], "cpu"),
@@ -95,6 +105,45 @@ def test_k_from_must_name_a_results_file_that_covers_every_task(
     _, opts, _ = parse([*common, "--configs", "flight", "--k-from", results])
     assert opts.max_instances == 3  # taken from the run whose episodes are reused
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--tokenizer", "/no/such/model"], "/no/such/model does not exist"),
+        (["--k-from", "EARLIER"], "is a folder"),
+        (["--num-generations", "100000000"], "num_generations must be an integer of at least 1 and at most"),
+        (["--top-k", "100000000000"], "top_k must be an integer"),
+        (["--data-dir", "/no/such/folder"], "/no/such/folder (data_dir) does not exist"),
+        (["--out", "/dev/null/tasks"], "--out /dev/null/tasks"),
+        (["nope"], "unknown config 'nope'"),
+    ],
+)
+def test_harness_export_bad_input_is_one_line_and_exit_2(
+    tiny: Path, tmp_path: Path, earlier: Path, capsys, extra: list[str], message: str
+) -> None:
+    config, extra = ("nope", []) if extra == ["nope"] else ("flight", extra)
+    extra = [str(earlier) if e == "EARLIER" else e for e in extra]
+    argv = ["harness", config, "--tokenizer", str(tiny), "--out", str(tmp_path / "tasks"), *extra]
+    try:
+        code = suite_main(argv)
+    except SystemExit as exit_info:  # argparse's own usage errors
+        code = exit_info.code
+    assert code == 2
+    assert message in _error(capsys) and not (tmp_path / "tasks").exists()
+
+
+def test_harness_export_takes_the_episode_cap_of_the_run_it_takes_k_from(
+    tiny: Path, tmp_path: Path, earlier: Path, capsys
+) -> None:
+    long = _save_tiny(tmp_path / "long", context=8192)  # flight's episodes fit, as for the earlier run
+    argv = ["harness", "flight", "--tokenizer", str(long), "--k-from", str(earlier / "results.json")]
+    assert suite_main([*argv, "--out", str(tmp_path / "a")]) == 0
+    capsys.readouterr()
+    manifest = json.loads((tmp_path / "a" / "spectrum_suite_harness.json").read_text())
+    assert manifest["options"]["max_instances"] == 3 and manifest["tasks"]["spectrum_flight"]["k"] == 2
+    assert suite_main([*argv, "--out", str(tmp_path / "b"), "--max-instances", "50"]) == 2
+    assert "--max-instances 3" in _error(capsys)
 
 
 @pytest.mark.parametrize(

@@ -80,6 +80,19 @@ def test_skipping_failed_tasks_lists_them_in_the_report_and_results(
     assert "only in the first: ['car_brand']" in capsys.readouterr().err
 
 
+def test_a_harness_export_without_a_word_list_fails_unless_told_to_skip(tiny: Path, tmp_path: Path) -> None:
+    from spectrum_suite.harness import export
+    from tuning.eval.evaluation import FailedTasksError
+
+    small = {"configs": ["car_brand", "rng_1_10"], "num_generations": 2, "progress": False}
+    with pytest.raises(FailedTasksError, match="car_brand.*--skip-failed-tasks"):
+        export(tmp_path / "tasks", str(tiny), "spectrum", **small)
+    assert not (tmp_path / "tasks").exists()  # a harness group would have averaged over rng_1_10 alone
+    done = export(tmp_path / "tasks", str(tiny), "spectrum", skip_failed_tasks=True, **small)
+    assert [t.name for t in done.tasks] == ["spectrum_rng_1_10"] and list(done.failed) == ["car_brand"]
+    assert "left out car_brand" in done.summary()
+
+
 def test_list_does_not_show_a_task_without_its_word_list_as_ready(capsys, shared_data: Path) -> None:
     assert suite_main(["list", "--row-family", "coverage", "--json"]) == 0
     offline = {t["name"]: t["availability"] for t in json.loads(capsys.readouterr().out)}

@@ -49,6 +49,18 @@ def _one_line_error(capsys: pytest.CaptureFixture) -> str:
         (["--seed=-1"], "--seed"),
         (["--per_device_train_batch_size", "0"], "--per_device_train_batch_size"),
         (["--weight_decay=-0.1"], "--weight_decay"),
+        (["--num_train_epochs", "1e9"], "--num_train_epochs must be a positive number of at most 10000"),
+        (
+            ["--max_steps", "100000000000"],
+            "--max_steps must be -1 (the epochs decide) or at least 1 and at most",
+        ),
+        (["--max_length", "1000000000"], "--max_length must be an integer of at least 2 and at most"),
+        (["--per_device_train_batch_size", "100000000"], "--per_device_train_batch_size"),
+        (
+            ["--eval_top_k", "100000000000"],
+            "--eval_top_k must be an integer of at least 0 and at most 1000000",
+        ),
+        (["--eval_k_window", "100000000"], "--eval_k_window"),
         (["--effective_batch", "3", "--per_device_train_batch_size", "4"], "not a multiple of"),
         (["--effective_batch", "4", "--gradient_accumulation_steps", "2"], "pass one"),
         (["--use_peft", "true", "--lora_r", "0"], "--lora_r"),

@@ -15,7 +15,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +25,15 @@ from spectrum_suite.verbosity import add_verbosity_options, set_verbosity
 from tuning.distributed import cpu_threads, device, is_main_process, start, world_size
 from tuning.eval.data import EmptyConfigError
 from tuning.eval.evaluation import EVAL_MARK, evaluate_lm, failed_tasks_message, prepare, write_run
-from tuning.eval.options import EvalOptions, OptionParser, check_lows, option
+from tuning.eval.options import EvalOptions, OptionParser, check_lows, given, option
+from tuning.eval.steerability import episodes_cap_from
+from tuning.jsonfile import JSONFileError
 from tuning.lm.contract import LanguageModel
 from tuning.lm.served import BACKEND
+from tuning.precision import require_bf16
 
+#: The most requests in flight at once: far above what one server batches, low enough to refuse a typo.
+MAX_CONCURRENCY = 4096
 #: The mark of a ``compare --out`` folder.
 COMPARE_MARK = Mark(".spectrum_compare.json", "tuning.eval compare")
 
@@ -44,8 +49,10 @@ class RunOptions:
     out: Path = option(help="run directory for results.json, report.md, plots")
     format: str = option("spectrum", choices=FORMATS, help="prompt format")
     dtype: str = option(
-        "auto", choices=("auto", "float32", "bfloat16", "float16"), help="model weights' dtype"
-    )
+        "auto", choices=("auto", "float32", "bfloat16", "float16"),
+        help="weights and compute: auto = bfloat16 on a GPU that has it, float32 on a CPU (full precision, as the "
+        "paper scores); bfloat16 on a CPU with bf16 instructions is faster, its effect is in docs/results.md",
+    )  # fmt: skip
     device: str | None = option(None, help="cuda, cpu, ... (none: this process's GPU when present)")
     device_map: str | None = option(
         None, choices=("auto",),
@@ -69,7 +76,9 @@ class RunOptions:
     tokenizer: str | None = option(
         None, help="--backend openai: the served model's tokenizer (none: --model's name or folder)"
     )
-    max_concurrency: int = option(8, low=1, help="--backend openai: requests in flight at once")
+    max_concurrency: int = option(
+        8, low=1, high=MAX_CONCURRENCY, help="--backend openai: requests in flight at once"
+    )
 
     def __post_init__(self) -> None:
         check_lows(RunOptions, vars(self))
@@ -91,32 +100,12 @@ def build_parser() -> OptionParser:
 def parse(argv: Sequence[str]) -> tuple[RunOptions, EvalOptions, argparse.Namespace]:
     """The run's and the evaluation's options; a bad value ends in argparse's usage error (exit code 2)."""
     parser = build_parser()
-    try:
-        run, opts, rest, unknown = parser.parse_args_into_dataclasses(
-            args=list(argv), return_remaining_strings=True, look_for_args_file=False
-        )
-    except ValueError as err:  # a range or combination the dataclasses refuse
-        parser.error(str(err))
-    if unknown:
-        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
-    if opts.k_from is not None and not _given(argv, "max_instances"):
-        from tuning.eval.results import EvalResults
-        from tuning.jsonfile import JSONFileError
-
-        try:  # the episodes reused were capped by that run's --max-instances; this one takes the same cap
-            opts = replace(
-                opts, max_instances=EvalResults.load(Path(opts.k_from)).options.get("max_instances")
-            )
-        except (JSONFileError, ValueError) as err:
-            parser.error(f"--k-from: {err}")
+    run, opts, rest = parser.parse_all(argv)
+    try:  # the episodes reused were capped by that run's --max-instances; this one takes the same cap
+        opts = episodes_cap_from(opts, given(argv, "max_instances"))
+    except (JSONFileError, ValueError) as err:
+        parser.error(f"--k-from: {err}")
     return run, opts, rest
-
-
-def _given(argv: Sequence[str], name: str) -> bool:
-    """Whether the command line sets option ``name`` (in either spelling)."""
-    probe = argparse.ArgumentParser(add_help=False)
-    probe.add_argument(f"--{name}", f"--{name.replace('_', '-')}", default=argparse.SUPPRESS)
-    return hasattr(probe.parse_known_args(list(argv))[0], name)
 
 
 def check_backend(run: RunOptions) -> Any:
@@ -172,7 +161,6 @@ def run_cli(argv: Sequence[str]) -> int:
     folder is written and its report lists them) without ``--skip-failed-tasks``, or the server failed.
     """
     from tuning.eval.report import failed_note, headline_table
-    from tuning.jsonfile import JSONFileError
     from tuning.lm import ServerError
     from tuning.loading import ModelLoadError, check_device
 
@@ -186,6 +174,8 @@ def run_cli(argv: Sequence[str]) -> int:
         if run.device is not None:
             check_device(run.device)
         out = check_target(run.out, EVAL_MARK, "--out")
+        if run.dtype == "bfloat16" and run.backend != BACKEND:
+            require_bf16(run.device or device(), "--dtype bfloat16", "use --dtype float32 there")
         tokenizer = check_backend(run)
         data = prepare(opts)
         start()
@@ -225,7 +215,6 @@ def compare_cli(argv: Sequence[str]) -> int:
     from tuning.eval.plots import plot_compare
     from tuning.eval.report import comparison_report
     from tuning.eval.results import EvalResults
-    from tuning.jsonfile import JSONFileError
 
     p = argparse.ArgumentParser(prog="python -m tuning.eval compare", description="Compare evaluation runs.")
     p.add_argument(

@@ -9,8 +9,9 @@ default and one range check wherever it is set.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, get_type_hints
 
@@ -41,6 +42,10 @@ MAX_GENERATIONS = 10_000
 MAX_BATCH_SIZE = 4096
 MAX_K_WINDOW = 1_000_000
 MAX_SEED = 2**32 - 1
+#: Above every vocabulary (the largest are ~256k tokens): a top-k beyond it is no top-k, and likely a typo.
+MAX_TOP_K = 1_000_000
+#: Far above any task's episode count: beyond it k would silently never be raised to 2.
+MAX_MIN_EPISODES = 1_000_000
 
 
 def per_task_cap(text: str) -> int | None:
@@ -85,7 +90,7 @@ class EvalOptions:
     )
     seed: int = option(42, low=0, high=MAX_SEED, help="sampling seed")
     top_k: int | None = option(
-        None, low=0,
+        None, low=0, high=MAX_TOP_K,
         help="coverage sampling top-k; default: the model's generation config (library default 50, as the paper "
         "sampled); 0 = no top-k. results.json records the value sampling applied",
     )  # fmt: skip
@@ -101,7 +106,10 @@ class EvalOptions:
         None, help="a results.json whose k and episodes every steerability task reuses"
     )
     min_episodes_for_k2: int = option(
-        MIN_EPISODES_FOR_K2, low=1, help="episodes with a complete output 2 needed to raise k <= 1 to 2"
+        MIN_EPISODES_FOR_K2,
+        low=1,
+        high=MAX_MIN_EPISODES,
+        help="episodes with a complete output 2 needed to raise k <= 1 to 2",
     )
     settings: list[str] = option(SETTINGS, choices=SETTINGS, help="coverage prompt settings")
     data_dir: str | None = option(None, help="manual source files (else $SPECTRUM_SUITE_DATA)")
@@ -202,6 +210,26 @@ class OwnMetadata:
 
 class OptionParser(OwnMetadata, HfArgumentParser):
     """`HfArgumentParser` for dataclasses whose fields are made with `option`."""
+
+    def parse_all(self, argv: Sequence[str]) -> tuple[Any, ...]:
+        """One record per dataclass, then the namespace of the other arguments; a bad value or an unknown
+        argument ends in argparse's usage error (exit code 2)."""
+        try:
+            *parsed, unknown = self.parse_args_into_dataclasses(
+                args=list(argv), return_remaining_strings=True, look_for_args_file=False
+            )
+        except ValueError as err:  # a range or combination the dataclasses refuse
+            self.error(str(err))
+        if unknown:
+            self.error(f"unrecognized arguments: {' '.join(unknown)}")
+        return tuple(parsed)
+
+
+def given(argv: Sequence[str], name: str) -> bool:
+    """Whether the command line ``argv`` sets option ``name`` (in either spelling, ``--a_b`` or ``--a-b``)."""
+    probe = argparse.ArgumentParser(add_help=False)
+    probe.add_argument(f"--{name}", f"--{name.replace('_', '-')}", default=argparse.SUPPRESS)
+    return hasattr(probe.parse_known_args(list(argv))[0], name)
 
 
 def prefixed(

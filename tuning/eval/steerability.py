@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,16 @@ def select(
     )  # fmt: skip
 
 
+def evaluation_sequence(
+    messages: Any, fmt: Format, episode: int, k: int, context_length: int | None
+) -> EncodedEpisode | None:
+    """The episode in ``fmt`` cut after output k, or None when it has no output k or does not fit the context."""
+    cut = cut_after(fmt.encode(messages, max_length=REFERENCE_MAX_LENGTH, episode=episode), k)
+    if cut is None or (context_length is not None and len(cut.input_ids) > context_length):
+        return None
+    return cut
+
+
 def prepare_task(
     task: str, rows: Sequence[Mapping[str, Any]], fmt: Format, lm: LanguageModel, k_format: Format, opts: EvalOptions,
     reuse: tuple[int, list[str]] | None = None,
@@ -64,8 +75,8 @@ def prepare_task(
     sequences: list[EncodedEpisode] = []
     too_long = 0
     for i in chosen:
-        cut = cut_after(fmt.encode(rows[i]["messages"], max_length=REFERENCE_MAX_LENGTH, episode=i), k)
-        if cut is None or (lm.context_length is not None and len(cut.input_ids) > lm.context_length):
+        cut = evaluation_sequence(rows[i]["messages"], fmt, i, k, lm.context_length)
+        if cut is None:
             too_long += 1
             continue
         sequences.append(cut)
@@ -110,6 +121,18 @@ def scored_task(task: str, k: int, counts: dict[str, int], rows: Sequence[Mappin
     return result
 
 
+class KFromError(ValueError):
+    """``k_from`` names a run whose k and episodes cannot serve this one (bad input: nothing is evaluated)."""
+
+
+def episodes_cap_from(opts: EvalOptions, max_instances_given: bool) -> EvalOptions:
+    """``opts`` with the ``max_instances`` of the run ``k_from`` names when the user gave none: the episodes
+    reused were capped by that run's, so this one takes the same cap instead of refusing its own default."""
+    if opts.k_from is None or max_instances_given:
+        return opts
+    return replace(opts, max_instances=EvalResults.load(Path(opts.k_from)).options.get("max_instances"))
+
+
 def reused_selection(opts: EvalOptions, tasks: Sequence[str]) -> dict[str, tuple[int, list[str]]]:
     """k and episode ids for each of ``tasks`` from the run ``opts.k_from`` names (empty without one). That run
     must have chosen k for every task and capped its episodes as this one does: the same episodes, or an error
@@ -118,9 +141,9 @@ def reused_selection(opts: EvalOptions, tasks: Sequence[str]) -> dict[str, tuple
         return {}
     earlier = EvalResults.load(Path(opts.k_from))
     if earlier.steerability is None:
-        raise ValueError(f"--k-from {opts.k_from} has no steerability results to take k from")
+        raise KFromError(f"--k-from {opts.k_from} has no steerability results to take k from")
     if earlier.options.get("max_instances", opts.max_instances) != opts.max_instances:
-        raise ValueError(
+        raise KFromError(
             f"--k-from {opts.k_from} chose its episodes with --max-instances {earlier.options.get('max_instances')}, "
             f"this run asks for {opts.max_instances}: the same episodes cannot honour both. Pass --max-instances "
             f"{earlier.options.get('max_instances') or 'all'} (or leave it out, and it is taken from that run)"
@@ -133,7 +156,7 @@ def reused_selection(opts: EvalOptions, tasks: Sequence[str]) -> dict[str, tuple
     missing = [task for task in tasks if task not in found]
     if missing:
         failed = [t for t in missing if t in earlier.steerability.tasks]
-        raise ValueError(
+        raise KFromError(
             f"--k-from {opts.k_from} has no k and episodes for {', '.join(missing)}"
             + (f" ({', '.join(failed)} failed in that run)" if failed else " (not evaluated in that run)")
             + ": evaluate them there first, or leave them out of --configs"

@@ -26,6 +26,7 @@ from spectrum_suite.formats import PROMPT_FAMILIES
 from tuning.distributed import on_cuda, world_size
 from tuning.embedded import EMBEDDED_MODEL
 from tuning.eval.options import OwnMetadata, prefixed
+from tuning.run import precision
 
 RECIPES = Path(__file__).resolve().parents[1] / "recipes"
 PRESETS = ("auto", "quick", "study", "v0", "v1")
@@ -134,6 +135,7 @@ class RunConfig:
     evaluation: Any  # EvalArguments
     recipe: Path
     explicit_accumulation: bool
+    precision: precision.Precision
 
     @property
     def run_dir(self) -> Path:
@@ -145,7 +147,9 @@ class RunParser(OwnMetadata, TrlParser):
 
 
 def parser() -> RunParser:
-    return RunParser((ScriptArguments, SFTConfig, ModelArguments, EvalArguments), prog="python -m tuning.run")
+    p = RunParser((ScriptArguments, SFTConfig, ModelArguments, EvalArguments), prog="python -m tuning.run")
+    precision.document(p)
+    return p
 
 
 def _recipe(argv: list[str]) -> tuple[list[str], Path]:
@@ -178,6 +182,10 @@ def default_run_name(script: ScriptArguments, model: ModelArguments) -> str:
 def parse(argv: Sequence[str] | None = None) -> RunConfig:
     """Apply the recipe, parse, and derive the run folder."""
     args, recipe = _recipe(list(sys.argv[1:] if argv is None else argv))
+    try:
+        args, chosen = precision.resolve(args, recipe, on_cuda())
+    except ValueError as err:
+        raise RunInputError(str(err)) from None
     if not on_cuda() and not {"--use_cpu", "--use-cpu"} & set(args):
         args += [
             "--use_cpu",
@@ -198,7 +206,7 @@ def parse(argv: Sequence[str] | None = None) -> RunConfig:
     if training.output_dir in (None, "trainer_output"):
         training.output_dir = str(Path(script.output_root).expanduser() / check_run_name(training.run_name))
     check(script, training, model)
-    return RunConfig(script, training, model, evaluation, recipe, explicit)
+    return RunConfig(script, training, model, evaluation, recipe, explicit, chosen)
 
 
 def check_run_name(name: str) -> str:
@@ -217,7 +225,7 @@ TRAINING_RANGES: tuple[tuple[str, bool, float, float | None, bool], ...] = (
     ("per_device_train_batch_size", True, 1, 1 << 20, False),
     ("per_device_eval_batch_size", True, 1, 1 << 20, False),
     ("gradient_accumulation_steps", True, 1, 1 << 20, False),
-    ("max_length", True, 2, None, False),
+    ("max_length", True, 2, 1 << 24, False),
     ("save_steps", False, 1e-9, None, False),
     ("logging_steps", False, 1e-9, None, False),
     ("eval_steps", False, 1e-9, None, False),
@@ -232,13 +240,16 @@ TRAINING_RANGES: tuple[tuple[str, bool, float, float | None, bool], ...] = (
     ("seed", True, 0, 2**32 - 1, False),
     ("data_seed", True, 0, 2**32 - 1, False),
     ("dataloader_num_workers", True, 0, 1024, False),
-    ("dataloader_prefetch_factor", True, 1, None, False),
+    ("dataloader_prefetch_factor", True, 1, 1024, False),
     ("dataset_num_proc", True, 1, 1024, False),
     ("save_total_limit", True, 1, None, False),
     ("torch_empty_cache_steps", True, 1, None, False),
     ("ddp_timeout", True, 1, None, False),
     ("eval_accumulation_steps", True, 1, None, False),
 )
+#: The most optimizer steps a run may ask for: far beyond any run, low enough to refuse a typo.
+MAX_STEPS = 10**9
+MAX_EPOCHS = 10_000
 #: Options that are a count of steps when at least 1 and a fraction of the run below it: 2.5 steps is refused.
 STEP_COUNTS = ("save_steps", "logging_steps", "eval_steps", "warmup_steps")
 
@@ -265,11 +276,17 @@ def check(script: ScriptArguments, training: SFTConfig, model: ModelArguments) -
             raise RunInputError(
                 f"--{name} must be a whole number of steps (or a fraction below 1), got {value}"
             )
-    for name, value in (("--learning_rate", t.learning_rate), ("--num_train_epochs", t.num_train_epochs)):
-        if not isinstance(value, (int, float)) or not value > 0 or value == float("inf"):
-            raise RunInputError(f"{name} must be a positive number, got {value!r}")
-    if t.max_steps != -1 and t.max_steps < 1:
-        raise RunInputError(f"--max_steps must be -1 (the epochs decide) or at least 1, got {t.max_steps}")
+    for name, value, high in (
+        ("learning_rate", t.learning_rate, None),
+        ("num_train_epochs", t.num_train_epochs, MAX_EPOCHS),
+    ):
+        if not isinstance(value, (int, float)) or not 0 < value < float("inf") or (high and value > high):
+            upper = f" of at most {high}" if high else ""
+            raise RunInputError(f"--{name} must be a positive number{upper}, got {value!r}")
+    if t.max_steps != -1 and not 1 <= t.max_steps <= MAX_STEPS:
+        raise RunInputError(
+            f"--max_steps must be -1 (the epochs decide) or at least 1 and at most {MAX_STEPS}, got {t.max_steps}"
+        )
     optional = [("effective_batch", script.effective_batch, True, 1, None),
                 ("max_train_episodes", script.max_train_episodes, True, 1, None),
                 ("description_prob", script.description_prob, False, 0.0, 1.0)]  # fmt: skip
@@ -404,7 +421,8 @@ def hyperparameters(config: RunConfig, packing: bool, steps: int, processes: int
         "gradient accumulation": t.gradient_accumulation_steps,
         "processes": processes,
         "packing": "padding-free BFD" if packing else "off (one episode per row, right padding)",
-        "bf16": t.bf16,
+        "precision": config.precision.describe(),
+        "bf16 detection": config.precision.evidence,
         "activation checkpointing": t.activation_checkpointing,
         "weight decay": t.weight_decay,
         "max grad norm": t.max_grad_norm,
