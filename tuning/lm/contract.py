@@ -24,6 +24,9 @@ from tuning.sequences import CandidateTokens, EncodedEpisode, ScoredSpan, scored
 
 #: Other-token log-probs above ln(this) are kept for calibration (the ECE threshold t).
 INCORRECT_THRESHOLD = 0.01
+#: The temperature and top-p every engine samples at, whatever the model's generation config says (the paper's
+#: sampling sets both); only top-k follows the model (`LanguageModel.effective_top_k`).
+SAMPLING_TEMPERATURE, SAMPLING_TOP_P = 1.0, 1.0
 
 
 @dataclass

@@ -28,6 +28,8 @@ from tuning.eval.options import OwnMetadata, prefixed
 
 RECIPES = Path(__file__).resolve().parents[1] / "recipes"
 PRESETS = ("auto", "quick", "study", "v0", "v1")
+#: ``--eval_start_format`` and ``--start_kind`` values (`tuning.run.start_kind`).
+START_FORMATS, START_KINDS = ("auto", "chat", "colon"), ("auto", "base", "instruct")
 
 
 class RunInputError(ValueError):
@@ -97,18 +99,26 @@ class ScriptArguments:
     )
     eval_start_format: str = field(
         default="auto",
-        metadata={"choices": ("auto", "chat", "colon"),
-                  "help": "format of the start model's baseline arm: auto = chat when its tokenizer has a chat "
-                  "template, else colon (the paper's baselines)"},
+        metadata={"choices": START_FORMATS,
+                  "help": "format of the start model's own arm: auto = the paper's baselines, colon for a base "
+                  "model and chat for an instruct one (see --start_kind)"},
+    )  # fmt: skip
+    start_kind: str = field(
+        default="auto",
+        metadata={"choices": START_KINDS,
+                  "help": "whether the start model is a base or an instruct model (auto: --instruct_twin means "
+                  "base, else its name, its configs' end-of-sequence tokens, its chat template; "
+                  "tuning/run/start_kind.py)"},
     )  # fmt: skip
 
 
 #: tuning.eval's options as ``--eval_<option>``; the run gives the seed (``--seed``), the data directory
 #: (``--data_dir``) and whether progress shows (``--log_level``).
 EvalArguments = prefixed(
-    "eval_", exclude=("seed", "data_dir", "progress"), defaults={"top_k": 50},
-    help={"top_k": "coverage sampling top-k of every arm, one value so they compare (the tuned model's own "
-          "generation config has none): 50 is transformers' default, which the paper sampled with; 0 = off"},
+    "eval_", exclude=("seed", "data_dir", "progress"),
+    help={"top_k": "coverage sampling top-k of every arm; default: each arm's own generation config, as the "
+          "paper sampled (a start model without one: 50; the tuned model: 0 = none), and the comparison says how "
+          "each arm sampled"},
     group="held-out evaluation after training (tuning.eval's options; --no_eval skips it)",
 )  # fmt: skip
 

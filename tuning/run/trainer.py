@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from spectrum_suite.formats import Format
     from tuning.eval import EvalResults
     from tuning.run.evaluation import Arm
+    from tuning.run.start_kind import StartKind
 
 logger = logging.getLogger("tuning.run")
 
@@ -168,6 +169,7 @@ def finish(
     family: str,
     record: dict[str, Any],
     evaluated: dict[Arm, EvalResults] | None,
+    start: StartKind | None = None,
 ) -> tuple[str | None, dict[str, Any] | None]:
     """On the main process: the evaluation's tables, run_args.json, the model card, the push; the headline table
     and the tuned model's verdicts per figure."""
@@ -177,7 +179,7 @@ def finish(
 
     run_dir, table, tally, tuned = config.run_dir, None, None, None
     if evaluated:
-        table, tally = write_evaluation(evaluated, run_dir)
+        table, tally = write_evaluation(evaluated, run_dir, start)
         tuned = next(r for arm, r in evaluated.items() if arm.tuned).headline
     write_json(run_dir / "run_args.json", record)
     t = config.training
@@ -185,7 +187,7 @@ def finish(
         run_name=run_dir.name, base_model=config.model.model_name_or_path, instruct_twin=config.script.instruct_twin,
         family=family, data=data.summary(), data_table=data.table(), hyperparameters=record["hyperparameters"],
         train_result=record["train_result"], before_after=table, after=tuned,
-        repo_id=t.hub_model_id if t.push_to_hub else None,
+        repo_id=t.hub_model_id if t.push_to_hub else None, start_arm=start.sentence() if start else None,
     )  # fmt: skip
     write_model_card(run_dir / "README.md", facts)
     if t.push_to_hub:
@@ -201,10 +203,12 @@ def train(config: RunConfig) -> dict[str, Any]:
     from tuning.run.folder import RunFolder
     from tuning.run.model import load_start_model
     from tuning.run.outputs import spectrum_generation_config
+    from tuning.run.start_kind import start_arm
 
     started = time.perf_counter()
     folder = RunFolder(config.run_dir)
     resume_from = folder.check(config.script.resume, config.script.overwrite)
+    start = start_arm(config) if config.script.eval else None  # undecidable: refused before any weights load
     model, tokenizer, fmt, transfer = load_start_model(config)
     data = train_data(config, fmt)
     rows, packed, probe, per_row = training_rows(config, model, data)
@@ -228,14 +232,15 @@ def train(config: RunConfig) -> dict[str, Any]:
         outcome = fit(config, model, tokenizer, rows, args, resume_from)
         del model
         _release_memory()
-        evaluated = evaluate_arms(config, config.run_dir) if config.script.eval else None  # every process
+        evaluated = evaluate_arms(config, config.run_dir, start) if start else None  # every process
         table = None
         if is_main_process():
             record = {
                 "script": config.script, "evaluation": config.evaluation, "training": config.training.to_dict(),
                 "model": config.model, "hyperparameters": hyper, "train_result": outcome, "transfer": transfer,
+                "start_arm": start,
             }  # fmt: skip
-            table, tally = finish(config, data, fmt.family, record, evaluated)
+            table, tally = finish(config, data, fmt.family, record, evaluated, start)
             outcome["pushed"] = record.get("pushed")
             if tally:
                 outcome["tuned: better/no detectable difference/worse"] = {
