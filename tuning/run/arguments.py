@@ -108,7 +108,7 @@ class ScriptArguments:
         metadata={"choices": START_KINDS,
                   "help": "whether the start model is a base or an instruct model (auto: --instruct_twin means "
                   "base, else its name, its configs' end-of-sequence tokens, its chat template; "
-                  "tuning/run/start_kind.py)"},
+                  "docs/tuning.md)"},
     )  # fmt: skip
 
 
