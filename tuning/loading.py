@@ -43,14 +43,16 @@ def pick_device(device: str | None = None) -> str:
 
 
 def pick_dtype(dtype: str, device: str) -> torch.dtype:
-    """``auto`` -> bf16 on a CUDA device that supports it, float32 elsewhere; else the named dtype."""
+    """``auto`` -> bf16 on a CUDA device that computes it natively, float32 elsewhere (on a CPU too: full precision
+    is the paper's scoring; ``bfloat16`` asks for it there); else the named dtype."""
     import torch
+
+    from tuning.precision import bf16_support
 
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
     if dtype == "auto":
-        on_cuda = device.startswith("cuda") and torch.cuda.is_available()
-        return torch.bfloat16 if on_cuda and torch.cuda.is_bf16_supported() else torch.float32
+        return torch.bfloat16 if device.startswith("cuda") and bf16_support(device).native else torch.float32
     return getattr(torch, dtype)
 
 

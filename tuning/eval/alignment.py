@@ -46,6 +46,12 @@ def prompt_for(row: Mapping[str, Any], fmt: Format) -> str:
     return fmt.prompt_text(row_messages(row), **options)
 
 
+def row_texts(row: Mapping[str, Any], fmt: Format) -> tuple[str, list[str]]:
+    """The row's prompt in ``fmt`` and its candidates as the model writes them after it (" Alabama" after the
+    colon format's "State:")."""
+    return prompt_for(row, fmt), [fmt.continuation(c) for c in row["candidates"]]
+
+
 def evaluate_task(
     lm: LanguageModel,
     fmt: Format,
@@ -62,9 +68,8 @@ def evaluate_task(
     items, refs, kept = [], [], []
     too_long = merges = 0
     for row in chosen:
-        # as the model writes them after the prompt: " Alabama" after the colon format's "State:"
-        candidates = [fmt.continuation(c) for c in row["candidates"]]
-        tokens = encode_candidates(lm.tokenizer, prompt_for(row, fmt), candidates, suffix)
+        prompt, candidates = row_texts(row, fmt)
+        tokens = encode_candidates(lm.tokenizer, prompt, candidates, suffix)
         try:
             tokens.check_fits(lm.context_length)
         except TooLongError:

@@ -25,6 +25,7 @@ from tuning.eval.evaluation import evaluate_lm, write_run
 from tuning.eval.options import EvalOptions, OptionParser, check_lows, option
 from tuning.lm.contract import LanguageModel
 from tuning.lm.served import BACKEND
+from tuning.precision import require_bf16
 
 
 @dataclass
@@ -38,8 +39,10 @@ class RunOptions:
     out: Path = option(help="run directory for results.json, report.md, plots")
     format: str = option("spectrum", choices=FORMATS, help="prompt format")
     dtype: str = option(
-        "auto", choices=("auto", "float32", "bfloat16", "float16"), help="model weights' dtype"
-    )
+        "auto", choices=("auto", "float32", "bfloat16", "float16"),
+        help="weights and compute: auto = bfloat16 on a GPU that has it, float32 on a CPU (full precision, as the "
+        "paper scores); bfloat16 on a CPU with bf16 instructions is faster, its effect is in docs/results.md",
+    )  # fmt: skip
     device: str | None = option(None, help="cuda, cpu, ... (none: this process's GPU when present)")
     device_map: str | None = option(
         None, choices=("auto",),
@@ -81,15 +84,7 @@ def build_parser() -> OptionParser:
 
 def parse(argv: Sequence[str]) -> tuple[RunOptions, EvalOptions, argparse.Namespace]:
     """The run's and the evaluation's options; a bad value ends in argparse's usage error (exit code 2)."""
-    parser = build_parser()
-    try:
-        run, opts, rest, unknown = parser.parse_args_into_dataclasses(
-            args=list(argv), return_remaining_strings=True, look_for_args_file=False
-        )
-    except ValueError as err:  # a range or combination the dataclasses refuse
-        parser.error(str(err))
-    if unknown:
-        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    run, opts, rest = build_parser().parse_all(argv)
     return run, opts, rest
 
 
@@ -140,6 +135,8 @@ def run_cli(argv: Sequence[str]) -> int:
     torch.set_num_threads(run.threads or cpu_threads())
     try:
         check_writable_folder(run.out, "--out")  # before the model is loaded, not after the evaluation
+        if run.dtype == "bfloat16" and run.backend != BACKEND:
+            require_bf16(run.device or device(), "--dtype bfloat16", "use --dtype float32 there")
         start()
         lm = load_lm(run, progress=opts.progress and is_main_process())
         results = evaluate_lm(lm, run.format, opts, model_name=run.model)

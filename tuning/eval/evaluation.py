@@ -26,12 +26,15 @@ if TYPE_CHECKING:
 METRIC_NAMES = {"episodes": "steerability", "alignment": "distributional_alignment", "coverage": "coverage"}
 
 
-def _k_tokenizer(name: str) -> Any:
-    """The tokenizer that chooses k for every model, with the option to name when it cannot be loaded."""
+def k_format(name: str, own: Any) -> Format:
+    """The spectrum format of the tokenizer that chooses k for every model (``own``, the evaluated model's, for
+    ``model``), with the option to name when that tokenizer cannot be loaded."""
     from tuning.loading import ModelLoadError, load_tokenizer
 
+    if name == OWN_TOKENIZER:
+        return Format("spectrum", own)
     try:
-        return load_tokenizer(name)
+        return Format("spectrum", load_tokenizer(name))
     except ModelLoadError as err:
         raise ModelLoadError(
             f"the k tokenizer {name!r} (--k-tokenizer) could not be loaded: {err}. Any tokenizer works as long "
@@ -75,8 +78,7 @@ def evaluate_lm(
     check_engine(lm, opts.configs)
     started = time.perf_counter()
     data = load_eval_data(opts.configs, data_dir=opts.data_dir)
-    k_tokenizer = lm.tokenizer if opts.k_tokenizer == OWN_TOKENIZER else _k_tokenizer(opts.k_tokenizer)
-    k_format = Format("spectrum", k_tokenizer)
+    k_selection = k_format(opts.k_tokenizer, lm.tokenizer)
     engine = lm.describe()
     results = EvalResults(
         model=model_name or lm.name,
@@ -95,7 +97,7 @@ def evaluate_lm(
         (
             "steerability",
             "episodes",
-            lambda tasks, m: evaluate_steerability(lm, fmt, tasks, m, opts, k_format),
+            lambda tasks, m: evaluate_steerability(lm, fmt, tasks, m, opts, k_selection),
         ),
         ("alignment", "alignment", lambda tasks, m: evaluate_alignment(lm, fmt, tasks, m, opts)),
         ("coverage", "coverage", lambda tasks, m: evaluate_coverage(lm, fmt, tasks, m, opts)),

@@ -10,7 +10,7 @@ default and one range check wherever it is set.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, get_type_hints
 
@@ -143,6 +143,19 @@ class OwnMetadata:
 
 class OptionParser(OwnMetadata, HfArgumentParser):
     """`HfArgumentParser` for dataclasses whose fields are made with `option`."""
+
+    def parse_all(self, argv: Sequence[str]) -> tuple[Any, ...]:
+        """One record per dataclass, then the namespace of the other arguments; a bad value or an unknown
+        argument ends in argparse's usage error (exit code 2)."""
+        try:
+            *parsed, unknown = self.parse_args_into_dataclasses(
+                args=list(argv), return_remaining_strings=True, look_for_args_file=False
+            )
+        except ValueError as err:  # a range or combination the dataclasses refuse
+            self.error(str(err))
+        if unknown:
+            self.error(f"unrecognized arguments: {' '.join(unknown)}")
+        return tuple(parsed)
 
 
 def prefixed(

@@ -54,6 +54,16 @@ def select(
     )  # fmt: skip
 
 
+def evaluation_sequence(
+    messages: Any, fmt: Format, episode: int, k: int, context_length: int | None
+) -> EncodedEpisode | None:
+    """The episode in ``fmt`` cut after output k, or None when it has no output k or does not fit the context."""
+    cut = cut_after(fmt.encode(messages, max_length=REFERENCE_MAX_LENGTH, episode=episode), k)
+    if cut is None or (context_length is not None and len(cut.input_ids) > context_length):
+        return None
+    return cut
+
+
 def prepare_task(
     task: str, rows: Sequence[Mapping[str, Any]], fmt: Format, lm: LanguageModel, k_format: Format, opts: EvalOptions,
     reuse: tuple[int, list[str]] | None = None,
@@ -63,8 +73,8 @@ def prepare_task(
     sequences: list[EncodedEpisode] = []
     too_long = 0
     for i in chosen:
-        cut = cut_after(fmt.encode(rows[i]["messages"], max_length=REFERENCE_MAX_LENGTH, episode=i), k)
-        if cut is None or (lm.context_length is not None and len(cut.input_ids) > lm.context_length):
+        cut = evaluation_sequence(rows[i]["messages"], fmt, i, k, lm.context_length)
+        if cut is None:
             too_long += 1
             continue
         sequences.append(cut)

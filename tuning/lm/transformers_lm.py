@@ -86,6 +86,15 @@ def in_batches(
     return results
 
 
+def declared_context_length(config: Any) -> int | None:
+    """The longest sequence a model config declares (its position table), or None when it declares none."""
+    for attr in ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length"):
+        value = getattr(config, attr, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    return None
+
+
 class LM(LanguageModel):
     """A model and its tokenizer on one device, with the scoring and sampling the evaluations need."""
 
@@ -105,11 +114,7 @@ class LM(LanguageModel):
     @property
     def context_length(self) -> int | None:
         """The longest sequence the model accepts (its position table), or None when it declares none."""
-        for attr in ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length"):
-            value = getattr(self.model.config, attr, None)
-            if isinstance(value, int) and value > 0:
-                return value
-        return None
+        return declared_context_length(self.model.config)
 
     @property
     def name(self) -> str:

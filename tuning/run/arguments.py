@@ -25,6 +25,7 @@ from spectrum_suite.formats import PROMPT_FAMILIES
 from tuning.distributed import on_cuda
 from tuning.embedded import EMBEDDED_MODEL
 from tuning.eval.options import OwnMetadata, prefixed
+from tuning.run import precision
 
 RECIPES = Path(__file__).resolve().parents[1] / "recipes"
 PRESETS = ("auto", "quick", "study", "v0", "v1")
@@ -143,6 +144,7 @@ class RunConfig:
     evaluation: Any  # EvalArguments
     recipe: Path
     explicit_accumulation: bool
+    precision: precision.Precision
 
     @property
     def run_dir(self) -> Path:
@@ -154,7 +156,9 @@ class RunParser(OwnMetadata, TrlParser):
 
 
 def parser() -> RunParser:
-    return RunParser((ScriptArguments, SFTConfig, ModelArguments, EvalArguments), prog="python -m tuning.run")
+    p = RunParser((ScriptArguments, SFTConfig, ModelArguments, EvalArguments), prog="python -m tuning.run")
+    precision.document(p)
+    return p
 
 
 def _recipe(argv: list[str]) -> tuple[list[str], Path]:
@@ -187,6 +191,10 @@ def default_run_name(script: ScriptArguments, model: ModelArguments) -> str:
 def parse(argv: Sequence[str] | None = None) -> RunConfig:
     """Apply the recipe, parse, and derive the run folder."""
     args, recipe = _recipe(list(sys.argv[1:] if argv is None else argv))
+    try:
+        args, chosen = precision.resolve(args, recipe, on_cuda())
+    except ValueError as err:
+        raise RunInputError(str(err)) from None
     if not on_cuda() and not {"--use_cpu", "--use-cpu"} & set(args):
         args += [
             "--use_cpu",
@@ -201,7 +209,7 @@ def parse(argv: Sequence[str] | None = None) -> RunConfig:
     if training.output_dir in (None, "trainer_output"):
         training.output_dir = str(Path(script.output_root).expanduser() / check_run_name(training.run_name))
     check(script, training, model)
-    return RunConfig(script, training, model, evaluation, recipe, explicit)
+    return RunConfig(script, training, model, evaluation, recipe, explicit, chosen)
 
 
 def check_run_name(name: str) -> str:
@@ -286,7 +294,8 @@ def hyperparameters(config: RunConfig, packing: bool, steps: int, processes: int
         "gradient accumulation": t.gradient_accumulation_steps,
         "processes": processes,
         "packing": "padding-free BFD" if packing else "off (one episode per row, right padding)",
-        "bf16": t.bf16,
+        "precision": config.precision.describe(),
+        "bf16 detection": config.precision.evidence,
         "activation checkpointing": t.activation_checkpointing,
         "weight decay": t.weight_decay,
         "max grad norm": t.max_grad_norm,
