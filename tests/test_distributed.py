@@ -39,7 +39,7 @@ def _free_port() -> str:
 
 
 def launch_two() -> list[str]:
-    """``accelerate launch`` on two processes, as the README runs it: its torchrun launcher (``--multi_gpu``),
+    """``accelerate launch`` on two processes, as docs/tuning.md runs it: its torchrun launcher (``--multi_gpu``),
     which on a machine without GPUs starts CPU processes joined by gloo (``--cpu`` would need MPI)."""
     return [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines",
             "1", "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", _free_port()]  # fmt: skip
