@@ -19,7 +19,6 @@ from tuning.eval.options import SETTINGS, EvalOptions
 from tuning.eval.results import CoverResults, CoverSetting
 from tuning.jsonfile import json_ready
 from tuning.lm import LanguageModel, derived_seed
-from tuning.lm.contract import SAMPLING_TEMPERATURE, SAMPLING_TOP_P
 from tuning.sequences import encode_prompt
 
 #: The chat system prompt of the paper's coverage evaluation (the description is inserted without a prefix).
@@ -129,5 +128,5 @@ def evaluate_coverage(
             res.refresh_intervals()
     return CoverResults(
         settings=settings, num_generations=opts.num_generations, top_k=lm.effective_top_k(opts.top_k),
-        seed=opts.seed, stop_strings=stops, temperature=SAMPLING_TEMPERATURE, top_p=SAMPLING_TOP_P,
+        seed=opts.seed, stop_strings=stops, temperature=lm.temperature, top_p=lm.top_p,
     )  # fmt: skip

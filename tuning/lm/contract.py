@@ -24,9 +24,6 @@ from tuning.sequences import CandidateTokens, EncodedEpisode, ScoredSpan, scored
 
 #: Other-token log-probs above ln(this) are kept for calibration (the ECE threshold t).
 INCORRECT_THRESHOLD = 0.01
-#: The temperature and top-p every engine samples at, whatever the model's generation config says (the paper's
-#: sampling sets both); only top-k follows the model (`LanguageModel.effective_top_k`).
-SAMPLING_TEMPERATURE, SAMPLING_TOP_P = 1.0, 1.0
 
 
 @dataclass
@@ -77,6 +74,10 @@ class LanguageModel(ABC):
 
     tokenizer: Any
     progress: bool
+    #: The temperature and top-p every engine samples at, whatever the model's generation config says (the
+    #: paper's sampling sets both); only top-k follows the model (`effective_top_k`).
+    temperature: float = 1.0
+    top_p: float = 1.0
 
     @property
     @abstractmethod

@@ -23,15 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tuning.lm.contract import (
-    INCORRECT_THRESHOLD,
-    SAMPLING_TEMPERATURE,
-    SAMPLING_TOP_P,
-    LanguageModel,
-    OutputRecord,
-    check_sampling,
-    checked_spans,
-)
+from tuning.lm.contract import INCORRECT_THRESHOLD, LanguageModel, OutputRecord, check_sampling, checked_spans
 from tuning.lm.http_client import JSONClient, RetryPolicy, ServerError, ServerRefusedError
 from tuning.sequences import CandidateTokens, EncodedEpisode, ScoredSpan
 
@@ -240,7 +232,7 @@ class ServedLM(LanguageModel):
         texts = sorted((s for s in stop_strings if s not in self.special_ids), key=len)[:MAX_SERVER_STOPS]
         body = {
             "model": self.model, "prompt": [list(prompt_ids)], "n": n, "max_tokens": max_new_tokens, "seed": seed,
-            "temperature": SAMPLING_TEMPERATURE, "top_p": SAMPLING_TOP_P, "top_k": self.effective_top_k(top_k), "stop": texts,
+            "temperature": self.temperature, "top_p": self.top_p, "top_k": self.effective_top_k(top_k), "stop": texts,
             "stop_token_ids": stop_ids, "include_stop_str_in_output": True, "skip_special_tokens": False,
             "spaces_between_special_tokens": False, "return_token_ids": True,
         }  # fmt: skip
