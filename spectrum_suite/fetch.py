@@ -19,11 +19,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import socket
 import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import urlsplit
 
 from .task import (
     ALL,
@@ -142,22 +144,54 @@ def verified(path: Path, file: RemoteFile, verify: bool = True) -> Path:
     return path
 
 
+#: Hosts that could not be reached in this process, with why: each is asked once, so a build of many tasks
+#: without a network fails in seconds rather than in one round of the client's retries per file.
+_UNREACHABLE: dict[str, str] = {}
+
+
 def download(file: RemoteFile, dl_manager: Any = None) -> Path:
     """``file`` downloaded, or from the download caches (offline too); `FileMissing` says why it can't be had
     (naming the shard of an export split), and another SHA-256 than the pinned one raises `ChecksumMismatch`.
 
     Hub files go through `huggingface_hub` (`_from_hub`); other URLs through ``dl_manager`` when given, else
-    into `cache_root`.
+    into `cache_root`. A host that could not be connected to is not asked again in this process.
     """
     if file.manual:
         raise FileMissing(file.path, "it has no download")
+    host = _host(file)
+    if host in _UNREACHABLE:
+        raise FileMissing(
+            file.path, f"{host} could not be reached earlier in this process ({_UNREACHABLE[host]})"
+        )
     try:
         path = _from_hub(file) if file.hub is not None else _from_url(file, dl_manager)
     except (FileMissing, ChecksumMismatch):
         raise
     except Exception as err:  # noqa: BLE001 - download errors differ by library and version; all mean "not here"
+        if _no_connection(err):
+            _UNREACHABLE[host] = _why(file, err)
         raise FileMissing(file.path, _why(file, err)) from err
     return verified(path, file)
+
+
+def _host(file: RemoteFile) -> str:
+    """The host a download of ``file`` would ask: the Hub's, or that of its URL (or of the GitHub mirror)."""
+    return urlsplit(hub_endpoint() if file.hub is not None else _mirrored(file.url or "")).netloc
+
+
+def _no_connection(err: BaseException) -> bool:
+    """Whether the error, or one it came from, is a failure to connect (name resolution, refused, timed out):
+    the host is out of reach, as opposed to an answer such as 404 or 401."""
+    seen: BaseException | None = err
+    while seen is not None:
+        if isinstance(seen, (ConnectionError, socket.gaierror, TimeoutError)) or type(seen).__name__ in (
+            "ConnectError", "ConnectTimeout",
+        ):  # fmt: skip
+            return True
+        if isinstance(seen, urllib.error.URLError) and not isinstance(seen, urllib.error.HTTPError):
+            return isinstance(seen.reason, OSError)
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _why(file: RemoteFile, err: BaseException) -> str:
@@ -216,16 +250,21 @@ def _from_url(file: RemoteFile, dl_manager: Any) -> Path:
     """A file by URL (through a mirror of raw.githubusercontent.com when ``$SPECTRUM_SUITE_GITHUB_RAW`` names one):
     through ``dl_manager``, else into `cache_root`, where a copy made earlier is used even offline."""
     assert file.url is not None
-    url = file.url
-    mirror = os.environ.get(GITHUB_RAW_ENV)
-    if mirror and url.startswith(f"{GITHUB_RAW}/"):
-        url = mirror.rstrip("/") + url[len(GITHUB_RAW) :]
+    url = _mirrored(file.url)
     cached = cache_root() / "files" / file.path
     if dl_manager is None and cached.is_file():
         return cached
     if offline():
         raise FileMissing(file.path, "downloads are off (offline mode)")
     return Path(dl_manager.download(url)) if dl_manager is not None else _download_to(cached, file, url)
+
+
+def _mirrored(url: str) -> str:
+    """``url``, through the mirror of raw.githubusercontent.com that ``$SPECTRUM_SUITE_GITHUB_RAW`` names."""
+    mirror = os.environ.get(GITHUB_RAW_ENV)
+    if mirror and url.startswith(f"{GITHUB_RAW}/"):
+        return mirror.rstrip("/") + url[len(GITHUB_RAW) :]
+    return url
 
 
 def _download_to(target: Path, file: RemoteFile, url: str) -> Path:

@@ -93,7 +93,8 @@ def test_evaluation_on_two_processes_writes_the_results_of_one(tiny: Path, tmp_p
 
 TRAIN = ["--configs", "coinflip", "--max-train-episodes", "16", "--max-length", "96", "--effective-batch", "4",
          "--packing", "false", "--max-steps", "4", "--save-steps", "2", "--learning-rate", "1e-3", "--run-name", "r",
-         "--eval-configs", "urn", "--eval-max-instances", "3", "--eval-num-generations", "2"]  # fmt: skip
+         "--eval-configs", "urn", "--eval-max-instances", "3", "--eval-num-generations", "2",
+         "--start-kind", "instruct"]  # fmt: skip
 
 
 def test_ddp_trains_to_the_weights_of_one_process_and_evaluates_on_both(tiny: Path, tmp_path: Path) -> None:

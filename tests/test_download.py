@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -199,6 +200,53 @@ def test_a_wrong_commit_fails_naming_the_file(server: tuple[Played, str], tmp_pa
     moved = dataclasses.replace(questions, url=questions.url.replace(mpi.COMMIT, "1" * 40))
     with pytest.raises(SourceUnavailable, match=rf"needs the file '{questions.path}' .*404"):
         fetch.fetch_file("mpi", moved)
+
+
+def test_a_host_out_of_reach_is_asked_once_per_process(
+    server: tuple[Played, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a network every file of every task would wait out the client's retries; a host that refused the
+    connection is not asked again, and the error says why. A host that answered (404) is asked again."""
+    questions = mpi.FILES.files[0]
+    first, second = (
+        dataclasses.replace(
+            questions,
+            path=f"mpi/data/{name}.csv",
+            url=questions.url.replace("mpi_questions", name),
+            sha256=None,
+        )
+        for name in ("first", "second")
+    )
+    monkeypatch.setattr(fetch, "_UNREACHABLE", {})
+    with socket.socket() as probe:  # a port nothing listens on, then a server on it after the first failure
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv(fetch.GITHUB_RAW_ENV, f"http://127.0.0.1:{port}")
+    with pytest.raises(
+        SourceUnavailable, match=r"needs the file 'mpi/data/first.csv'.*[Cc]onnection refused"
+    ):
+        fetch.fetch_file("mpi", first)
+    late = Played(github={_github_key(second.url): b"question\n"})
+    httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler(late))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(
+            SourceUnavailable, match=rf"127.0.0.1:{port} could not be reached earlier in this process"
+        ):
+            fetch.fetch_file("mpi", second)
+        assert late.requests == []
+        monkeypatch.setattr(fetch, "_UNREACHABLE", {})  # a new process asks again
+        assert fetch.fetch_file("mpi", second).read_bytes() == b"question\n"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    played, base = server  # answered with a 404: the host stays in reach
+    monkeypatch.setenv(fetch.GITHUB_RAW_ENV, base)
+    with pytest.raises(SourceUnavailable, match="404"):
+        fetch.fetch_file("mpi", first)
+    played.github[_github_key(first.url)] = b"again\n"
+    assert fetch.fetch_file("mpi", first).read_bytes() == b"again\n"
+    assert fetch._UNREACHABLE == {}
 
 
 def test_a_hub_file_at_its_commit_is_checked_against_its_pin(server: tuple[Played, str]) -> None:

@@ -137,7 +137,7 @@ def test_one_home_for_the_evaluation_options(capsys):
     from tuning.run.evaluation import eval_options
 
     run_opts = eval_options(config)
-    assert (run_opts.k_window, run_opts.max_instances, run_opts.seed, run_opts.top_k) == (64, None, 7, 50)
+    assert (run_opts.k_window, run_opts.max_instances, run_opts.seed, run_opts.top_k) == (64, None, 7, None)
     with pytest.raises(ValueError, match="--eval_k_window must be an integer of at least 1"):
         arguments.parse(["--eval-k-window", "0"])
 
@@ -286,16 +286,44 @@ def test_a_task_of_one_row_has_no_interval_and_is_never_a_win(chatml, tmp_path):
     assert "0/0/0 (+1 untested)" in report and "(one item: no interval) untested" in report
 
 
+def test_runs_that_each_sampled_with_their_own_generation_config_compare(run):
+    """The paper's protocol: no top-k fixed, each model samples with its own (a tuned model's config turns it
+    off); the comparison is made, and says how each run sampled."""
+    tuned = copy.deepcopy(run)
+    tuned.coverage.top_k = 0
+    assert run.options["top_k"] is None and run.coverage.top_k == 50
+    found = compare([run, tuned], ["start", "tuned"])
+    assert found.mismatches["tuned"] == [] and sum(found.tally("tuned", "percent_valid").values()) == 1
+    assert (
+        "How each run sampled (coverage): start top-k 50 (its generation config), temperature 1, top-p 1; "
+        "tuned top-k none (its generation config), temperature 1, top-p 1." in comparison_report(found)
+    )
+
+
 def test_compare_refuses_runs_of_another_protocol_k_or_episodes(run):
+    fixed, other = copy.deepcopy(run), copy.deepcopy(run)
+    fixed.options["top_k"], other.options["top_k"] = 50, 20  # both fixed by the user, and unlike
+    other.coverage.top_k = 20
+    with pytest.raises(
+        ProtocolMismatch, match=r"top-k applied in sampling: top-k 50 \(fixed by top_k\).* vs top-k 20"
+    ):
+        compare([fixed, other], ["a", "b"])
+    other.options["top_k"] = None  # one fixed 50, the other's model applied 20: still not the top-k asked for
+    with pytest.raises(ProtocolMismatch, match=r"top-k 20 \(its generation config\)"):
+        compare([fixed, other], ["a", "b"])
+    other.coverage.top_k = 50  # one fixed 50, the other's model applied 50 too: the same sampling
+    assert compare([fixed, other], ["a", "b"]).mismatches["b"] == []
     other = copy.deepcopy(run)
-    other.options["top_k"] = 0
-    with pytest.raises(ProtocolMismatch, match="top_k: None vs 0"):
+    other.coverage.temperature = 0.7
+    with pytest.raises(ProtocolMismatch, match="temperature/top-p: 1/1 vs 0.7/1"):
         compare([run, other], ["a", "b"])
-    assert compare([run, other], ["a", "b"], allow_mismatch=True).mismatches["b"] == ["top_k: None vs 0"]
     other = copy.deepcopy(run)
-    other.coverage.top_k = 0  # e.g. a tuned model whose generation config turns top-k off
-    with pytest.raises(ProtocolMismatch, match="top-k applied in sampling: 50 vs 0"):
+    other.options["num_generations"] = 5
+    with pytest.raises(ProtocolMismatch, match="num_generations: 6 vs 5"):
         compare([run, other], ["a", "b"])
+    assert compare([run, other], ["a", "b"], allow_mismatch=True).mismatches["b"] == [
+        "num_generations: 6 vs 5"
+    ]
     other = copy.deepcopy(run)
     other.alignment.tasks["urn"].row_ids[0] = "urn-elsewhere"
     with pytest.raises(ProtocolMismatch, match="urn: other rows"):

@@ -156,7 +156,8 @@ def test_tuning_run_checks_its_evaluation_before_training_and_lists_failed_tasks
     tiny: Path, tmp_path: Path, capsys
 ) -> None:
     argv = ["--model", str(tiny), *TINY_ARGS, "--output-root", str(tmp_path), "--run-name", "r",
-            "--eval-configs", "car_brand", "urn", "--eval-max-instances", "2", "--eval-num-generations", "2"]  # fmt: skip
+            "--eval-configs", "car_brand", "urn", "--eval-max-instances", "2", "--eval-num-generations", "2",
+            "--start-kind", "instruct"]  # fmt: skip
     assert run_main(argv) == 2  # before anything is trained
     assert "coverage/car_brand" in capsys.readouterr().err and not (tmp_path / "r").exists()
     assert run_main([*argv, "--eval-skip-failed-tasks"]) == 0

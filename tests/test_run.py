@@ -96,10 +96,12 @@ def test_the_paper_presets_train_on_every_instance() -> None:
     assert arguments.parse(["--preset", "v1"]).evaluation.eval_max_instances == 1000
 
 
-def test_every_arm_samples_with_the_same_top_k() -> None:
+def test_each_arm_samples_with_its_own_generation_config_unless_top_k_is_fixed() -> None:
     from tuning.run.evaluation import eval_options
 
-    assert eval_options(arguments.parse([])).top_k == 50  # the tuned model's generation config has top-k off
+    assert (
+        eval_options(arguments.parse([])).top_k is None
+    )  # the paper's: each model's own (the tuned model: 0)
     assert eval_options(arguments.parse(["--eval-top-k", "0"])).top_k == 0
     every, _ = load_episodes(["coinflip"], validation_fraction=0.0)
     held, _ = load_episodes(["coinflip"], validation_fraction=0.25)
@@ -109,12 +111,19 @@ def test_every_arm_samples_with_the_same_top_k() -> None:
     assert set(validation.unique("instance_id")) == everyone - set(held.unique("instance_id"))
 
 
-def test_the_start_models_natural_format_is_chat_with_a_template_else_colon() -> None:
-    from tuning.run.evaluation import arms, natural_format
+def test_the_start_models_own_format_follows_its_kind_not_its_chat_template() -> None:
+    from tuning.run.evaluation import arms
+    from tuning.run.start_kind import decide
 
-    assert natural_format(build_tokenizer("chatml")) == "chat"
-    assert natural_format(build_tokenizer("plain")) == "colon"  # no chat template: a base model
-    assert natural_format(build_tokenizer("chatml"), "colon") == "colon"
+    assert (
+        decide("tiny-plain", lambda: build_tokenizer("plain")).format == "colon"
+    )  # no chat template: a base model
+    with pytest.raises(
+        arguments.RunInputError, match="--start_kind"
+    ):  # a template alone no longer means chat
+        decide("tiny-chatml", lambda: build_tokenizer("chatml"))
+    assert decide("tiny-chatml", lambda: build_tokenizer("chatml"), start_format="colon").format == "colon"
+    assert decide("tiny-chatml-instruct", lambda: build_tokenizer("chatml")).format == "chat"
     assert [(a.folder, a.fmt, a.tuned) for a in arms("colon")] == [
         ("start-colon", "colon", False), ("start-spectrum", "spectrum", False), ("tuned-spectrum", "spectrum", True),
     ]  # fmt: skip
@@ -297,7 +306,8 @@ def test_cli_end_to_end_outputs(tiny: Path, tmp_path: Path, monkeypatch: pytest.
         HfApi, "upload_folder", lambda self, **kw: uploads.append(kw) or "https://hub/commit/2"
     )
     argv = ["--model", str(tiny), *TINY_ARGS, "--configs", "coinflip", "babynames", "--output-root", str(tmp_path),
-            "--save-steps", "2", "--eval-configs", "urn", "--eval-max-instances", "2", "--push-to-hub", "--hub-model-id", "org/tiny"]  # fmt: skip
+            "--save-steps", "2", "--eval-configs", "urn", "rng_1_10", "--eval-max-instances", "2", "--eval-num-generations",
+            "2", "--eval-settings", "both", "--start-kind", "instruct", "--push-to-hub", "--hub-model-id", "org/tiny"]  # fmt: skip
     assert run_main(argv) == 0
     out = tmp_path / "tiny-chatml_quick_spectrum"
     assert (out / "model.safetensors").is_file() and (out / "config.json").is_file()
@@ -315,12 +325,17 @@ def test_cli_end_to_end_outputs(tiny: Path, tmp_path: Path, monkeypatch: pytest.
                    "| start (spectrum) |", "| tuned (spectrum) |", "| change vs start (chat) |"):  # fmt: skip
         assert needle.lower() in card.lower()
     assert (out / "before_after.md").read_text().strip() in card
+    chosen = "start model: an instruct model, scored in the chat format (--start_kind instruct given)"
+    assert chosen in card and chosen in (out / "eval" / "comparison.md").read_text()
+    recorded = {"kind": "instruct", "format": "chat", "reason": "--start_kind instruct given"}
+    assert json.loads((out / "run_args.json").read_text())["start_arm"] == recorded
     from huggingface_hub import ModelCard
 
     meta = ModelCard(card).data  # the metadata parses as the Hub's model card, model-index included
     assert meta.model_name == out.name and meta.base_model is None  # a local base has no Hub link
-    (result,) = meta.eval_results
+    result = next(r for r in meta.eval_results if r.metric_type == "js_divergence")
     summary = json.loads((out / "before_after.json").read_text())
+    assert summary["start_arm"] == recorded
     assert list(summary["arms"]) == ["start (chat)", "start (spectrum)", "tuned (spectrum)"]
     tuned = summary["arms"]["tuned (spectrum)"]
     assert result.metric_type == "js_divergence" and result.metric_value == pytest.approx(
@@ -343,6 +358,11 @@ def test_cli_end_to_end_outputs(tiny: Path, tmp_path: Path, monkeypatch: pytest.
         "## Better, no detectable difference, worse against start (chat)" in comparison
         and "| urn |" in comparison
     )
+    # Each arm sampled with its own generation config: the start model transformers' 50, the tuned model none;
+    # the comparison says so and does not call it another protocol.
+    assert "start (chat) top-k 50 (its generation config), temperature 1, top-p 1" in comparison
+    assert "tuned (spectrum) top-k none (its generation config)" in comparison
+    assert "top-k applied" not in comparison
     assert (out / "train_loss.png").stat().st_size > 0
     assert uploads and uploads[0]["repo_id"] == "org/tiny"
     checkpoints = folder.complete_checkpoints(out)

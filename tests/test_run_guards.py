@@ -134,7 +134,7 @@ def test_resume_of_a_finished_run_with_new_evaluation_options_evaluates_it(
     assert run_main(_argv(tiny, tmp_path, "--no-eval")) == 0
     run = tmp_path / "r"
     weights = (run / "model.safetensors").read_bytes()
-    evaluation = ["--eval-configs", "urn", "--eval-max-instances", "2"]
+    evaluation = ["--eval-configs", "urn", "--eval-max-instances", "2", "--start-kind", "instruct"]
     assert run_main(_argv(tiny, tmp_path, "--resume", *evaluation)) == 0
     assert (run / "model.safetensors").read_bytes() == weights  # evaluated, not trained further
     arms = json.loads((run / "before_after.json").read_text())["arms"]
@@ -144,7 +144,10 @@ def test_resume_of_a_finished_run_with_new_evaluation_options_evaluates_it(
     assert run_main(_argv(tiny, tmp_path, "--resume", *evaluation)) == 0  # the same options: nothing to do
     assert results.stat().st_mtime_ns == first
     assert (
-        run_main(_argv(tiny, tmp_path, "--resume", "--eval-configs", "urn", "--eval-max-instances", "3")) == 0
+        run_main(
+            _argv(tiny, tmp_path, "--resume", *evaluation[:2], "--eval-max-instances", "3", *evaluation[4:])
+        )
+        == 0
     )
     assert json.loads(results.read_text())["options"]["max_instances"] == 3
     from tuning.run.folder import RUN_MARK

@@ -216,7 +216,12 @@ def compare_cli(argv: Sequence[str]) -> int:
     from tuning.eval.report import comparison_report
     from tuning.eval.results import EvalResults
 
-    p = argparse.ArgumentParser(prog="python -m tuning.eval compare", description="Compare evaluation runs.")
+    p = argparse.ArgumentParser(
+        prog="python -m tuning.eval compare",
+        description="Compare evaluation runs. Runs that left --top-k to each model's generation config (the paper's "
+        "sampling) compare whatever top-k each applied, and the report says how each sampled; a top-k fixed in one "
+        "run that the other did not apply is another protocol.",
+    )
     p.add_argument(
         "runs", nargs="+", type=Path, help="run directories holding results.json (the first is the baseline)"
     )

@@ -1,7 +1,8 @@
 """Several evaluation runs side by side: per-task figures and differences with intervals, and verdicts that hold.
 
-Runs compare only when they followed the same protocol (`EvalOptions.protocol`), sampled with the same top-k,
-and chose the same k and the same episodes and alignment rows per task: otherwise a difference could come from
+Runs compare only when they followed the same protocol (`EvalOptions.protocol`), sampled with the top-k the
+options fixed (when a run fixed one; left to each model's generation config, as the paper sampled, the two may
+differ, and the report says how each run sampled), and chose the same k and the same episodes and alignment rows per task: otherwise a difference could come from
 the items scored, not from the models. `compare` refuses such runs unless told (``allow_mismatch``), and then
 compares them over the episodes and rows both scored: both runs' values and their difference are computed over
 those same items. Every later run is compared with the first (the baseline), per task and figure:
@@ -73,8 +74,7 @@ def protocol_differences(first: EvalResults, other: EvalResults) -> list[str]:
                 f"{section}: the headlines average over other tasks (only in the first: {sorted(a - b) or 'none'}; "
                 f"only in the other: {sorted(b - a) or 'none'})"
             )
-    if first.coverage and other.coverage and first.coverage.top_k != other.coverage.top_k:
-        found.append(f"top-k applied in sampling: {first.coverage.top_k} vs {other.coverage.top_k}")
+    found += sampling_differences(first, other)
     if first.alignment and other.alignment:
         for task, mine in first.alignment.tasks.items():
             theirs = other.alignment.tasks.get(task)
@@ -117,6 +117,30 @@ def scored_tasks(run: EvalResults) -> dict[str, set[str]]:
                 t for t in res.generations if not per_task.get(t, {}).get("failed")
             }
     return out
+
+
+def sampling_differences(first: EvalResults, other: EvalResults) -> list[str]:
+    """The coverage samples were drawn differently where it matters: a top-k that the options of either run fixed
+    and the other did not apply, or another temperature or top-p. Two runs that each left top-k to their model's
+    generation config compare (the paper's protocol) whatever top-k each applied: `sampling_note` says which."""
+    a, b = first.coverage, other.coverage
+    if a is None or b is None:
+        return []
+    found = []
+    fixed = first.options.get("top_k") is not None or other.options.get("top_k") is not None
+    if fixed and a.top_k != b.top_k:
+        found.append(f"top-k applied in sampling: {a.sampling(first.options.get('top_k'))} vs "
+                     f"{b.sampling(other.options.get('top_k'))}")  # fmt: skip
+    if (a.temperature, a.top_p) != (b.temperature, b.top_p):
+        found.append(f"temperature/top-p: {a.temperature:g}/{a.top_p:g} vs {b.temperature:g}/{b.top_p:g}")
+    return found
+
+
+def sampling_note(runs: Sequence[EvalResults], labels: Sequence[str]) -> str | None:
+    """How each run drew its coverage samples, in one line (None without coverage)."""
+    drawn = [f"{label} {run.coverage.sampling(run.options.get('top_k'))}"
+             for run, label in zip(runs, labels, strict=True) if run.coverage]  # fmt: skip
+    return "How each run sampled (coverage): " + "; ".join(drawn) + "." if drawn else None
 
 
 @dataclass

@@ -156,5 +156,5 @@ def evaluate_coverage(
             failed.setdefault(task, f"the {setting} prompt does not fit the model's context")
     return CoverResults(
         settings=settings, num_generations=opts.num_generations, top_k=lm.effective_top_k(opts.top_k),
-        seed=opts.seed, stop_strings=stops, failed=failed,
+        seed=opts.seed, stop_strings=stops, failed=failed, temperature=lm.temperature, top_p=lm.top_p,
     )  # fmt: skip

@@ -25,8 +25,10 @@ DEFAULT_CONFIGS = ("test", "alignment", "coverage")
 SETTINGS = ("description", "examples", "both")
 #: The options that decide which items are scored and how: two runs compare only if these agree. The sampling
 #: seed is not one of them: it only decides which samples a run draws, and `compare` treats the samples of two
-#: runs as independent whatever their seeds.
-PROTOCOL = ("max_instances", "num_generations", "top_k", "include_terminator", "k", "k_window",
+#: runs as independent whatever their seeds. Nor is ``top_k``: left to each model's generation config (the
+#: paper's sampling), two models may apply different top-k and still compare; `compare` refuses only a top-k
+#: that the options fixed and the other run did not apply (`tuning.eval.compare.sampling_differences`).
+PROTOCOL = ("max_instances", "num_generations", "include_terminator", "k", "k_window",
             "k_tokenizer", "min_episodes_for_k2", "settings")  # fmt: skip
 #: Options that change neither the items scored nor the numbers: runs differing only in these are the same
 #: evaluation.

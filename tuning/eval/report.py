@@ -13,7 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tuning.eval.compare import DIFFERENCE_METHODS, FIGURES, Comparison, TaskDifference, tally_text
+from tuning.eval.compare import (
+    DIFFERENCE_METHODS,
+    FIGURES,
+    Comparison,
+    TaskDifference,
+    sampling_note,
+    tally_text,
+)
 from tuning.eval.results import (
     ALIGN_FIGURES,
     COLUMNS,
@@ -138,11 +145,11 @@ def _align_section(align: AlignResults) -> list[str]:
     return lines + [""]
 
 
-def _cover_section(cover: CoverResults) -> list[str]:
+def _cover_section(cover: CoverResults, fixed_top_k: int | None) -> list[str]:
     lines = [
         "## Valid output-space coverage",
         "",
-        f"{cover.num_generations} samples per task and setting; top_k applied = {cover.top_k or 'none'}, "
+        f"{cover.num_generations} samples per task and setting at {cover.sampling(fixed_top_k)}, "
         f"seed {cover.seed}. Intervals are for the mean over these tasks, from each task's own interval.",
         "",
         "| setting | % valid | diversity | yield | tasks too long |",
@@ -195,7 +202,9 @@ def render_report(results: EvalResults, plots: Sequence[str]) -> str:
             f"![{p}]({p})\n" for p in plots if p.startswith("align")
         ]
     if results.coverage:
-        lines += _cover_section(results.coverage) + [f"![{p}]({p})\n" for p in plots if p.startswith("cover")]
+        lines += _cover_section(results.coverage, results.options.get("top_k")) + [
+            f"![{p}]({p})\n" for p in plots if p.startswith("cover")
+        ]
     return "\n".join(lines)
 
 
@@ -219,6 +228,9 @@ def comparison_report(comp: Comparison) -> str:
     lines += [
         failed_note(run, label) for label, run in zip(comp.labels, comp.runs, strict=True) if run.failed_tasks
     ]
+    sampled = sampling_note(comp.runs, comp.labels)
+    if sampled:
+        lines += ["", sampled, ""]
     for label, found in comp.mismatches.items():
         if found:
             lines += [f"**{label} was evaluated under another protocol than {first}** (compared anyway, over the "

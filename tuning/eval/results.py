@@ -348,10 +348,17 @@ class CoverSetting:
 class CoverResults:
     settings: dict[str, CoverSetting]
     num_generations: int
-    top_k: int | None
+    top_k: int | None  # the top-k sampling applied (0: none), whether fixed by the options or the model's own
     seed: int
     stop_strings: list[str]
+    temperature: float = 1.0  # what sampling applied; files written before these were recorded sampled at 1
+    top_p: float = 1.0
     failed: dict[str, str] = field(default_factory=dict)  # task -> why it has no numbers
+
+    def sampling(self, fixed: int | None) -> str:
+        """How the samples were drawn, in words; ``fixed`` is the top-k the options fixed (None: the model's)."""
+        top_k = f"top-k {self.top_k or 'none'} ({'fixed by top_k' if fixed is not None else 'its generation config'})"
+        return f"{top_k}, temperature {self.temperature:g}, top-p {self.top_p:g}"
 
 
 @dataclass

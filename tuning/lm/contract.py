@@ -74,6 +74,10 @@ class LanguageModel(ABC):
 
     tokenizer: Any
     progress: bool
+    #: The temperature and top-p every engine samples at, whatever the model's generation config says (the
+    #: paper's sampling sets both); only top-k follows the model (`effective_top_k`).
+    temperature: float = 1.0
+    top_p: float = 1.0
 
     @property
     @abstractmethod

@@ -232,7 +232,7 @@ class ServedLM(LanguageModel):
         texts = sorted((s for s in stop_strings if s not in self.special_ids), key=len)[:MAX_SERVER_STOPS]
         body = {
             "model": self.model, "prompt": [list(prompt_ids)], "n": n, "max_tokens": max_new_tokens, "seed": seed,
-            "temperature": 1.0, "top_p": 1.0, "top_k": self.effective_top_k(top_k), "stop": texts,
+            "temperature": self.temperature, "top_p": self.top_p, "top_k": self.effective_top_k(top_k), "stop": texts,
             "stop_token_ids": stop_ids, "include_stop_str_in_output": True, "skip_special_tokens": False,
             "spaces_between_special_tokens": False, "return_token_ids": True,
         }  # fmt: skip

@@ -327,7 +327,7 @@ class LM(LanguageModel):
             with torch.inference_mode():
                 out = self.model.generate(
                     input_ids=ids, attention_mask=torch.ones_like(ids), cache=cache, do_sample=True,
-                    temperature=1.0, top_p=1.0, top_k=top_k, max_new_tokens=max_new_tokens,
+                    temperature=self.temperature, top_p=self.top_p, top_k=top_k, max_new_tokens=max_new_tokens,
                     stop_strings=list(stop_strings) or None, tokenizer=self.tokenizer, pad_token_id=self.pad_id,
                 )  # fmt: skip
             return self.tokenizer.batch_decode(out[:, prompt.shape[1] :], skip_special_tokens=False)

@@ -30,6 +30,8 @@ from tuning.run import precision
 
 RECIPES = Path(__file__).resolve().parents[1] / "recipes"
 PRESETS = ("auto", "quick", "study", "v0", "v1")
+#: ``--eval_start_format`` and ``--start_kind`` values (`tuning.run.start_kind`).
+START_FORMATS, START_KINDS = ("auto", "chat", "colon"), ("auto", "base", "instruct")
 
 
 class RunInputError(ValueError):
@@ -99,18 +101,26 @@ class ScriptArguments:
     )
     eval_start_format: str = field(
         default="auto",
-        metadata={"choices": ("auto", "chat", "colon"),
-                  "help": "format of the start model's baseline arm: auto = chat when its tokenizer has a chat "
-                  "template, else colon (the paper's baselines)"},
+        metadata={"choices": START_FORMATS,
+                  "help": "format of the start model's own arm: auto = the paper's baselines, colon for a base "
+                  "model and chat for an instruct one (see --start_kind)"},
+    )  # fmt: skip
+    start_kind: str = field(
+        default="auto",
+        metadata={"choices": START_KINDS,
+                  "help": "whether the start model is a base or an instruct model (auto: --instruct_twin means "
+                  "base, else its name, its configs' end-of-sequence tokens, its chat template; "
+                  "docs/tuning.md)"},
     )  # fmt: skip
 
 
 #: tuning.eval's options as ``--eval_<option>``; the run gives the seed (``--seed``), the data directory
 #: (``--data_dir``) and whether progress shows (``--log_level``).
 EvalArguments = prefixed(
-    "eval_", exclude=("seed", "data_dir", "progress"), defaults={"top_k": 50},
-    help={"top_k": "coverage sampling top-k of every arm, one value so they compare (the tuned model's own "
-          "generation config has none): 50 is transformers' default, which the paper sampled with; 0 = off"},
+    "eval_", exclude=("seed", "data_dir", "progress"),
+    help={"top_k": "coverage sampling top-k of every arm; default: each arm's own generation config, as the "
+          "paper sampled (a start model without one: 50; the tuned model: 0 = none), and the comparison says how "
+          "each arm sampled"},
     group="held-out evaluation after training (tuning.eval's options; --no_eval skips it)",
 )  # fmt: skip
 
@@ -348,7 +358,7 @@ def check_effective_batch(script: ScriptArguments, training: SFTConfig) -> None:
 
 #: Options a resumed run may change: where and how it logs, saves, reports and evaluates, and how the work is
 #: spread (per-device batch, accumulation, processes), but not what it trains on or how.
-RESUMABLE = ("output_root", "output_dir", "run_name", "resume", "overwrite", "eval", "data_dir", "preset",
+RESUMABLE = ("output_root", "output_dir", "run_name", "resume", "overwrite", "eval", "start_kind", "data_dir", "preset",
              "per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps",
              "activation_checkpointing", "activation_checkpointing_kwargs", "activation_offloading",
              "gradient_checkpointing", "gradient_checkpointing_kwargs", "accelerator_config", "auto_find_batch_size",

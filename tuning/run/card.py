@@ -93,6 +93,7 @@ class CardFacts:
     before_after: str | None = None
     after: Mapping[str, float | None] | None = None
     repo_id: str | None = None
+    start_arm: str | None = None  # how the start arm's format was chosen (`StartKind.sentence`)
 
     @property
     def hub_base(self) -> bool:
@@ -173,9 +174,10 @@ def render_model_card(facts: CardFacts) -> str:
         "## Training result",
         _hyperparameter_table(facts.train_result),
         "## Held-out evaluation",
-        "The start model in its own format (chat with a chat template, else colon: the paper's baselines) and in "
-        "the spectrum format, and the tuned model, scored on the same held-out items; 95% bootstrap intervals in "
-        "brackets. Per-task differences with paired intervals are in `eval/comparison.md` of the run folder."
+        "The start model in its own format (the paper's baselines: colon for a base model, chat for an instruct "
+        "one) and in the spectrum format, and the tuned model, scored on the same held-out items; 95% intervals in "
+        f"brackets. The {facts.start_arm or 'start arm: format not recorded'}. Per-task differences with paired "
+        "intervals, and how each arm sampled, are in `eval/comparison.md` of the run folder."
         if facts.before_after
         else "",
         facts.before_after.strip() if facts.before_after else "Not evaluated in this run (`--no-eval`).",

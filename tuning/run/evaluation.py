@@ -1,9 +1,9 @@
 """The held-out evaluation of a run with `tuning.eval`: the paper's baselines and the tuned model.
 
 Three arms are scored on the same items (one k-tokenizer, the same episodes and rows): the start model in its
-natural format (chat when its tokenizer has a chat template, colon otherwise: the paper's baselines for instruct
-and base models), the start model in the spectrum format, and the tuned model, loaded back from the run folder
-so that what is measured is what was saved. Each arm gets the run folder of `tuning.eval` under
+own format (the paper's baselines: colon for a base model, chat for an instruct one, as `tuning.run.start_kind`
+decides before training), the start model in the spectrum format, and the tuned model, loaded back from the
+run folder so that what is measured is what was saved. Each arm gets the run folder of `tuning.eval` under
 ``eval/<arm>/`` (results.json, report.md, plots) as soon as it is done; a resumed run reuses a start arm whose
 results answer the same evaluation. ``eval/comparison.md`` compares the tuned model with each start arm, per
 task with paired intervals and verdicts (better, no detectable difference, worse). Under a multi-process launch every process evaluates its
@@ -23,6 +23,7 @@ from tuning.eval.compare import FIGURES, Comparison
 from tuning.eval.data import EvalData
 from tuning.jsonfile import JSONFileError
 from tuning.run.arguments import RunConfig, RunInputError
+from tuning.run.start_kind import StartKind
 
 
 @dataclass(frozen=True)
@@ -33,13 +34,6 @@ class Arm:
     label: str
     fmt: str
     tuned: bool
-
-
-def natural_format(tokenizer: Any, asked: str = "auto") -> str:
-    """The start model's own format: chat when its tokenizer has a chat template, else colon."""
-    if asked != "auto":
-        return asked
-    return "chat" if getattr(tokenizer, "chat_template", None) else "colon"
 
 
 def arms(natural: str) -> tuple[Arm, Arm, Arm]:
@@ -58,12 +52,12 @@ def eval_options(config: RunConfig) -> EvalOptions:
     )  # fmt: skip
 
 
-def evaluation_record(config: RunConfig) -> dict[str, Any]:
+def evaluation_record(config: RunConfig, start: StartKind) -> dict[str, Any]:
     """What decides a run's evaluation, as its mark records it: a resumed finished run is evaluated again
     when this differs."""
     options = eval_options(config)
     return {"options": options.measured(), "skip_failed_tasks": options.skip_failed_tasks,
-            "start_format": config.script.eval_start_format}  # fmt: skip
+            "start_format": start.format}  # fmt: skip
 
 
 def check_arm_folders(run_dir: Path) -> None:
@@ -83,7 +77,7 @@ def check_arm_folders(run_dir: Path) -> None:
             raise RunInputError(str(err)) from None
 
 
-def preflight(config: RunConfig) -> EvalData:
+def preflight(config: RunConfig, start: StartKind) -> EvalData:
     """What the evaluation needs, checked before training: the start model's tokenizer can express the start
     arm's format and the spectrum format, every held-out task can be scored (or failures are accepted), and the
     arm folders of a resumed run can be replaced."""
@@ -97,7 +91,7 @@ def preflight(config: RunConfig) -> EvalData:
     tokenizer = load_tokenizer(
         config.model.model_name_or_path, trust_remote_code=config.training.trust_remote_code
     )
-    natural = natural_format(tokenizer, config.script.eval_start_format)
+    natural = start.format
     for fmt in dict.fromkeys((natural, "spectrum")):
         try:
             Format(fmt, tokenizer)
@@ -137,20 +131,16 @@ def _evaluate(
 
 
 def evaluate_arms(
-    config: RunConfig, run_dir: Path, data: EvalData, reuse_tuned: bool = False
+    config: RunConfig, run_dir: Path, start: StartKind, data: EvalData, reuse_tuned: bool = False
 ) -> dict[Arm, EvalResults]:
     """The three arms' results, on every process (the start model is loaded only if a start arm is not cached;
     with ``reuse_tuned``, the model was not trained in this invocation and its arm may be cached too)."""
-    from tuning.loading import load_model_and_tokenizer, load_tokenizer
+    from tuning.loading import load_model_and_tokenizer
     from tuning.run.model import load_start_model
 
     options = eval_options(config)
     start_name = config.model.model_name_or_path
-    natural = natural_format(
-        load_tokenizer(start_name, trust_remote_code=config.training.trust_remote_code),
-        config.script.eval_start_format,
-    )
-    *start_arms, tuned_arm = arms(natural)
+    *start_arms, tuned_arm = arms(start.format)
     results: dict[Arm, EvalResults] = {}
     for arm in start_arms + ([tuned_arm] if reuse_tuned else []):
         earlier = agree(
@@ -197,9 +187,12 @@ def tallies(found: list[Comparison]) -> dict[str, dict[str, dict[str, int]]]:
     }
 
 
-def write_evaluation(results: dict[Arm, EvalResults], run_dir: Path) -> tuple[str, dict[str, Any]]:
-    """``before_after.md``/``.json`` and ``eval/comparison.md`` with its plots, on the main process; the
-    headline table of the three arms and the tuned model's verdicts per figure."""
+def write_evaluation(
+    results: dict[Arm, EvalResults], run_dir: Path, start: StartKind
+) -> tuple[str, dict[str, Any]]:
+    """``before_after.md``/``.json`` and ``eval/comparison.md`` with its plots, on the main process (each saying
+    how the start arm's format was chosen); the headline table of the three arms and the tuned model's verdicts
+    per figure."""
     from tuning.eval.plots import plot_compare
     from tuning.eval.report import comparison_report, headline_table
     from tuning.jsonfile import write_json
@@ -212,11 +205,11 @@ def write_evaluation(results: dict[Arm, EvalResults], run_dir: Path) -> tuple[st
     write_json(run_dir / "before_after.json", {
         "arms": {arm.label: {"folder": f"eval/{arm.folder}", "model": r.model, "format": r.format,
                              "headline": r.headline, "intervals": r.intervals} for arm, r in results.items()},
-        "verdicts": tally,
+        "start_arm": start, "verdicts": tally,
     })  # fmt: skip
     out = run_dir / "eval"
     plots = plot_compare(list(results.values()), labels, out)
-    body = "\n\n".join(comparison_report(c) for c in found)
+    body = f"The {start.sentence()}.\n\n" + "\n\n".join(comparison_report(c) for c in found)
     body += "".join(f"\n![{p.stem}]({p.name})\n" for p in plots)
     (out / "comparison.md").write_text(body, encoding="utf-8")
     return table, tally

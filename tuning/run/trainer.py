@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from tuning.eval import EvalResults
     from tuning.run.evaluation import Arm
     from tuning.run.folder import RunFolder
+    from tuning.run.start_kind import StartKind
 
 logger = logging.getLogger("tuning.run")
 
@@ -214,6 +215,7 @@ def finish(
     family: str,
     record: dict[str, Any],
     evaluated: dict[Arm, EvalResults] | None,
+    start: StartKind | None = None,
 ) -> tuple[str | None, dict[str, Any] | None]:
     """On the main process: the evaluation's tables, run_args.json, the model card, the push; the headline table
     (with the tasks each arm failed on) and the tuned model's verdicts per figure."""
@@ -224,7 +226,7 @@ def finish(
 
     run_dir, table, tally, tuned = config.run_dir, None, None, None
     if evaluated:
-        table, tally = write_evaluation(evaluated, run_dir)
+        table, tally = write_evaluation(evaluated, run_dir, start)
         table += "".join("\n" + failed_note(r, arm.label) for arm, r in evaluated.items() if r.failed_tasks)
         tuned = next(r for arm, r in evaluated.items() if arm.tuned).headline
     write_json(run_dir / "run_args.json", record)
@@ -233,7 +235,7 @@ def finish(
         run_name=run_dir.name, base_model=config.model.model_name_or_path, instruct_twin=config.script.instruct_twin,
         family=family, data=data.summary(), data_table=data.table(), hyperparameters=record["hyperparameters"],
         train_result=record["train_result"], before_after=table, after=tuned,
-        repo_id=t.hub_model_id if t.push_to_hub else None,
+        repo_id=t.hub_model_id if t.push_to_hub else None, start_arm=start.sentence() if start else None,
     )  # fmt: skip
     write_model_card(run_dir / "README.md", facts)
     if t.push_to_hub:
@@ -267,6 +269,7 @@ def train(config: RunConfig) -> dict[str, Any]:
     from tuning.run.folder import TRAINED, RunFolder
     from tuning.run.model import load_start_model, start_format
     from tuning.run.outputs import spectrum_generation_config
+    from tuning.run.start_kind import start_arm
 
     started = time.perf_counter()
     s = config.script
@@ -274,7 +277,8 @@ def train(config: RunConfig) -> dict[str, Any]:
     folder = RunFolder(config.run_dir)
     point = folder.check(s.resume, s.overwrite, arguments)
     config.training.output_dir = str(folder.path)  # a link to a folder is followed
-    eval_data = preflight(config) if s.eval else None  # before training, not after it
+    start = start_arm(config) if s.eval else None  # undecidable: refused before any weights load
+    eval_data = preflight(config, start) if start else None  # before training, not after it
     _, fmt = start_format(config)
     data = train_data(config, fmt)
     if s.resume:
@@ -285,7 +289,7 @@ def train(config: RunConfig) -> dict[str, Any]:
                 + "; ".join(changed) + ". Resume with the same data (--configs, --data_dir, sources), or start a new run"
             )  # fmt: skip
     if point.trained:
-        return _evaluate_finished(config, folder, point, data, fmt.family, eval_data, started)
+        return _evaluate_finished(config, folder, point, data, fmt.family, eval_data, start, started)
     model, tokenizer, fmt, transfer = load_start_model(config)
     check_positions(model, data, config.training.max_length)
     rows, packed, probe, per_row = training_rows(config, model, data)
@@ -307,7 +311,9 @@ def train(config: RunConfig) -> dict[str, Any]:
         folder.state(TRAINED, hyperparameters=hyper, train_result=outcome, transfer=transfer)
         del model
         _release_memory()
-        result = _evaluate_and_finish(config, folder, data, fmt.family, eval_data, hyper, outcome, transfer)
+        result = _evaluate_and_finish(
+            config, folder, data, fmt.family, eval_data, hyper, outcome, transfer, start
+        )
     except BaseException as err:
         folder.fail(str(err))
         raise
@@ -317,7 +323,7 @@ def train(config: RunConfig) -> dict[str, Any]:
 
 def _evaluate_and_finish(
     config: RunConfig, folder: RunFolder, data: TrainData, family: str, eval_data: Any, hyper: dict[str, Any],
-    outcome: dict[str, Any], transfer: dict[str, Any], reuse_tuned: bool = False,
+    outcome: dict[str, Any], transfer: dict[str, Any], start: StartKind | None, reuse_tuned: bool = False,
 ) -> dict[str, Any]:  # fmt: skip
     """Evaluate the three arms (every process), then on the main one write the tables, record and card, and mark
     the run complete; the outcome printed at the end."""
@@ -326,25 +332,26 @@ def _evaluate_and_finish(
     from tuning.run.folder import COMPLETE
 
     evaluated = None
-    if config.script.eval:
+    if start is not None:
         with folder.recording(("eval",)):
-            evaluated = evaluate_arms(config, config.run_dir, eval_data, reuse_tuned=reuse_tuned)
+            evaluated = evaluate_arms(config, config.run_dir, start, eval_data, reuse_tuned=reuse_tuned)
     outcome = dict(outcome)
     table = None
     if is_main_process():
         record = {
             "script": config.script, "evaluation": config.evaluation, "training": config.training.to_dict(),
             "model": config.model, "hyperparameters": hyper, "train_result": outcome, "transfer": transfer,
+            "start_arm": start,
         }  # fmt: skip
         with folder.recording():
-            table, tally = finish(config, data, family, record, evaluated)
+            table, tally = finish(config, data, family, record, evaluated, start)
         outcome["pushed"] = record.get("pushed")
         if tally:
             outcome["tuned: better/no detectable difference/worse"] = {
                 versus: {figure: tally_text(t) for figure, t in by_figure.items()}
                 for versus, by_figure in tally.items()
             }
-        folder.state(COMPLETE, evaluation=evaluation_record(config) if evaluated else None)
+        folder.state(COMPLETE, evaluation=evaluation_record(config, start) if evaluated and start else None)
     failed = {arm.label: r.failed_tasks for arm, r in (evaluated or {}).items() if r.failed_tasks}
     return {"run_dir": str(config.run_dir), **outcome, "table": table, "failed tasks": failed}
 
@@ -356,6 +363,7 @@ def _evaluate_finished(
     data: TrainData,
     family: str,
     eval_data: Any,
+    start: StartKind | None,
     started: float,
 ) -> dict[str, Any]:
     """``--resume`` of a run whose training is over: nothing is trained; it is evaluated again when the
@@ -364,8 +372,8 @@ def _evaluate_finished(
     from tuning.run.folder import TRAINED
 
     record = point.record
-    wanted = evaluation_record(config) if config.script.eval else None
-    if not config.script.eval or record.get("evaluation") == wanted:
+    wanted = evaluation_record(config, start) if start else None
+    if start is None or record.get("evaluation") == wanted:
         logger.info("%s is trained and evaluated with these options: nothing to do", config.run_dir)
         return {"run_dir": str(config.run_dir), "already finished": True, "table": None}
     earlier = _recorded_run(config.run_dir, record)
@@ -373,7 +381,7 @@ def _evaluate_finished(
         folder.state(TRAINED)
     result = _evaluate_and_finish(
         config, folder, data, family, eval_data, earlier["hyperparameters"], earlier["train_result"],
-        earlier.get("transfer", {}), reuse_tuned=True,
+        earlier.get("transfer", {}), start, reuse_tuned=True,
     )  # fmt: skip
     return {**result, "evaluated again": True, "total time (s)": round(time.perf_counter() - started, 1)}
 
