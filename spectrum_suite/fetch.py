@@ -159,15 +159,22 @@ def download(file: RemoteFile, dl_manager: Any = None) -> Path:
     if file.manual:
         raise FileMissing(file.path, "it has no download")
     host = _host(file)
-    if host in _UNREACHABLE:
-        raise FileMissing(
-            file.path, f"{host} could not be reached earlier in this process ({_UNREACHABLE[host]})"
-        )
+    earlier = _UNREACHABLE.get(host)  # then only the caches are read, as offline
+    local_only = offline() or earlier is not None
     try:
-        path = _from_hub(file) if file.hub is not None else _from_url(file, dl_manager)
-    except (FileMissing, ChecksumMismatch):
+        path = (
+            _from_hub(file, local_only) if file.hub is not None else _from_url(file, dl_manager, local_only)
+        )
+    except ChecksumMismatch:
         raise
     except Exception as err:  # noqa: BLE001 - download errors differ by library and version; all mean "not here"
+        if earlier is not None and not offline():
+            where = err.path if isinstance(err, FileMissing) else file.path
+            raise FileMissing(
+                where, f"{host} could not be reached earlier in this process ({earlier})"
+            ) from err
+        if isinstance(err, FileMissing):
+            raise
         if _no_connection(err):
             _UNREACHABLE[host] = _why(file, err)
         raise FileMissing(file.path, _why(file, err)) from err
@@ -206,9 +213,9 @@ def _why(file: RemoteFile, err: BaseException) -> str:
     return reason
 
 
-def _from_hub(file: RemoteFile) -> Path:
+def _from_hub(file: RemoteFile, local_only: bool) -> Path:
     """A Hub file (or every shard of an export split, returning their folder) at its revision, with the token
-    `huggingface_hub` finds (``HF_TOKEN`` or the one `hf auth login` stored)."""
+    `huggingface_hub` finds (``HF_TOKEN`` or the one `hf auth login` stored); ``local_only``: from its cache."""
     from huggingface_hub import HfApi, hf_hub_download
 
     hub = file.hub
@@ -216,11 +223,11 @@ def _from_hub(file: RemoteFile) -> Path:
 
     def get(filename: str) -> Path:
         return Path(hf_hub_download(hub.repo, filename, repo_type="dataset", revision=hub.revision,
-                                    endpoint=hub_endpoint(), local_files_only=offline()))  # fmt: skip
+                                    endpoint=hub_endpoint(), local_files_only=local_only))  # fmt: skip
 
     if not hub.shards:
         return get(hub.filename)
-    if offline():  # no listing offline: the shards an earlier download left in the Hub cache
+    if local_only:  # no listing: the shards an earlier download left in the Hub cache
         return get(f"{hub.filename}/0000.parquet").parent
     listed = HfApi(endpoint=hub_endpoint()).list_repo_tree(
         hub.repo, hub.filename, revision=hub.revision, repo_type="dataset"
@@ -246,15 +253,15 @@ def _from_hub(file: RemoteFile) -> Path:
     return folders.pop()
 
 
-def _from_url(file: RemoteFile, dl_manager: Any) -> Path:
+def _from_url(file: RemoteFile, dl_manager: Any, local_only: bool) -> Path:
     """A file by URL (through a mirror of raw.githubusercontent.com when ``$SPECTRUM_SUITE_GITHUB_RAW`` names one):
-    through ``dl_manager``, else into `cache_root`, where a copy made earlier is used even offline."""
+    through ``dl_manager``, else into `cache_root`, where a copy made earlier is used even when ``local_only``."""
     assert file.url is not None
     url = _mirrored(file.url)
     cached = cache_root() / "files" / file.path
     if dl_manager is None and cached.is_file():
         return cached
-    if offline():
+    if local_only:
         raise FileMissing(file.path, "downloads are off (offline mode)")
     return Path(dl_manager.download(url)) if dl_manager is not None else _download_to(cached, file, url)
 

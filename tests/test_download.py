@@ -235,6 +235,13 @@ def test_a_host_out_of_reach_is_asked_once_per_process(
         ):
             fetch.fetch_file("mpi", second)
         assert late.requests == []
+        cached = fetch.cache_root() / "files" / "mpi/data/third.csv"  # a copy an earlier download left
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        cached.write_bytes(b"cached\n")
+        third = dataclasses.replace(
+            second, path="mpi/data/third.csv", url=second.url.replace("second", "third")
+        )
+        assert fetch.fetch_file("mpi", third).read_bytes() == b"cached\n"  # the caches are still read
         monkeypatch.setattr(fetch, "_UNREACHABLE", {})  # a new process asks again
         assert fetch.fetch_file("mpi", second).read_bytes() == b"question\n"
     finally:
